@@ -1,0 +1,1 @@
+"""oauthapps: a self-hosted OAuth Apps platform, wire-compatible with Wix Headless."""

@@ -1,0 +1,370 @@
+"""The ``oauthapps`` command: serve, set up projects and apps, manage OAuth apps as an owner.
+
+Every command takes ``--database URL`` (default: the SQLite file ``serve`` uses) and goes through
+the same service code as the HTTP API. ``--json`` prints machine-readable output for scripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .config import ACCESS_TOKEN_SECONDS
+from .domain.errors import DomainError, NotFound, ValidationFailed
+from .domain.oauth_app import to_wire
+from .http.auth import ALL_OWNER_SCOPES
+from .services import oauth_apps as oauth_app_service
+from .services import tenancy as tenancy_service
+from .services.actor import Actor
+from .store import oauth_apps as oauth_app_repo
+from .store import tenancy as tenancy_repo
+from .store.database import Database, default_database_url
+from .store.migrate import upgrade
+from .tokens import keys as signing_keys
+
+app = typer.Typer(help="oauthapps: a self-hosted OAuth Apps platform.", no_args_is_help=True, add_completion=False)
+projects_app = typer.Typer(help="Projects (tenants) and their owner API keys.", no_args_is_help=True)
+apps_app = typer.Typer(help="Platform apps that owners install on projects.", no_args_is_help=True)
+oauth_apps_app = typer.Typer(help="OAuth apps of a project, as its owner.", no_args_is_help=True)
+keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+app.add_typer(projects_app, name="projects")
+app.add_typer(apps_app, name="apps")
+app.add_typer(oauth_apps_app, name="oauth-apps")
+app.add_typer(keys_app, name="keys")
+
+console = Console()
+err_console = Console(stderr=True)
+
+DatabaseOpt = Annotated[str | None, typer.Option("--database", help="Database URL (sqlite:///PATH or postgresql://...)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+ProjectOpt = Annotated[str, typer.Option("--project", help="Project ID.")]
+
+T = TypeVar("T")
+
+
+def _run(database: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Migrate, open the database, run one unit of work, report domain errors cleanly."""
+    url = database or default_database_url()
+    upgrade(url)
+
+    async def main() -> T:
+        db = Database.open(url)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as err:
+        if isinstance(err, ValidationFailed):
+            for v in err.violations:
+                err_console.print(f"[red]error:[/red] {v.field}: {v.description}")
+        else:
+            err_console.print(f"[red]error:[/red] {err.description} ({err.code})")
+        raise typer.Exit(1) from None
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def _owner(project_id: str) -> Actor:
+    return Actor(project_id, ALL_OWNER_SCOPES, "cli", f"cli:{os.environ.get('USER', 'owner')}")
+
+
+async def _require_project(db: Database, project_id: str) -> None:
+    async with db.transaction() as conn:
+        if await tenancy_repo.get_project(conn, project_id) is None:
+            raise NotFound(f"No project {project_id}", code="PROJECT_NOT_FOUND")
+
+
+# --- serve ------------------------------------------------------------------------------------
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    database: DatabaseOpt = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    demo: Annotated[bool, typer.Option("--demo", help="Create the demo project and print its credentials.")] = False,
+    issuer: Annotated[str | None, typer.Option(help="Issuer URL in tokens (default http://HOST:PORT).")] = None,
+) -> None:
+    """Start the HTTP server."""
+    import uvicorn
+
+    url = database or default_database_url()
+    public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    os.environ["OAUTHAPPS_DATABASE_URL"] = url
+    os.environ["OAUTHAPPS_HOST"] = public_host
+    os.environ["OAUTHAPPS_PORT"] = str(port)
+    if issuer:
+        os.environ["OAUTHAPPS_ISSUER"] = issuer
+    base = (issuer or f"http://{public_host}:{port}").rstrip("/")
+
+    async def prepare(db: Database) -> dict[str, str] | None:
+        await signing_keys.ensure_key(db)
+        return await tenancy_service.demo(db) if demo else None
+
+    creds = _run(url, prepare)
+    console.print(f"[bold]oauthapps[/bold] on {base}  (database: {url})")
+    console.print(f"  OAuth Apps API  {base}/oauth-app/v1/oauth-apps")
+    console.print(f"  Token endpoint  {base}/oauth2/token")
+    console.print(f"  API docs        {base}/docs")
+    if creds:
+        console.print("[bold]Demo credentials[/bold] (new on every start; secrets are stored only as hashes):")
+        for key, value in creds.items():
+            console.print(f"  {key:<11} {value}")
+        console.print(
+            f"  try: curl -s -X POST {base}/oauth-app/v1/oauth-apps -H 'Authorization: {creds['apiKey']}' "
+            f"-H 'wix-site-id: {creds['projectId']}' -d '{{\"oAuthApp\":{{\"name\":\"My site\",\"allowedDomains\":[\"localhost:3000\"]}}}}'"
+        )
+    sys.stdout.flush()
+    uvicorn.run(
+        "oauthapps.http.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+        log_level="warning", access_log=False, proxy_headers=False, server_header=False,
+    )
+
+
+# --- projects, apps, installations ------------------------------------------------------------
+
+@projects_app.command("create")
+def projects_create(name: str, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Create a project and its owner API key (shown once)."""
+    created = _run(database, lambda db: tenancy_service.create_project(db, name))
+    data = {"projectId": created.project_id, "apiKey": created.api_key}
+    if as_json:
+        _print_json(data)
+    else:
+        console.print(f"Project [bold]{name}[/bold]: {created.project_id}\nAPI key (shown once): {created.api_key}")
+
+
+@projects_app.command("list")
+def projects_list(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """List projects."""
+    async def work(db: Database) -> list[tenancy_repo.Project]:
+        async with db.transaction() as conn:
+            return await tenancy_repo.list_projects(conn)
+
+    rows = _run(database, work)
+    if as_json:
+        _print_json([{"projectId": p.id, "name": p.name} for p in rows])
+        return
+    table = Table("project id", "name", "created")
+    for p in rows:
+        table.add_row(p.id, p.name, p.created_at.isoformat(timespec="seconds"))
+    console.print(table)
+
+
+@apps_app.command("create")
+def apps_create(
+    name: str,
+    scope: Annotated[list[str], typer.Option("--scope", help="Permission scope the app requests (repeatable).")],
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a platform app; prints its ID and secret (shown once)."""
+    created = _run(database, lambda db: tenancy_service.create_app(db, name, scope))
+    data = {"appId": created.app_id, "appSecret": created.app_secret}
+    if as_json:
+        _print_json(data)
+    else:
+        console.print(f"App [bold]{name}[/bold]: {created.app_id}\nApp secret (shown once): {created.app_secret}")
+
+
+@apps_app.command("install")
+def apps_install(app_id: str, project: ProjectOpt, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Install an app on a project, granting the scopes it requests."""
+    instance_id = _run(database, lambda db: tenancy_service.install(db, app_id, project))
+    if as_json:
+        _print_json({"instanceId": instance_id})
+    else:
+        console.print(f"Installed; instance id: {instance_id}")
+
+
+@app.command()
+def demo(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Create (once) a demo project with an installed app that may manage OAuth apps; print credentials."""
+    creds = _run(database, tenancy_service.demo)
+    if as_json:
+        _print_json(creds)
+    else:
+        for key, value in creds.items():
+            console.print(f"{key:<11} {value}")
+
+
+# --- OAuth apps -------------------------------------------------------------------------------
+
+def _apps_table(apps: list[dict[str, Any]]) -> Table:
+    table = Table("id (client id)", "name", "redirect URIs", "domains", "created")
+    for a in apps:
+        table.add_row(a["id"], a["name"], "\n".join(a["allowedRedirectUris"]), "\n".join(a["allowedRedirectDomains"]), a["createdDate"])
+    return table
+
+
+def _body(name: str | None, description: str | None, redirect_uri: list[str] | None, domain: list[str] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["name"] = name
+    if description is not None:
+        body["description"] = description
+    if redirect_uri is not None:
+        body["allowedRedirectUris"] = redirect_uri
+    if domain is not None:
+        body["allowedRedirectDomains"] = domain
+    return body
+
+
+NameOpt = Annotated[str | None, typer.Option(help="Name (2-256 characters).")]
+DescriptionOpt = Annotated[str | None, typer.Option(help="Description.")]
+RedirectOpt = Annotated[list[str] | None, typer.Option("--redirect-uri", help="Allowed login redirect URI (repeatable).")]
+DomainOpt = Annotated[list[str] | None, typer.Option("--domain", help="Allowed redirect domain (repeatable).")]
+
+
+@oauth_apps_app.command("list")
+def oauth_apps_list(
+    project: ProjectOpt,
+    limit: Annotated[int, typer.Option(help="At most this many (1-100).")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a project's OAuth apps, newest first."""
+    async def work(db: Database) -> tuple[list[dict[str, Any]], int]:
+        await _require_project(db, project)
+        query = {"sort": [{"fieldName": "createdDate", "order": "DESC"}], "paging": {"limit": limit, "offset": offset}}
+        apps, total, _ = await oauth_app_service.query(db, _owner(project), query)
+        return [to_wire(a) for a in apps], total
+
+    apps, total = _run(database, work)
+    if as_json:
+        _print_json({"oAuthApps": apps, "total": total})
+    else:
+        console.print(_apps_table(apps))
+        console.print(f"{len(apps)} of {total}")
+
+
+@oauth_apps_app.command("show")
+def oauth_apps_show(app_id: str, project: ProjectOpt, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Show one OAuth app (never its secret)."""
+    async def work(db: Database) -> dict[str, Any]:
+        return to_wire(await oauth_app_service.get(db, _owner(project), app_id))
+
+    data = _run(database, work)
+    if as_json:
+        _print_json({"oAuthApp": data})
+    else:
+        for key, value in data.items():
+            console.print(f"{key:<24} {value}")
+
+
+@oauth_apps_app.command("create")
+def oauth_apps_create(
+    project: ProjectOpt,
+    name: Annotated[str, typer.Option(help="Name (2-256 characters).")],
+    description: DescriptionOpt = None,
+    redirect_uri: RedirectOpt = None,
+    domain: DomainOpt = None,
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an OAuth app; its secret is printed once."""
+    async def work(db: Database) -> dict[str, Any]:
+        await _require_project(db, project)
+        created = await oauth_app_service.create(db, _owner(project), _body(name, description, redirect_uri, domain))
+        return {**to_wire(created.app), "secret": created.secret}
+
+    data = _run(database, work)
+    if as_json:
+        _print_json({"oAuthApp": data})
+    else:
+        console.print(f"OAuth app {data['id']} created.\nClient ID: {data['id']}\nSecret (shown once): {data['secret']}")
+
+
+@oauth_apps_app.command("update")
+def oauth_apps_update(
+    app_id: str,
+    project: ProjectOpt,
+    name: NameOpt = None,
+    description: DescriptionOpt = None,
+    redirect_uri: RedirectOpt = None,
+    domain: DomainOpt = None,
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Update the fields given as options (a list option replaces the whole list)."""
+    body = _body(name, description, redirect_uri, domain)
+
+    async def work(db: Database) -> dict[str, Any]:
+        return to_wire(await oauth_app_service.update(db, _owner(project), app_id, body, {"paths": list(body)}))
+
+    data = _run(database, work)
+    if as_json:
+        _print_json({"oAuthApp": data})
+    else:
+        console.print(f"OAuth app {app_id} updated: {', '.join(body) or 'nothing to change'}")
+
+
+@oauth_apps_app.command("delete")
+def oauth_apps_delete(app_id: str, project: ProjectOpt, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Delete an OAuth app: its client ID and every token issued through it stop working."""
+    _run(database, lambda db: oauth_app_service.delete(db, _owner(project), app_id))
+    if as_json:
+        _print_json({})
+    else:
+        console.print(f"OAuth app {app_id} deleted.")
+
+
+@app.command()
+def audit(
+    project: ProjectOpt,
+    app_id: Annotated[str | None, typer.Option("--app", help="Only this OAuth app.")] = None,
+    limit: Annotated[int, typer.Option(help="Most recent N entries.")] = 100,
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show who changed which OAuth app fields, and when (never a secret)."""
+    async def work(db: Database) -> list[oauth_app_repo.AuditEntry]:
+        await _require_project(db, project)
+        async with db.transaction() as conn:
+            return await oauth_app_repo.list_audit(conn, project, app_id, limit)
+
+    entries = _run(database, work)
+    rows = [
+        {"at": e.at.isoformat(), "oAuthAppId": e.oauth_app_id, "action": e.action, "actorType": e.actor_type,
+         "actorId": e.actor_id, "fields": e.fields, "requestId": e.request_id}
+        for e in entries
+    ]
+    if as_json:
+        _print_json({"entries": rows})
+        return
+    table = Table("at", "OAuth app", "action", "actor", "fields")
+    for r in rows:
+        table.add_row(r["at"], r["oAuthAppId"], r["action"], f"{r['actorType']}:{r['actorId']}", ", ".join(r["fields"]))
+    console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Start signing with a new key; old public keys stay in the JWKS until their tokens expire."""
+    kid = _run(database, lambda db: signing_keys.rotate(db, ACCESS_TOKEN_SECONDS))
+    if as_json:
+        _print_json({"kid": kid})
+    else:
+        console.print(f"New signing key {kid}; running servers pick it up within 30 s.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Generated secrets: 256-bit random, shown once, stored as SHA-256, compared in constant time.
+
+A slow KDF protects low-entropy human passwords; these secrets are 256-bit random, so brute force
+is infeasible and SHA-256 is enough (see shared/stack-bench.md: 0.34 us against argon2's 88 ms).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+SECRET_BYTES = 32  # 256 bits
+
+# Prefixes make leaked credentials recognisable to secret scanners and to people.
+OAUTH_APP_SECRET_PREFIX = "oas_"
+APP_SECRET_PREFIX = "oaa_"
+API_KEY_PREFIX = "oak_"
+REFRESH_TOKEN_PREFIX = "oar_"
+CODE_PREFIX = "oac_"
+
+
+def generate_secret(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(SECRET_BYTES)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def secret_matches(secret: str, stored_hash: str | None) -> bool:
+    """Constant-time check of a presented secret against a stored hash."""
+    if not stored_hash or not isinstance(secret, str):
+        return False
+    return hmac.compare_digest(hash_secret(secret), stored_hash)

@@ -1,0 +1,233 @@
+"""A query language shared by every query endpoint (OAuth apps now, data items later).
+
+It parses Wix-style ``{filter, sort, paging}`` into a small tree and checks it against the fields
+an endpoint exposes. Translating the tree to SQL is the store's job (store/query_sql.py), so the
+filtering always happens in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal, Union
+
+from .errors import FieldViolation, ValidationFailed
+
+Kind = Literal["string", "datetime", "number", "boolean"]
+
+COMPARISON_OPS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
+ALL_OPS = COMPARISON_OPS | {"$in", "$nin", "$startsWith", "$exists"}
+LOGICAL_OPS = frozenset({"$and", "$or", "$not"})
+MAX_IN_VALUES = 100
+MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    kind: Kind
+    operators: frozenset[str]
+    sortable: bool = False
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    fields: dict[str, FieldSpec]
+    aliases: dict[str, str] = field(default_factory=dict)
+    default_sort: tuple["Sort", ...] = ()
+    tiebreaker: str | None = None
+    default_limit: int = 50
+    max_limit: int = 100
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class And:
+    parts: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    parts: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    part: "Node"
+
+
+Node = Union[Condition, And, Or, Not]
+
+
+@dataclass(frozen=True)
+class Sort:
+    field: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Query:
+    filter: Node | None
+    sort: tuple[Sort, ...]
+    limit: int
+    offset: int
+
+
+def _fail(path: str, description: str, rule: str) -> ValidationFailed:
+    return ValidationFailed([FieldViolation(path, description, rule)])
+
+
+def parse_datetime(value: Any, path: str) -> datetime:
+    if isinstance(value, dict) and set(value) == {"$date"}:
+        value = value["$date"]
+    if not isinstance(value, str):
+        raise _fail(path, "must be an ISO-8601 date-time string", "TYPE")
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise _fail(path, "must be an ISO-8601 date-time string", "FORMAT") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _scalar(spec: FieldSpec, value: Any, path: str) -> Any:
+    if spec.kind == "datetime":
+        return parse_datetime(value, path)
+    if spec.kind == "string" and isinstance(value, str):
+        return value
+    if spec.kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if spec.kind == "boolean" and isinstance(value, bool):
+        return value
+    raise _fail(path, f"must be a {spec.kind}", "TYPE")
+
+
+def _condition(spec: QuerySpec, name: str, op: str, value: Any, path: str) -> Condition:
+    fspec = spec.fields[name]
+    if op not in ALL_OPS:
+        raise _fail(path, f'"{op}" is not a filter operator', "UNKNOWN_OPERATOR")
+    if op not in fspec.operators:
+        raise _fail(path, f'"{op}" is not supported on "{name}"', "UNSUPPORTED_OPERATOR")
+    if op in ("$in", "$nin"):
+        if not isinstance(value, list) or len(value) > MAX_IN_VALUES:
+            raise _fail(path, f"must be a list of at most {MAX_IN_VALUES} values", "TYPE")
+        return Condition(name, op, tuple(_scalar(fspec, item, f"{path}[{i}]") for i, item in enumerate(value)))
+    if op == "$exists":
+        if not isinstance(value, bool):
+            raise _fail(path, "must be true or false", "TYPE")
+        return Condition(name, op, value)
+    if op == "$startsWith":
+        if not isinstance(value, str):
+            raise _fail(path, "must be a string", "TYPE")
+        return Condition(name, op, value)
+    return Condition(name, op, _scalar(fspec, value, path))
+
+
+def _field_name(spec: QuerySpec, raw: str, path: str) -> str:
+    name = spec.aliases.get(raw, raw)
+    if name not in spec.fields:
+        raise _fail(path, f'"{raw}" is not a field that can be queried', "UNKNOWN_FIELD")
+    return name
+
+
+def _parse_filter(spec: QuerySpec, raw: Any, path: str, depth: int) -> Node | None:
+    if depth > MAX_DEPTH:
+        raise _fail(path, "is nested too deeply", "MAX_DEPTH")
+    if not isinstance(raw, dict):
+        raise _fail(path, "must be an object", "TYPE")
+    parts: list[Node] = []
+    for key, value in raw.items():
+        here = f"{path}.{key}"
+        if key in ("$and", "$or"):
+            if not isinstance(value, list) or not value:
+                raise _fail(here, "must be a non-empty list of filters", "TYPE")
+            children = [_parse_filter(spec, item, f"{here}[{i}]", depth + 1) for i, item in enumerate(value)]
+            kept = tuple(c for c in children if c is not None)
+            if kept:
+                parts.append(And(kept) if key == "$and" else Or(kept))
+        elif key == "$not":
+            child = _parse_filter(spec, value, here, depth + 1)
+            if child is not None:
+                parts.append(Not(child))
+        elif key.startswith("$"):
+            raise _fail(here, f'"{key}" is not a logical operator', "UNKNOWN_OPERATOR")
+        else:
+            name = _field_name(spec, key, here)
+            if isinstance(value, dict) and value and all(k.startswith("$") for k in value) and set(value) != {"$date"}:
+                for op, operand in value.items():
+                    parts.append(_condition(spec, name, op, operand, f"{here}.{op}"))
+            else:
+                parts.append(_condition(spec, name, "$eq", value, here))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+def _parse_sort(spec: QuerySpec, raw: Any, path: str) -> tuple[Sort, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, dict):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise _fail(path, "must be a list of {fieldName, order}", "TYPE")
+    out: list[Sort] = []
+    for i, item in enumerate(raw):
+        here = f"{path}[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("fieldName"), str):
+            raise _fail(here, "must be {fieldName, order}", "TYPE")
+        unknown = set(item) - {"fieldName", "order"}
+        if unknown:
+            raise _fail(f"{here}.{sorted(unknown)[0]}", "is not a field of a sort", "UNKNOWN_FIELD")
+        name = _field_name(spec, item["fieldName"], f"{here}.fieldName")
+        if not spec.fields[name].sortable:
+            raise _fail(f"{here}.fieldName", f'"{name}" cannot be sorted on', "UNSUPPORTED_SORT")
+        order = item.get("order", "ASC")
+        if not isinstance(order, str) or order.upper() not in ("ASC", "DESC"):
+            raise _fail(f"{here}.order", "must be ASC or DESC", "ENUM")
+        out.append(Sort(name, order.upper() == "DESC"))
+    return tuple(out)
+
+
+def _int_in(raw: Any, path: str, low: int, high: int | None) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise _fail(path, "must be a whole number", "TYPE")
+    if raw < low or (high is not None and raw > high):
+        limit = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise _fail(path, f"must be {limit}", "OUT_OF_RANGE")
+    return raw
+
+
+def parse_query(raw: Any, spec: QuerySpec, path: str = "query") -> Query:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise _fail(path, "must be an object", "TYPE")
+    unknown = set(raw) - {"filter", "sort", "paging", "cursorPaging", "fields", "fieldsets"}
+    if unknown:
+        raise _fail(f"{path}.{sorted(unknown)[0]}", "is not a part of a query", "UNKNOWN_FIELD")
+    if raw.get("cursorPaging") is not None:
+        raise _fail(f"{path}.cursorPaging", "is not supported here; use paging {limit, offset}", "UNSUPPORTED")
+    filt = raw.get("filter")
+    node = None if filt is None else _parse_filter(spec, filt, f"{path}.filter", 0)
+    sort = _parse_sort(spec, raw.get("sort"), f"{path}.sort") or spec.default_sort
+    if spec.tiebreaker and all(s.field != spec.tiebreaker for s in sort):
+        descending = sort[-1].descending if sort else False
+        sort = sort + (Sort(spec.tiebreaker, descending),)
+    paging = raw.get("paging") or {}
+    if not isinstance(paging, dict):
+        raise _fail(f"{path}.paging", "must be {limit, offset}", "TYPE")
+    extra = set(paging) - {"limit", "offset"}
+    if extra:
+        raise _fail(f"{path}.paging.{sorted(extra)[0]}", "is not a field of paging", "UNKNOWN_FIELD")
+    limit = paging.get("limit")
+    limit = spec.default_limit if limit is None else _int_in(limit, f"{path}.paging.limit", 0, spec.max_limit)
+    offset = paging.get("offset")
+    offset = 0 if offset is None else _int_in(offset, f"{path}.paging.offset", 0, None)
+    return Query(filter=node, sort=sort, limit=limit, offset=offset)

@@ -1,0 +1,30 @@
+"""Permission scopes of platform apps and what each management operation requires."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .errors import PermissionDenied
+
+OAUTH_APP_MANAGE = "SCOPE.OAUTH_APP.MANAGE"
+OAUTH_APP_READ = "SCOPE.OAUTH_APP.READ"
+HEADLESS_MANAGE = "SCOPE.HEADLESS.MANAGE"
+
+KNOWN_SCOPES = frozenset({OAUTH_APP_MANAGE, OAUTH_APP_READ, HEADLESS_MANAGE})
+
+WRITE_SCOPES = frozenset({OAUTH_APP_MANAGE, HEADLESS_MANAGE})
+READ_SCOPES = WRITE_SCOPES | {OAUTH_APP_READ}
+
+
+def require_any(granted: Iterable[str], accepted: frozenset[str], operation: str) -> None:
+    if accepted.isdisjoint(granted):
+        needed = " or ".join(sorted(accepted))
+        raise PermissionDenied(f"{operation} needs the permission scope {needed}", data={"requiredScopes": sorted(accepted)})
+
+
+def require_write(granted: Iterable[str], operation: str) -> None:
+    require_any(granted, WRITE_SCOPES, operation)
+
+
+def require_read(granted: Iterable[str], operation: str) -> None:
+    require_any(granted, READ_SCOPES, operation)

@@ -1,0 +1,50 @@
+"""Who is calling the management API: an installed app's token or an owner's API key.
+
+``Authorization`` carries the bare value (what the SDK sends) or ``Bearer <value>``.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from ..domain import credentials, scopes
+from ..domain.errors import Unauthenticated
+from ..services.actor import Actor
+from ..state import AppState
+from ..store import tenancy
+from ..tokens.access import APP
+from ..tokens.liveness import is_live
+
+ALL_OWNER_SCOPES = frozenset(scopes.KNOWN_SCOPES)
+
+
+def bearer_value(request: Request) -> str | None:
+    raw = request.headers.get("authorization", "").strip()
+    if raw[:7].lower() == "bearer ":
+        raw = raw[7:].strip()
+    return raw or None
+
+
+async def authenticate(request: Request, state: AppState) -> Actor:
+    value = bearer_value(request)
+    request_id = getattr(request.state, "request_id", None)
+    if value is None:
+        raise Unauthenticated("Missing Authorization header: send an app access token or an API key")
+    if value.count(".") == 2:
+        claims = await state.tokens.verify(value)
+        if claims is None:
+            raise Unauthenticated("The access token is invalid or expired")
+        async with state.db.transaction() as conn:
+            if not await is_live(conn, claims):
+                raise Unauthenticated("The access token was revoked")
+        granted = frozenset(claims.scopes) if claims.kind == APP else frozenset()
+        actor_id = claims.instance_id or claims.subject
+        return Actor(claims.project_id, granted, claims.kind, actor_id, request_id)
+    site_id = request.headers.get("wix-site-id", "").strip() or None
+    async with state.db.transaction() as conn:
+        key = await tenancy.find_api_key(conn, credentials.hash_secret(value))
+    if key is None:
+        raise Unauthenticated("The API key is invalid")
+    if site_id is not None and site_id != key.project_id:
+        raise Unauthenticated("The API key is not valid for this site (wix-site-id)")
+    return Actor(key.project_id, ALL_OWNER_SCOPES, "api_key", key.id, request_id)

@@ -1,0 +1,42 @@
+"""JSON responses and the Wix error body shape, shared by every API module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import JSONResponse
+
+from ..domain.errors import DomainError, ValidationFailed
+from ..oauth2.errors import OAuth2Error
+
+
+class FastJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def domain_error(err: DomainError) -> FastJSONResponse:
+    """``{message, details: {applicationError | validationError}}`` (wix-wire.md section 10)."""
+    if isinstance(err, ValidationFailed):
+        details: dict[str, Any] = {"validationError": {"fieldViolations": [v.to_wire() for v in err.violations]}}
+        message = f"INVALID_ARGUMENT: {err.description}"
+    else:
+        details = {"applicationError": {"code": err.code, "description": err.description, "data": err.data}}
+        message = err.description
+    return FastJSONResponse({"message": message, "details": details}, status_code=err.status)
+
+
+def application_error(status: int, code: str, description: str) -> FastJSONResponse:
+    body = {"message": description, "details": {"applicationError": {"code": code, "description": description, "data": {}}}}
+    return FastJSONResponse(body, status_code=status)
+
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def oauth2_error(err: OAuth2Error, basic_auth_used: bool = False) -> FastJSONResponse:
+    headers = dict(NO_STORE)
+    if err.status == 401 and basic_auth_used:
+        headers["WWW-Authenticate"] = 'Basic realm="oauthapps"'
+    return FastJSONResponse(err.to_wire(), status_code=err.status, headers=headers)

@@ -1,0 +1,30 @@
+"""RFC 6749 section 5.2 errors: ``{error, error_description}`` with 400 or 401."""
+
+from __future__ import annotations
+
+
+class OAuth2Error(Exception):
+    def __init__(self, error: str, description: str, status: int = 400):
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+    def to_wire(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+def invalid_request(description: str) -> OAuth2Error:
+    return OAuth2Error("invalid_request", description)
+
+
+def invalid_client(description: str = "Client authentication failed") -> OAuth2Error:
+    return OAuth2Error("invalid_client", description, 401)
+
+
+def invalid_grant(description: str) -> OAuth2Error:
+    return OAuth2Error("invalid_grant", description)
+
+
+def unsupported_grant_type(grant: str) -> OAuth2Error:
+    return OAuth2Error("unsupported_grant_type", f"grant_type {grant!r} is not supported")

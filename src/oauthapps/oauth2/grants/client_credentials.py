@@ -1,0 +1,55 @@
+"""client_credentials (RFC 6749 4.4) in its two forms:
+
+- with ``instance_id``: an installed platform app gets an app token for that installation's
+  project, carrying the scopes the installation was granted (the Wix app flow);
+- without: an OAuth app authenticates with its own secret and gets an admin token for its project
+  (Wix Headless admin calls). Admin tokens carry no management scopes: an OAuth app cannot
+  manage OAuth apps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...domain import credentials
+from ...services.oauth_apps import client_secret_matches
+from ...state import AppState
+from ...store import oauth_apps, tenancy
+from ...tokens.access import ADMIN, APP
+from ..errors import invalid_client, invalid_grant
+from ..params import require
+
+# Compared against when the client is unknown, so both failures cost the same.
+_DUMMY_HASH = credentials.hash_secret("unknown-client")
+
+
+async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
+    client_id = require(params, "client_id")
+    secret = require(params, "client_secret")
+    instance_id = params.get("instance_id")
+    lifetime = state.settings.access_token_seconds
+    if instance_id:
+        async with state.db.transaction() as conn:
+            app = await tenancy.get_platform_app(conn, client_id)
+            ok = credentials.secret_matches(secret, app.secret_hash if app else _DUMMY_HASH)
+            if app is None or not ok:
+                raise invalid_client()
+            inst = await tenancy.get_installation(conn, instance_id)
+        if inst is None or inst.app_id != app.id:
+            raise invalid_grant("The app is not installed under this instance_id")
+        token, _ = state.tokens.mint(
+            kind=APP, subject=inst.id, project_id=inst.project_id, client_id=app.id,
+            scopes=tuple(inst.scopes), instance_id=inst.id, lifetime=lifetime,
+        )
+    else:
+        async with state.db.transaction() as conn:
+            oauth_app = await oauth_apps.get_app_any_project(conn, client_id)
+        if oauth_app is None:
+            credentials.secret_matches(secret, _DUMMY_HASH)
+            raise invalid_client()
+        if not client_secret_matches(oauth_app, secret):
+            raise invalid_client()
+        token, _ = state.tokens.mint(
+            kind=ADMIN, subject=oauth_app.id, project_id=oauth_app.project_id, client_id=oauth_app.id, lifetime=lifetime
+        )
+    return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}

@@ -1,0 +1,14 @@
+"""Who is calling: resolved once per request by the HTTP layer (or given by the CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    project_id: str
+    scopes: frozenset[str]
+    kind: str  # "app" (installed platform app), "api_key" (owner), "cli" (owner on the machine)
+    id: str
+    request_id: str | None = None

@@ -1,0 +1,171 @@
+"""OAuth app use cases. Each write is one transaction: the change and its audit record together."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..domain import credentials, scopes
+from ..domain.errors import Conflict, DomainError, FieldViolation, NotFound, ValidationFailed
+from ..domain.masks import parse_mask
+from ..domain.oauth_app import OAuthApp, validate_create, validate_update
+from ..domain.query import Query, parse_query
+from ..store import oauth_apps as repo
+from ..store.database import Database
+from .actor import Actor
+
+MAX_GRACE_SECONDS = 7 * 24 * 3600
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _not_found(app_id: str) -> NotFound:
+    return NotFound("OAuth app not found", code="OAUTH_APP_NOT_FOUND", data={"oAuthAppId": app_id})
+
+
+@dataclass(frozen=True)
+class Created:
+    app: OAuthApp
+    secret: str | None  # shown once, in the create response only
+
+
+async def _audit(conn: Any, actor: Actor, app_id: str, action: str, fields: list[str], at: datetime) -> None:
+    await repo.record_audit(
+        conn, project_id=actor.project_id, oauth_app_id=app_id, action=action, actor_type=actor.kind,
+        actor_id=actor.id, fields=fields, request_id=actor.request_id, at=at,
+    )
+
+
+async def create(db: Database, actor: Actor, body: Any) -> Created:
+    scopes.require_write(actor.scopes, "Creating an OAuth app")
+    changes = validate_create(body)
+    # allowSecretGeneration: true defers the secret to POST /{id}/generate-secret (a public
+    # client may never need one); otherwise the secret is generated now and shown once.
+    defer_secret = isinstance(body, dict) and body.get("allowSecretGeneration") is True
+    secret = None if defer_secret else credentials.generate_secret(credentials.OAUTH_APP_SECRET_PREFIX)
+    at = _now()
+    app = OAuthApp(
+        id=str(uuid.uuid4()), project_id=actor.project_id, name=changes.values["name"],
+        created_at=at, updated_at=at,
+        secret_hash=credentials.hash_secret(secret) if secret else None,
+        allow_secret_generation=defer_secret,
+    )
+    app = replace(app, **changes.values)
+    async with db.transaction() as conn:
+        await repo.insert_app(conn, app)
+        await _audit(conn, actor, app.id, "created", list(changes.fields), at)
+    return Created(app=app, secret=secret)
+
+
+async def get(db: Database, actor: Actor, app_id: str) -> OAuthApp:
+    scopes.require_read(actor.scopes, "Reading an OAuth app")
+    async with db.transaction() as conn:
+        app = await repo.get_app(conn, actor.project_id, app_id)
+    if app is None:
+        raise _not_found(app_id)
+    return app
+
+
+async def query(db: Database, actor: Actor, raw: Any) -> tuple[list[OAuthApp], int, Query]:
+    scopes.require_read(actor.scopes, "Querying OAuth apps")
+    parsed = parse_query(raw, repo.QUERY_SPEC)
+    async with db.transaction() as conn:
+        apps, total = await repo.query_apps(conn, actor.project_id, parsed)
+    return apps, total, parsed
+
+
+async def update(db: Database, actor: Actor, app_id: str, body: Any, raw_mask: Any) -> OAuthApp:
+    scopes.require_write(actor.scopes, "Updating an OAuth app")
+    if isinstance(body, dict) and body.get("id") not in (None, app_id):
+        raise ValidationFailed([FieldViolation("oAuthApp.id", "must match the id in the path", "MISMATCH")])
+    changes = validate_update(body, parse_mask(raw_mask))
+    at = _now()
+    async with db.transaction() as conn:
+        if not changes.values:
+            app = await repo.get_app(conn, actor.project_id, app_id)
+        else:
+            app = await repo.update_app(conn, actor.project_id, app_id, {**changes.values, "updated_at": at})
+            if app is not None:
+                await _audit(conn, actor, app_id, "updated", list(changes.fields), at)
+    if app is None:
+        raise _not_found(app_id)
+    return app
+
+
+async def delete(db: Database, actor: Actor, app_id: str) -> None:
+    scopes.require_write(actor.scopes, "Deleting an OAuth app")
+    at = _now()
+    async with db.transaction() as conn:
+        if not await repo.delete_app(conn, actor.project_id, app_id):
+            raise _not_found(app_id)
+        await _audit(conn, actor, app_id, "deleted", [], at)
+
+
+async def generate_secret(db: Database, actor: Actor, app_id: str) -> str:
+    scopes.require_write(actor.scopes, "Generating an OAuth app secret")
+    secret = credentials.generate_secret(credentials.OAUTH_APP_SECRET_PREFIX)
+    at = _now()
+    async with db.transaction() as conn:
+        if not await repo.claim_first_secret(conn, actor.project_id, app_id, credentials.hash_secret(secret), at):
+            if await repo.get_app(conn, actor.project_id, app_id) is None:
+                raise _not_found(app_id)
+            raise Conflict(
+                "A secret was already generated for this OAuth app; it can be generated only once. "
+                "Use rotate-secret to replace it.",
+                code="SECRET_ALREADY_GENERATED",
+            )
+        await _audit(conn, actor, app_id, "secret_generated", ["secret"], at)
+    return secret
+
+
+def secret_not_retrievable(app_id: str) -> DomainError:
+    return DomainError(
+        "OAuth app secrets are stored only as hashes and can't be retrieved; "
+        "use rotate-secret to issue a new one.",
+        code="SECRET_NOT_RETRIEVABLE",
+        data={"oAuthAppId": app_id},
+    )
+
+
+async def check_secret_readable(db: Database, actor: Actor, app_id: str) -> None:
+    """GET /{id}/secret: answer 404 for unknown apps, and a clear refusal for known ones."""
+    await get(db, actor, app_id)
+    raise secret_not_retrievable(app_id)
+
+
+async def rotate_secret(db: Database, actor: Actor, app_id: str, grace_seconds: Any) -> str:
+    scopes.require_write(actor.scopes, "Rotating an OAuth app secret")
+    if grace_seconds is None:
+        grace_seconds = 0
+    if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int) or not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+        raise ValidationFailed(
+            [FieldViolation("gracePeriodSeconds", f"must be a whole number from 0 to {MAX_GRACE_SECONDS}", "OUT_OF_RANGE")]
+        )
+    secret = credentials.generate_secret(credentials.OAUTH_APP_SECRET_PREFIX)
+    at = _now()
+    until = at + timedelta(seconds=grace_seconds) if grace_seconds else None
+    async with db.transaction() as conn:
+        if not await repo.rotate_secret(conn, actor.project_id, app_id, credentials.hash_secret(secret), until, at):
+            if await repo.get_app(conn, actor.project_id, app_id) is None:
+                raise _not_found(app_id)
+            raise Conflict(
+                "This OAuth app has no secret yet; use generate-secret first.", code="SECRET_NOT_GENERATED"
+            )
+        await _audit(conn, actor, app_id, "secret_rotated", ["secret"], at)
+    return secret
+
+
+def client_secret_matches(app: OAuthApp, presented: str, at: datetime | None = None) -> bool:
+    """The current secret, or the previous one while its grace period lasts."""
+    if credentials.secret_matches(presented, app.secret_hash):
+        return True
+    at = at or _now()
+    return (
+        app.previous_secret_expires_at is not None
+        and at < app.previous_secret_expires_at
+        and credentials.secret_matches(presented, app.previous_secret_hash)
+    )

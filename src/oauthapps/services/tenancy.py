@@ -1,0 +1,87 @@
+"""Owner-side set-up: projects with API keys, platform apps, installations, and the demo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain import credentials
+from ..domain.errors import NotFound, ValidationFailed, FieldViolation
+from ..domain.scopes import KNOWN_SCOPES, OAUTH_APP_MANAGE
+from ..store import tenancy as repo
+from ..store.database import Database
+
+DEMO_PROJECT = "Demo project"
+DEMO_APP = "Demo OAuth manager"
+DEMO_KEY_NAME = "demo"
+
+
+@dataclass(frozen=True)
+class NewProject:
+    project_id: str
+    api_key: str
+
+
+@dataclass(frozen=True)
+class NewApp:
+    app_id: str
+    app_secret: str
+
+
+async def create_project(db: Database, name: str) -> NewProject:
+    if not name.strip() or len(name) > 256:
+        raise ValidationFailed([FieldViolation("name", "must be 1 to 256 characters", "LENGTH")])
+    api_key = credentials.generate_secret(credentials.API_KEY_PREFIX)
+    async with db.transaction() as conn:
+        project = await repo.create_project(conn, name)
+        await repo.create_api_key(conn, project.id, "owner", credentials.hash_secret(api_key))
+    return NewProject(project.id, api_key)
+
+
+def _check_scopes(scopes: list[str]) -> None:
+    unknown = [s for s in scopes if s not in KNOWN_SCOPES]
+    if unknown:
+        raise ValidationFailed(
+            [FieldViolation("scope", f"unknown scope {s!r}; known: {', '.join(sorted(KNOWN_SCOPES))}", "ENUM") for s in unknown]
+        )
+
+
+async def create_app(db: Database, name: str, scopes: list[str]) -> NewApp:
+    _check_scopes(scopes)
+    secret = credentials.generate_secret(credentials.APP_SECRET_PREFIX)
+    async with db.transaction() as conn:
+        app = await repo.create_platform_app(conn, name, credentials.hash_secret(secret), list(dict.fromkeys(scopes)))
+    return NewApp(app.id, secret)
+
+
+async def install(db: Database, app_id: str, project_id: str) -> str:
+    async with db.transaction() as conn:
+        app = await repo.get_platform_app(conn, app_id)
+        if app is None:
+            raise NotFound(f"No app {app_id}", code="APP_NOT_FOUND")
+        if await repo.get_project(conn, project_id) is None:
+            raise NotFound(f"No project {project_id}", code="PROJECT_NOT_FOUND")
+        return (await repo.install(conn, app, project_id)).id
+
+
+async def demo(db: Database) -> dict[str, str]:
+    """Idempotent: the demo project, app and installation are created once. Secrets are stored
+    only as hashes, so each run issues a fresh demo API key and app secret (old ones stop working)."""
+    api_key = credentials.generate_secret(credentials.API_KEY_PREFIX)
+    app_secret = credentials.generate_secret(credentials.APP_SECRET_PREFIX)
+    async with db.transaction() as conn:
+        project = await repo.find_project_by_name(conn, DEMO_PROJECT) or await repo.create_project(conn, DEMO_PROJECT)
+        await repo.delete_api_keys_named(conn, project.id, DEMO_KEY_NAME)
+        await repo.create_api_key(conn, project.id, DEMO_KEY_NAME, credentials.hash_secret(api_key))
+        app = await repo.find_platform_app_by_name(conn, DEMO_APP)
+        if app is None:
+            app = await repo.create_platform_app(conn, DEMO_APP, credentials.hash_secret(app_secret), [OAUTH_APP_MANAGE])
+        else:
+            await repo.set_platform_app_secret(conn, app.id, credentials.hash_secret(app_secret))
+        installation = await repo.install(conn, app, project.id)
+    return {
+        "projectId": project.id,
+        "apiKey": api_key,
+        "appId": app.id,
+        "appSecret": app_secret,
+        "instanceId": installation.id,
+    }

@@ -1,0 +1,87 @@
+"""Opening the database: URL handling, SQLite durability settings, one async engine per process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+
+def async_url(url: str) -> str:
+    """Accept the URLs people write and name the async driver we use for each engine."""
+    if "://" not in url:  # a bare path means a SQLite file
+        url = f"sqlite:///{Path(url).expanduser().resolve()}"
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            parsed = parsed.set(database=str(Path(database).expanduser().resolve()))
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:/// or postgresql://")
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below) so that writers take the lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: an acknowledged commit survives power loss, not just a process crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Any) -> None:
+        # IMMEDIATE avoids the deadlock of two deferred readers both upgrading to writers.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@dataclass
+class Database:
+    url: str
+    engine: AsyncEngine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str, *, pool_size: int = 5) -> "Database":
+        full = async_url(url)
+        if full.startswith("sqlite"):
+            engine = create_async_engine(full, pool_pre_ping=False)
+            _configure_sqlite(engine)
+        else:
+            engine = create_async_engine(full, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+        return cls(url=url, engine=engine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One atomic unit of work: everything in it commits together or not at all."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("OAUTHAPPS_DATA_DIR", ".oauthapps")).expanduser().resolve()
+
+
+def default_database_url() -> str:
+    return os.environ.get("OAUTHAPPS_DATABASE_URL") or f"sqlite:///{default_data_dir() / 'oauthapps.db'}"

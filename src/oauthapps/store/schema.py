@@ -1,0 +1,136 @@
+"""The SQL schema, written once for SQLite and PostgreSQL. Migrations derive from it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """Aware UTC datetimes stored as integer microseconds: exact, sortable, same on both engines."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+    def process_result_value(self, value: int | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.fromtimestamp(value // 1_000_000, tz=timezone.utc).replace(microsecond=value % 1_000_000)
+
+
+def _id(name: str = "id") -> Column[str]:
+    return Column(name, String(64), primary_key=True)
+
+
+projects = Table(
+    "projects",
+    metadata,
+    _id(),
+    Column("name", String(256), nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+)
+
+platform_apps = Table(
+    "platform_apps",
+    metadata,
+    _id(),
+    Column("name", String(256), nullable=False),
+    Column("secret_hash", String(128), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+)
+
+installations = Table(
+    "installations",
+    metadata,
+    _id(),
+    Column("app_id", String(64), ForeignKey("platform_apps.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    UniqueConstraint("app_id", "project_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _id(),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(256), nullable=False),
+    Column("key_hash", String(128), nullable=False, unique=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+)
+
+oauth_apps = Table(
+    "oauth_apps",
+    metadata,
+    _id(),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("login_url", Text, nullable=False, default=""),
+    Column("logout_url", Text, nullable=False, default=""),
+    Column("allowed_redirect_uris", JSON, nullable=False),
+    Column("allowed_redirect_domains", JSON, nullable=False),
+    Column("allow_secret_generation", Boolean, nullable=False, default=False),
+    Column("application_type", String(64), nullable=False),
+    Column("technology", String(64), nullable=False),
+    Column("redirect_url_wix_pages", Text, nullable=False, default=""),
+    Column("wix_pages_domains_mappings", JSON, nullable=False),
+    Column("refresh_token_rotation", Boolean, nullable=False, default=False),
+    Column("secret_hash", String(128), nullable=True),
+    Column("previous_secret_hash", String(128), nullable=True),
+    Column("previous_secret_expires_at", UtcTimestamp(), nullable=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("updated_at", UtcTimestamp(), nullable=False),
+    Index("ix_oauth_apps_project_created", "project_id", "created_at"),
+    Index("ix_oauth_apps_project_name", "project_id", "name"),
+)
+
+oauth_app_audit = Table(
+    "oauth_app_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), nullable=False),
+    Column("oauth_app_id", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("actor_type", String(32), nullable=False),
+    Column("actor_id", String(128), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("request_id", String(64), nullable=True),
+    Column("at", UtcTimestamp(), nullable=False),
+    Index("ix_oauth_app_audit_project_at", "project_id", "at"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("alg", String(16), nullable=False),
+    Column("private_jwk", Text, nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("retired_at", UtcTimestamp(), nullable=True),
+)

@@ -1,0 +1,133 @@
+"""Projects, platform apps, their installations on projects, and owner API keys."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .schema import api_keys, installations, platform_apps, projects
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PlatformApp:
+    id: str
+    name: str
+    secret_hash: str
+    scopes: list[str]
+
+
+@dataclass(frozen=True)
+class Installation:
+    id: str
+    app_id: str
+    project_id: str
+    scopes: list[str]
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    project_id: str
+    name: str
+
+
+async def create_project(conn: AsyncConnection, name: str) -> Project:
+    project = Project(id=new_id(), name=name, created_at=now())
+    await conn.execute(insert(projects).values(id=project.id, name=name, created_at=project.created_at))
+    return project
+
+
+async def get_project(conn: AsyncConnection, project_id: str) -> Project | None:
+    row = (await conn.execute(select(projects).where(projects.c.id == project_id))).first()
+    return Project(row.id, row.name, row.created_at) if row else None
+
+
+async def find_project_by_name(conn: AsyncConnection, name: str) -> Project | None:
+    row = (await conn.execute(select(projects).where(projects.c.name == name).order_by(projects.c.created_at))).first()
+    return Project(row.id, row.name, row.created_at) if row else None
+
+
+async def list_projects(conn: AsyncConnection) -> list[Project]:
+    rows = await conn.execute(select(projects).order_by(projects.c.created_at))
+    return [Project(r.id, r.name, r.created_at) for r in rows]
+
+
+async def create_platform_app(conn: AsyncConnection, name: str, secret_hash: str, scopes: list[str]) -> PlatformApp:
+    app = PlatformApp(id=new_id(), name=name, secret_hash=secret_hash, scopes=scopes)
+    await conn.execute(
+        insert(platform_apps).values(id=app.id, name=name, secret_hash=secret_hash, scopes=scopes, created_at=now())
+    )
+    return app
+
+
+async def get_platform_app(conn: AsyncConnection, app_id: str) -> PlatformApp | None:
+    row = (await conn.execute(select(platform_apps).where(platform_apps.c.id == app_id))).first()
+    return PlatformApp(row.id, row.name, row.secret_hash, list(row.scopes)) if row else None
+
+
+async def find_platform_app_by_name(conn: AsyncConnection, name: str) -> PlatformApp | None:
+    row = (await conn.execute(select(platform_apps).where(platform_apps.c.name == name))).first()
+    return PlatformApp(row.id, row.name, row.secret_hash, list(row.scopes)) if row else None
+
+
+async def set_platform_app_secret(conn: AsyncConnection, app_id: str, secret_hash: str) -> None:
+    await conn.execute(platform_apps.update().where(platform_apps.c.id == app_id).values(secret_hash=secret_hash))
+
+
+async def install(conn: AsyncConnection, app: PlatformApp, project_id: str) -> Installation:
+    existing = (
+        await conn.execute(
+            select(installations).where(installations.c.app_id == app.id, installations.c.project_id == project_id)
+        )
+    ).first()
+    if existing:
+        return Installation(existing.id, existing.app_id, existing.project_id, list(existing.scopes))
+    inst = Installation(id=new_id(), app_id=app.id, project_id=project_id, scopes=list(app.scopes))
+    await conn.execute(
+        insert(installations).values(id=inst.id, app_id=app.id, project_id=project_id, scopes=inst.scopes, created_at=now())
+    )
+    return inst
+
+
+async def get_installation(conn: AsyncConnection, instance_id: str) -> Installation | None:
+    row = (await conn.execute(select(installations).where(installations.c.id == instance_id))).first()
+    return Installation(row.id, row.app_id, row.project_id, list(row.scopes)) if row else None
+
+
+async def uninstall(conn: AsyncConnection, instance_id: str) -> bool:
+    result = await conn.execute(delete(installations).where(installations.c.id == instance_id))
+    return result.rowcount > 0
+
+
+async def create_api_key(conn: AsyncConnection, project_id: str, name: str, key_hash: str) -> ApiKey:
+    key = ApiKey(id=new_id(), project_id=project_id, name=name)
+    await conn.execute(insert(api_keys).values(id=key.id, project_id=project_id, name=name, key_hash=key_hash, created_at=now()))
+    return key
+
+
+async def find_api_key(conn: AsyncConnection, key_hash: str) -> ApiKey | None:
+    row = (await conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))).first()
+    return ApiKey(row.id, row.project_id, row.name) if row else None
+
+
+async def delete_api_keys_named(conn: AsyncConnection, project_id: str, name: str) -> None:
+    await conn.execute(delete(api_keys).where(api_keys.c.project_id == project_id, api_keys.c.name == name))

@@ -1,0 +1,1 @@
+"""Signing keys, minting and checking access tokens."""
