@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .config import ACCESS_TOKEN_SECONDS
@@ -67,9 +68,9 @@ def _run(database: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
     except DomainError as err:
         if isinstance(err, ValidationFailed):
             for v in err.violations:
-                err_console.print(f"[red]error:[/red] {v.field}: {v.description}")
+                err_console.print(f"[red]error:[/red] {escape(v.field)}: {escape(v.description)}")
         else:
-            err_console.print(f"[red]error:[/red] {err.description} ({err.code})")
+            err_console.print(f"[red]error:[/red] {escape(err.description)} ({err.code})")
         raise typer.Exit(1) from None
 
 
@@ -144,7 +145,7 @@ def projects_create(name: str, database: DatabaseOpt = None, as_json: JsonOpt = 
     if as_json:
         _print_json(data)
     else:
-        console.print(f"Project [bold]{name}[/bold]: {created.project_id}\nAPI key (shown once): {created.api_key}")
+        console.print(f"Project [bold]{escape(name)}[/bold]: {created.project_id}\nAPI key (shown once): {created.api_key}")
 
 
 @projects_app.command("list")
@@ -160,7 +161,7 @@ def projects_list(database: DatabaseOpt = None, as_json: JsonOpt = False) -> Non
         return
     table = Table("project id", "name", "created")
     for p in rows:
-        table.add_row(p.id, p.name, p.created_at.isoformat(timespec="seconds"))
+        table.add_row(p.id, escape(p.name), p.created_at.isoformat(timespec="seconds"))
     console.print(table)
 
 
@@ -177,7 +178,7 @@ def apps_create(
     if as_json:
         _print_json(data)
     else:
-        console.print(f"App [bold]{name}[/bold]: {created.app_id}\nApp secret (shown once): {created.app_secret}")
+        console.print(f"App [bold]{escape(name)}[/bold]: {created.app_id}\nApp secret (shown once): {created.app_secret}")
 
 
 @apps_app.command("install")
@@ -206,7 +207,7 @@ def demo(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
 def _apps_table(apps: list[dict[str, Any]]) -> Table:
     table = Table("id (client id)", "name", "redirect URIs", "domains", "created")
     for a in apps:
-        table.add_row(a["id"], a["name"], "\n".join(a["allowedRedirectUris"]), "\n".join(a["allowedRedirectDomains"]), a["createdDate"])
+        table.add_row(a["id"], escape(a["name"]), escape("\n".join(a["allowedRedirectUris"])), "\n".join(a["allowedRedirectDomains"]), a["createdDate"])
     return table
 
 
@@ -256,6 +257,7 @@ def oauth_apps_list(
 def oauth_apps_show(app_id: str, project: ProjectOpt, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
     """Show one OAuth app (never its secret)."""
     async def work(db: Database) -> dict[str, Any]:
+        await _require_project(db, project)
         return to_wire(await oauth_app_service.get(db, _owner(project), app_id))
 
     data = _run(database, work)
@@ -263,7 +265,7 @@ def oauth_apps_show(app_id: str, project: ProjectOpt, database: DatabaseOpt = No
         _print_json({"oAuthApp": data})
     else:
         for key, value in data.items():
-            console.print(f"{key:<24} {value}")
+            console.print(f"{key:<24} {escape(str(value))}")
 
 
 @oauth_apps_app.command("create")
@@ -304,23 +306,28 @@ def oauth_apps_update(
     body = _body(name, description, redirect_uri, domain)
 
     async def work(db: Database) -> dict[str, Any]:
+        await _require_project(db, project)
         return to_wire(await oauth_app_service.update(db, _owner(project), app_id, body, {"paths": list(body)}))
 
     data = _run(database, work)
     if as_json:
         _print_json({"oAuthApp": data})
     else:
-        console.print(f"OAuth app {app_id} updated: {', '.join(body) or 'nothing to change'}")
+        console.print(f"OAuth app {escape(app_id)} updated: {', '.join(body) or 'nothing to change'}")
 
 
 @oauth_apps_app.command("delete")
 def oauth_apps_delete(app_id: str, project: ProjectOpt, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
     """Delete an OAuth app: its client ID and every token issued through it stop working."""
-    _run(database, lambda db: oauth_app_service.delete(db, _owner(project), app_id))
+    async def work(db: Database) -> None:
+        await _require_project(db, project)
+        await oauth_app_service.delete(db, _owner(project), app_id)
+
+    _run(database, work)
     if as_json:
         _print_json({})
     else:
-        console.print(f"OAuth app {app_id} deleted.")
+        console.print(f"OAuth app {escape(app_id)} deleted.")
 
 
 @app.command()

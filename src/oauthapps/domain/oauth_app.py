@@ -112,7 +112,10 @@ def _url(max_len: int = 2048) -> Validator:
     def check(value: Any, path: str, v: Violations) -> Any:
         if value is None or value == "":
             return ""
-        if isinstance(value, str) and len(value) > max_len:
+        if not isinstance(value, str):
+            v.add(path, "must be a string", "TYPE")
+            return None
+        if len(value) > max_len:
             v.add(path, f"must be at most {max_len} characters", "MAX_LENGTH", {"max": max_len})
             return None
         try:
@@ -154,7 +157,11 @@ def _domain(value: Any, path: str, v: Violations) -> Any:
 
 
 def _redirect_uri(value: Any, path: str, v: Violations) -> Any:
-    return _url()(value, path, v) or None
+    # An entry of the list must be a URL: an empty or null entry is an error, not "unset".
+    if value is None or value == "":
+        v.add(path, "must be a non-empty absolute URL", "REQUIRED")
+        return None
+    return _url()(value, path, v)
 
 
 def _enum(allowed: tuple[str, ...]) -> Validator:

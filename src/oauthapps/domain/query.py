@@ -20,6 +20,7 @@ ALL_OPS = COMPARISON_OPS | {"$in", "$nin", "$startsWith", "$exists"}
 LOGICAL_OPS = frozenset({"$and", "$or", "$not"})
 MAX_IN_VALUES = 100
 MAX_DEPTH = 8
+MAX_OFFSET = 2**63 - 1  # the largest OFFSET SQLite and PostgreSQL accept (signed 64-bit)
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,12 @@ def parse_datetime(value: Any, path: str) -> datetime:
     text = value[:-1] + "+00:00" if value.endswith("Z") else value
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError as exc:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        # Converting e.g. 0001-01-01T00:00+01:00 to UTC leaves the representable range.
+        return parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:
         raise _fail(path, "must be an ISO-8601 date-time string", "FORMAT") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 def _scalar(spec: FieldSpec, value: Any, path: str) -> Any:
@@ -220,7 +222,9 @@ def parse_query(raw: Any, spec: QuerySpec, path: str = "query") -> Query:
     if spec.tiebreaker and all(s.field != spec.tiebreaker for s in sort):
         descending = sort[-1].descending if sort else False
         sort = sort + (Sort(spec.tiebreaker, descending),)
-    paging = raw.get("paging") or {}
+    paging = raw.get("paging")
+    if paging is None:
+        paging = {}
     if not isinstance(paging, dict):
         raise _fail(f"{path}.paging", "must be {limit, offset}", "TYPE")
     extra = set(paging) - {"limit", "offset"}
@@ -229,5 +233,5 @@ def parse_query(raw: Any, spec: QuerySpec, path: str = "query") -> Query:
     limit = paging.get("limit")
     limit = spec.default_limit if limit is None else _int_in(limit, f"{path}.paging.limit", 0, spec.max_limit)
     offset = paging.get("offset")
-    offset = 0 if offset is None else _int_in(offset, f"{path}.paging.offset", 0, None)
+    offset = 0 if offset is None else _int_in(offset, f"{path}.paging.offset", 0, MAX_OFFSET)
     return Query(filter=node, sort=sort, limit=limit, offset=offset)

@@ -22,15 +22,25 @@ def _parse(uri: object) -> WebUrl | None:
         return None
 
 
-def _loopback_ip_equal_but_port(requested: WebUrl, registered: WebUrl) -> bool:
+def _without_port(raw: str) -> str:
+    """``raw`` (a URL that parsed cleanly: no userinfo, fragment or backslash) minus its port."""
+    start = raw.index("//") + 2
+    rest = raw[start:]
+    end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority = rest[:end]
+    host = authority[: authority.index("]") + 1] if authority.startswith("[") else authority.split(":", 1)[0]
+    return raw[:start] + host + rest[end:]
+
+
+def _loopback_ip_equal_but_port(uri: str, requested: WebUrl, entry: str, registered: WebUrl) -> bool:
+    """RFC 8252 section 7.3: for http to a loopback IP literal only the port may differ; scheme,
+    host spelling, path and query (including an empty ``?``) must still be the same string."""
     return (
         requested.scheme == "http"
         and registered.scheme == "http"
-        and is_ip_literal(requested.host)
-        and requested.is_loopback
-        and requested.host == registered.host
-        and requested.path == registered.path
-        and requested.query == registered.query
+        and is_ip_literal(registered.host)
+        and registered.is_loopback
+        and _without_port(uri) == _without_port(entry)
     )
 
 
@@ -39,10 +49,12 @@ def matches_exact_uri(uri: str, allowed_uris: Iterable[str]) -> bool:
     if requested is None:
         return False
     for entry in allowed_uris:
+        if not isinstance(entry, str):
+            continue
         if uri == entry:
             return True
         registered = _parse(entry)
-        if registered is not None and _loopback_ip_equal_but_port(requested, registered):
+        if registered is not None and _loopback_ip_equal_but_port(uri, requested, entry, registered):
             return True
     return False
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -16,8 +17,14 @@ MAX_HOST_LENGTH = 253
 DEFAULT_PORTS = {"https": 443, "http": 80}
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-_PORT_RE = re.compile(r"^[0-9]{1,5}$")
-_LDH_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_PORT_RE = re.compile(r"^[0-9]{1,5}\Z")
+_LDH_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
+# Control (Cc), format (Cf: bidi overrides, zero-width and soft hyphen), surrogate (Cs) and
+# separator (Z*) characters: browsers strip, ignore or re-encode them, so we refuse them.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"})
+# IDNA deviation characters: transitional (IDNA 2003, older browsers and libraries) and
+# non-transitional processing map them to different hosts (fa\u00df.de vs fass.de).
+_IDNA_DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
 
 
 class UrlError(ValueError):
@@ -62,7 +69,7 @@ class WebUrl:
 
 def _reject_unsafe_characters(value: str) -> None:
     for ch in value:
-        if ord(ch) < 0x21 or ord(ch) == 0x7F or ch.isspace() or ch in "\u200b\u200c\u200d\u2060\ufeff":
+        if ord(ch) < 0x21 or ord(ch) == 0x7F or ch.isspace() or unicodedata.category(ch) in _UNSAFE_CATEGORIES:
             raise UrlError("NO_WHITESPACE_OR_CONTROL", "must not contain whitespace or control characters")
     if "\\" in value:
         raise UrlError("NO_BACKSLASH", "must not contain a backslash")
@@ -88,9 +95,13 @@ def is_ip_literal(host: str) -> bool:
 
 
 def normalise_host(host: str) -> str:
-    """Lowercase, IDNA (UTS 46) to A-labels, one trailing dot dropped; IP literals canonical."""
+    """Lowercase, IDNA (UTS 46, non-transitional) to A-labels, one trailing dot dropped; IP
+    literals canonical. Anything a browser could read as a different host is refused."""
     if not host:
         raise UrlError("HOST_REQUIRED", "must name a host")
+    if "%" in host:
+        # Browsers percent-decode hosts; also refuses IPv6 zone identifiers ([fe80::1%25eth0]).
+        raise UrlError("INVALID_HOST", "must not percent-encode the host")
     if host.startswith("["):
         if not host.endswith("]"):
             raise UrlError("INVALID_HOST", "has an unterminated IPv6 literal")
@@ -98,22 +109,29 @@ def normalise_host(host: str) -> str:
             ip6 = ipaddress.IPv6Address(host[1:-1])
         except ValueError as exc:
             raise UrlError("INVALID_HOST", "has an invalid IPv6 literal") from exc
+        if ip6.scope_id is not None:
+            raise UrlError("INVALID_HOST", "must not name an IPv6 zone")
         return f"[{ip6.compressed}]"
-    if "%" in host:
-        raise UrlError("INVALID_HOST", "must not percent-encode the host")
-    if host.endswith("."):
-        host = host[:-1]
-    if not host or host.startswith(".") or ".." in host:
-        raise UrlError("INVALID_HOST", "has an empty label")
     if "*" in host:
         raise UrlError("NO_WILDCARD", "must not contain a wildcard")
+    # Map first (case folding, NFKC, U+3002/U+FF0E -> "."), then look at the labels a browser sees.
     try:
-        ascii_host = idna.encode(host, uts46=True, std3_rules=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError) as exc:
+        mapped = idna.uts46_remap(host, std3_rules=True, transitional=False)
+    except (idna.IDNAError, UnicodeError, ValueError) as exc:
+        raise UrlError("INVALID_HOST", "is not a valid host name") from exc
+    if any(ch in _IDNA_DEVIATIONS for ch in mapped):
+        raise UrlError("INVALID_HOST", "contains a character browsers map to different hosts (use the xn-- form)")
+    if mapped.endswith("."):
+        mapped = mapped[:-1]
+    if not mapped or any(label == "" for label in mapped.split(".")):
+        raise UrlError("INVALID_HOST", "has an empty label")
+    try:
+        ascii_host = idna.encode(mapped, uts46=True, std3_rules=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError) as exc:
         raise UrlError("INVALID_HOST", "is not a valid host name") from exc
     ascii_host = ascii_host.lower()
     if ascii_host.endswith("."):
-        ascii_host = ascii_host[:-1]
+        raise UrlError("INVALID_HOST", "has an empty label")
     if len(ascii_host) > MAX_HOST_LENGTH:
         raise UrlError("INVALID_HOST", "is longer than 253 characters")
     labels = ascii_host.split(".")
@@ -200,7 +218,10 @@ def parse_web_url(value: object, *, allow_query: bool = True) -> WebUrl:
         raise UrlError("ABSOLUTE_URL", "must be an absolute URL with a host")
     if "#" in value:
         raise UrlError("NO_FRAGMENT", "must not contain a fragment")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # unbalanced brackets, NFKC-unsafe netloc: never a crash
+        raise UrlError("INVALID_HOST", "is not a valid URL authority") from exc
     netloc = parts.netloc
     if "@" in netloc:
         raise UrlError("NO_USERINFO", "must not contain userinfo")

@@ -12,7 +12,7 @@ from starlette.routing import Mount
 
 from ..config import Settings
 from ..state import AppState
-from . import oauth2
+from . import authorize, identity, oauth2, redirect_sessions
 from .management import build_management_api
 from .middleware import RequestContextMiddleware
 
@@ -28,7 +28,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await state.stop()
 
-    routes = [*oauth2.routes, Mount("", app=build_management_api())]
+    routes = [
+        *oauth2.routes, *authorize.routes, *redirect_sessions.routes, *identity.routes,
+        Mount("", app=build_management_api()),
+    ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestContextMiddleware)
     return app

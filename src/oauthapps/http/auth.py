@@ -12,8 +12,8 @@ from ..domain.errors import Unauthenticated
 from ..services.actor import Actor
 from ..state import AppState
 from ..store import tenancy
-from ..tokens.access import APP
-from ..tokens.liveness import is_live
+from ..tokens.access import APP, MEMBER, VISITOR, AccessClaims
+from ..tokens.check import check_access_token
 
 ALL_OWNER_SCOPES = frozenset(scopes.KNOWN_SCOPES)
 
@@ -31,12 +31,9 @@ async def authenticate(request: Request, state: AppState) -> Actor:
     if value is None:
         raise Unauthenticated("Missing Authorization header: send an app access token or an API key")
     if value.count(".") == 2:
-        claims = await state.tokens.verify(value)
+        claims = await check_access_token(state.tokens, state.db, value)
         if claims is None:
-            raise Unauthenticated("The access token is invalid or expired")
-        async with state.db.transaction() as conn:
-            if not await is_live(conn, claims):
-                raise Unauthenticated("The access token was revoked")
+            raise Unauthenticated("The access token is invalid, expired or revoked")
         granted = frozenset(claims.scopes) if claims.kind == APP else frozenset()
         actor_id = claims.instance_id or claims.subject
         return Actor(claims.project_id, granted, claims.kind, actor_id, request_id)
@@ -48,3 +45,14 @@ async def authenticate(request: Request, state: AppState) -> Actor:
     if site_id is not None and site_id != key.project_id:
         raise Unauthenticated("The API key is not valid for this site (wix-site-id)")
     return Actor(key.project_id, ALL_OWNER_SCOPES, "api_key", key.id, request_id)
+
+
+async def authenticate_site_visitor(request: Request, state: AppState) -> AccessClaims:
+    """A visitor's or member's access token (what OAuthStrategy sends), live at this moment."""
+    value = bearer_value(request)
+    if value is None:
+        raise Unauthenticated("Missing Authorization header: send a visitor or member access token")
+    claims = await check_access_token(state.tokens, state.db, value)
+    if claims is None or claims.kind not in (VISITOR, MEMBER):
+        raise Unauthenticated("The access token is invalid, expired or revoked")
+    return claims

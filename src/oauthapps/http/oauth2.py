@@ -1,19 +1,32 @@
-"""``POST /oauth2/token``: a plain Starlette route (the hot path), dispatching to one grant module."""
+"""OAuth 2.0 protocol endpoints, plain Starlette routes (the hot path):
+
+- ``POST /oauth2/token`` (RFC 6749), dispatching to one module per grant;
+- ``POST /oauth2/revoke`` (RFC 7009);
+- ``POST /oauth2/token-info`` (Wix) and ``POST /oauth2/introspect`` (RFC 7662);
+- ``/.well-known/oauth-authorization-server`` (RFC 8414) and the JWKS.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
+from ..domain import credentials
 from ..domain.errors import PayloadTooLarge
 from ..oauth2 import params as oauth_params
+from ..oauth2.clients import authenticate_client
 from ..oauth2.errors import OAuth2Error, invalid_request, unsupported_grant_type
-from ..oauth2.grants import client_credentials
+from ..oauth2.grants import anonymous, authorization_code, client_credentials, refresh_token
 from ..state import AppState
+from ..store import grants
+from ..tokens.access import ADMIN, APP, MEMBER, VISITOR, AccessClaims
+from ..tokens.check import check_access_token
 from .body import read_body
 from .responses import NO_STORE, FastJSONResponse, oauth2_error
 
@@ -22,31 +35,152 @@ log = logging.getLogger("oauthapps.oauth2")
 Grant = Callable[[dict[str, str], AppState], Awaitable[dict[str, Any]]]
 GRANTS: dict[str, Grant] = {
     "client_credentials": client_credentials.grant,
+    "anonymous": anonymous.grant,
+    "authorization_code": authorization_code.grant,
+    "refresh_token": refresh_token.grant,
 }
+SUBJECT_TYPES = {APP: "APP", ADMIN: "APP", VISITOR: "VISITOR", MEMBER: "MEMBER"}
 
 
-async def token_endpoint(request: Request) -> FastJSONResponse:
-    state: AppState = request.state.app
-    basic = False
+async def _params(request: Request, state: AppState) -> tuple[dict[str, str], bool]:
     try:
+        body = await read_body(request, state.settings.max_body_bytes)
+    except PayloadTooLarge as exc:
+        raise OAuth2Error("invalid_request", exc.description, 413) from exc
+    params = oauth_params.parse_body(request.headers.get("content-type", ""), body)
+    basic = oauth_params.apply_basic_auth(params, request.headers.get("authorization"))
+    return params, basic
+
+
+def _protocol_endpoint(handler: Callable[[dict[str, str], bool, AppState], Awaitable[dict[str, Any]]]) -> Callable[[Request], Awaitable[Response]]:
+    """Parse parameters, run, and answer errors in the RFC 6749 shape. Only the error code is
+    logged: parameters hold secrets, codes and tokens."""
+
+    async def endpoint(request: Request) -> Response:
+        state: AppState = request.state.app
+        basic = False
         try:
-            body = await read_body(request, state.settings.max_body_bytes)
-        except PayloadTooLarge as exc:
-            raise OAuth2Error("invalid_request", exc.description, 413) from exc
-        params = oauth_params.parse_body(request.headers.get("content-type", ""), body)
-        basic = oauth_params.apply_basic_auth(params, request.headers.get("authorization"))
-        grant_type = params.get("grant_type")
-        if not grant_type:
-            raise invalid_request("Missing parameter 'grant_type'")
-        handler = GRANTS.get(grant_type)
-        if handler is None:
-            raise unsupported_grant_type(grant_type)
-        result = await handler(params, state)
-    except OAuth2Error as err:
-        # Log the error code only: parameters can hold secrets, codes and tokens.
-        log.info("token request refused: %s", err.error)
-        return oauth2_error(err, basic)
-    return FastJSONResponse(result, headers=NO_STORE)
+            params, basic = await _params(request, state)
+            result = await handler(params, basic, state)
+        except OAuth2Error as err:
+            log.info("%s refused: %s", request.url.path, err.error)
+            return oauth2_error(err, basic)
+        return FastJSONResponse(result, headers=NO_STORE)
+
+    return endpoint
 
 
-routes = [Route("/oauth2/token", token_endpoint, methods=["POST"])]
+async def token(params: dict[str, str], _basic: bool, state: AppState) -> dict[str, Any]:
+    grant_type = params.get("grant_type")
+    if not grant_type:
+        raise invalid_request("Missing parameter 'grant_type'")
+    handler = GRANTS.get(grant_type)
+    if handler is None:
+        raise unsupported_grant_type(grant_type)
+    return await handler(params, state)
+
+
+async def revoke(params: dict[str, str], _basic: bool, state: AppState) -> dict[str, Any]:
+    """Revoking an access or refresh token revokes its whole grant. Unknown tokens, and tokens of
+    other clients, are answered 200 as RFC 7009 asks, and left alone."""
+    app = await authenticate_client(params, state)
+    value = oauth_params.require(params, "token")
+    at = datetime.now(timezone.utc)
+    claims = await state.tokens.verify(value)
+    async with state.db.transaction() as conn:
+        if claims is not None:
+            if claims.grant_id and claims.client_id == app.id:
+                await grants.revoke_grant(conn, claims.grant_id, at)
+        else:
+            record = await grants.find_refresh_token(conn, credentials.hash_secret(value))
+            if record is not None and record.grant.oauth_app_id == app.id:
+                await grants.revoke_grant(conn, record.grant.id, at)
+    return {}
+
+
+def _token_info(claims: AccessClaims) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "active": True, "subjectType": SUBJECT_TYPES.get(claims.kind, "UNKNOWN"), "subjectId": claims.subject,
+        "clientId": claims.client_id, "siteId": claims.project_id, "exp": claims.expires_at, "iat": claims.issued_at,
+    }
+    if claims.instance_id:
+        info["instanceId"] = claims.instance_id
+    return info
+
+
+async def token_info(params: dict[str, str], _basic: bool, state: AppState) -> dict[str, Any]:
+    """Wix token-info: possession of the token is the authorisation to ask about it."""
+    claims = await check_access_token(state.tokens, state.db, oauth_params.require(params, "token"))
+    return _token_info(claims) if claims else {"active": False}
+
+
+async def introspect(params: dict[str, str], _basic: bool, state: AppState) -> dict[str, Any]:
+    """RFC 7662 for resource servers: the caller authenticates as an OAuth app (with its secret)
+    and learns about tokens of its own project only."""
+    caller = await authenticate_client(params, state, secret_required=True)
+    value = oauth_params.require(params, "token")
+    claims = await check_access_token(state.tokens, state.db, value)
+    if claims is not None:
+        if claims.project_id != caller.project_id:
+            return {"active": False}
+        result = {
+            "active": True, "token_type": "Bearer", "client_id": claims.client_id, "sub": claims.subject,
+            "exp": claims.expires_at, "iat": claims.issued_at, "iss": state.settings.issuer, "aud": claims.project_id,
+            "jti": claims.token_id, "subject_type": SUBJECT_TYPES.get(claims.kind, "UNKNOWN"),
+        }
+        if claims.scopes:
+            result["scope"] = " ".join(claims.scopes)
+        return result
+    async with state.db.transaction() as conn:
+        record = await grants.find_refresh_token(conn, credentials.hash_secret(value))
+    at = datetime.now(timezone.utc)
+    if (
+        record is None or record.grant.project_id != caller.project_id or record.grant.revoked_at is not None
+        or record.expires_at <= at or record.rotated_at is not None
+    ):
+        return {"active": False}
+    return {
+        "active": True, "token_type": "refresh_token", "client_id": record.grant.oauth_app_id,
+        "sub": record.grant.subject_id, "exp": int(record.expires_at.timestamp()), "iss": state.settings.issuer,
+        "subject_type": record.grant.subject_type.upper(),
+    }
+
+
+async def metadata(request: Request) -> Response:
+    state: AppState = request.state.app
+    issuer = state.settings.issuer
+    return FastJSONResponse({
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth2/authorize",
+        "token_endpoint": f"{issuer}/oauth2/token",
+        "revocation_endpoint": f"{issuer}/oauth2/revoke",
+        "introspection_endpoint": f"{issuer}/oauth2/introspect",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "fragment"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "anonymous"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": ["offline_access"],
+        "authorization_response_iss_parameter_supported": True,
+        "service_documentation": f"{issuer}/docs",
+    }, headers={"Cache-Control": "public, max-age=300"})
+
+
+async def jwks(request: Request) -> Response:
+    state: AppState = request.state.app
+    await state.keys.refresh_if_stale()
+    return FastJSONResponse(state.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+
+routes = [
+    Route("/oauth2/token", _protocol_endpoint(token), methods=["POST"]),
+    Route("/oauth2/revoke", _protocol_endpoint(revoke), methods=["POST"]),
+    Route("/oauth2/token-info", _protocol_endpoint(token_info), methods=["POST"]),
+    Route("/oauth2/introspect", _protocol_endpoint(introspect), methods=["POST"]),
+    Route("/.well-known/oauth-authorization-server", metadata, methods=["GET"]),
+    Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+    Route("/oauth2/jwks", jwks, methods=["GET"]),
+]

@@ -27,9 +27,14 @@ class NewApp:
     app_secret: str
 
 
-async def create_project(db: Database, name: str) -> NewProject:
+def _check_name(name: str) -> None:
+    # The column is VARCHAR(256): PostgreSQL enforces it, SQLite would not, so check here.
     if not name.strip() or len(name) > 256:
         raise ValidationFailed([FieldViolation("name", "must be 1 to 256 characters", "LENGTH")])
+
+
+async def create_project(db: Database, name: str) -> NewProject:
+    _check_name(name)
     api_key = credentials.generate_secret(credentials.API_KEY_PREFIX)
     async with db.transaction() as conn:
         project = await repo.create_project(conn, name)
@@ -46,6 +51,7 @@ def _check_scopes(scopes: list[str]) -> None:
 
 
 async def create_app(db: Database, name: str, scopes: list[str]) -> NewApp:
+    _check_name(name)
     _check_scopes(scopes)
     secret = credentials.generate_secret(credentials.APP_SECRET_PREFIX)
     async with db.transaction() as conn:

@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, false, func, not_, or_, true
+from sqlalchemy import String, and_, false, not_, or_, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..domain.query import And, Condition, Node, Not, Or, Sort
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+class _ascii_lower(FunctionElement[str]):
+    """Lowercase A-Z only. SQLite's built-in lower() folds nothing else, while PostgreSQL's
+    follows the database's locale (É -> é); folding ASCII alone on both keeps the results equal."""
+
+    type = String()
+    name = "ascii_lower"
+    inherit_cache = True
+
+
+@compiles(_ascii_lower)
+def _ascii_lower_default(element: _ascii_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_ascii_lower, "postgresql")
+def _ascii_lower_postgresql(element: _ascii_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    args = compiler.process(element.clauses, **kw)
+    return f"translate({args}, '{string.ascii_uppercase}', '{string.ascii_lowercase}')"
 
 
 def condition_sql(column: ColumnElement[Any], cond: Condition) -> ColumnElement[bool]:
@@ -34,8 +61,8 @@ def condition_sql(column: ColumnElement[Any], cond: Condition) -> ColumnElement[
     if op == "$nin":
         return or_(column.is_(None), column.not_in(list(value))) if value else true()
     if op == "$startsWith":
-        # Case-insensitive like Wix Data's startsWith, and the same on SQLite and PostgreSQL.
-        return func.lower(column).like(_escape_like(value.lower()) + "%", escape="\\")
+        # Case-insensitive like Wix Data's startsWith (for A-Z), and the same on SQLite and PostgreSQL.
+        return _ascii_lower(column).like(_escape_like(value.translate(_ASCII_FOLD)) + "%", escape="\\")
     if op == "$exists":
         return column.is_not(None) if value else column.is_(None)
     raise ValueError(f"unsupported operator {op}")  # parse_query never lets one through

@@ -134,3 +134,78 @@ signing_keys = Table(
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("retired_at", UtcTimestamp(), nullable=True),
 )
+
+members = Table(
+    "members",
+    metadata,
+    _id(),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("nickname", String(256), nullable=False, default=""),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    UniqueConstraint("project_id", "email"),
+)
+
+# A grant is one authorisation of a subject (visitor or member) for one OAuth app. Refresh tokens
+# and access tokens belong to a grant; revoking or deleting the grant kills them all, and deleting
+# the OAuth app deletes its grants (cascade).
+grants = Table(
+    "grants",
+    metadata,
+    _id(),
+    Column("project_id", String(64), nullable=False),
+    Column("oauth_app_id", String(64), ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("subject_type", String(16), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("member_id", String(64), ForeignKey("members.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("revoked_at", UtcTimestamp(), nullable=True),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(128), primary_key=True),
+    Column("grant_id", String(64), ForeignKey("grants.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("expires_at", UtcTimestamp(), nullable=False),
+    Column("rotated_at", UtcTimestamp(), nullable=True),
+)
+
+# Single-use, short-lived secrets: authorization codes and login session tickets.
+one_time_tokens = Table(
+    "one_time_tokens",
+    metadata,
+    Column("token_hash", String(128), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("project_id", String(64), nullable=False),
+    Column("oauth_app_id", String(64), ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("member_id", String(64), ForeignKey("members.id", ondelete="CASCADE"), nullable=True),
+    Column("grant_id", String(64), nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("expires_at", UtcTimestamp(), nullable=False),
+    Column("used_at", UtcTimestamp(), nullable=True),
+)
+
+# A member's signed-in browser session on the hosted pages (the session cookie).
+member_sessions = Table(
+    "member_sessions",
+    metadata,
+    Column("token_hash", String(128), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("member_id", String(64), ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("oauth_app_id", String(64), ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("expires_at", UtcTimestamp(), nullable=False),
+)
+
+# Fixed-window failure counters for login rate limiting, shared by every worker.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(256), primary_key=True),
+    Column("window_start", UtcTimestamp(), nullable=False),
+    Column("count", Integer, nullable=False),
+)

@@ -35,6 +35,7 @@ class AccessClaims:
     expires_at: int
     token_id: str
     instance_id: str | None = None
+    grant_id: str | None = None
 
 
 class TokenIssuer:
@@ -52,11 +53,13 @@ class TokenIssuer:
         lifetime: int,
         scopes: tuple[str, ...] = (),
         instance_id: str | None = None,
+        grant_id: str | None = None,
     ) -> tuple[str, AccessClaims]:
         now = int(time.time())
         claims = AccessClaims(
             kind=kind, subject=subject, project_id=project_id, client_id=client_id, scopes=scopes,
             issued_at=now, expires_at=now + lifetime, token_id=uuid.uuid4().hex, instance_id=instance_id,
+            grant_id=grant_id,
         )
         payload: dict[str, Any] = {
             "iss": self.issuer, "sub": subject, "aud": project_id, "iat": now, "exp": claims.expires_at,
@@ -66,6 +69,8 @@ class TokenIssuer:
             payload["scope"] = " ".join(scopes)
         if instance_id:
             payload["iid"] = instance_id
+        if grant_id:
+            payload["gid"] = grant_id
         key = self.keys.active
         header = {"alg": ALGORITHM, "kid": key.kid, "typ": "at+jwt"}
         return jwt.encode(header, payload, key.key), claims
@@ -95,7 +100,7 @@ class TokenIssuer:
             return AccessClaims(
                 kind=str(c["knd"]), subject=str(c["sub"]), project_id=str(c["tid"]), client_id=str(c["client_id"]),
                 scopes=tuple(str(c.get("scope", "")).split()), issued_at=int(c["iat"]), expires_at=int(c["exp"]),
-                token_id=str(c["jti"]), instance_id=c.get("iid"),
+                token_id=str(c["jti"]), instance_id=c.get("iid"), grant_id=c.get("gid"),
             )
         except (KeyError, TypeError, ValueError):
             return None

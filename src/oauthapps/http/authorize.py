@@ -1,0 +1,264 @@
+"""The authorization endpoint and the hosted login page (server-rendered, works without JS),
+plus the logout endpoint that redirect sessions point at.
+
+Never an open redirect: an unknown client or an unapproved redirect URI gets an error page; only
+an approved redirect URI ever receives a redirect, errors included (RFC 6749 4.1.2.1).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..domain.authorize_request import AuthorizeError, AuthorizeRequest, build_redirect, parse, response_mode_of
+from ..domain.errors import Conflict, DomainError, PayloadTooLarge, TooManyRequests, Unauthenticated, ValidationFailed
+from ..domain.oauth_app import OAuthApp
+from ..domain.redirect_policy import is_approved_redirect
+from ..domain.urls import UrlError, is_loopback_host, parse_web_url
+from ..services import authorization, members
+from ..state import AppState
+from ..store import tenancy
+from ..web import STATIC_DIR, templates
+from .body import read_body
+
+SESSION_COOKIE = "oauthapps_session"
+CSRF_COOKIE = "oauthapps_csrf"
+FORM_LIMIT = 64 * 1024
+REQUEST_FIELDS = ("client_id", "redirect_uri", "response_type", "response_mode", "code_challenge",
+                  "code_challenge_method", "state", "prompt", "scope")
+
+
+class PageError(Exception):
+    """Shown as a page, never redirected: the client or redirect URI cannot be trusted."""
+
+    def __init__(self, title: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.title, self.message, self.status = title, message, status
+
+
+def _state(request: Request) -> AppState:
+    return request.state.app  # type: ignore[no-any-return]
+
+
+def _secure_cookies(state: AppState) -> bool:
+    """Secure everywhere except a plain-http development issuer on a loopback host."""
+    try:
+        issuer = parse_web_url(state.settings.issuer)
+    except UrlError:
+        return True
+    return not (issuer.scheme == "http" and is_loopback_host(issuer.host))
+
+
+def _origin(uri: str) -> str:
+    url = parse_web_url(uri)
+    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+
+
+def _page_headers(form_target: str | None = None) -> dict[str, str]:
+    form_action = "'self'" + (f" {form_target}" if form_target else "")
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+            f"form-action {form_action}; frame-ancestors 'none'"
+        ),
+        "X-Frame-Options": "DENY",
+        "Cache-Control": "no-store",
+        "Pragma": "no-cache",
+    }
+
+
+def message_page(title: str, message: str, status: int = 400, *, eyebrow: str = "", detail: str = "", is_error: bool = True) -> HTMLResponse:
+    body = templates.get_template("message.html").render(title=title, message=message, eyebrow=eyebrow, detail=detail, is_error=is_error)
+    return HTMLResponse(body, status_code=status, headers=_page_headers())
+
+
+def _single_valued(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise PageError("Invalid request", f"The parameter {name!r} was sent more than once.")
+        params[name] = value
+    return params
+
+
+async def _client_and_redirect(state: AppState, params: Mapping[str, str]) -> tuple[OAuthApp, str]:
+    app = await authorization.load_client(state.db, params.get("client_id"))
+    if app is None:
+        raise PageError("Unknown application", "This sign-in link names an application that does not exist or was disconnected.")
+    redirect_uri = params.get("redirect_uri")
+    if not authorization.login_redirect_approved(app, redirect_uri):
+        raise PageError(
+            "Redirect address not approved",
+            "This sign-in link asks to return to an address that the application has not approved, so we stopped here.",
+        )
+    return app, str(redirect_uri)
+
+
+def _redirect(state: AppState, redirect_uri: str, mode: str, params: dict[str, str | None]) -> RedirectResponse:
+    url = build_redirect(redirect_uri, {**params, "iss": state.settings.issuer}, mode)
+    return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+def _error_redirect(state: AppState, redirect_uri: str, mode: str, error: str, description: str, client_state: str | None) -> RedirectResponse:
+    return _redirect(state, redirect_uri, mode, {"error": error, "error_description": description, "state": client_state})
+
+
+async def _code_redirect(state: AppState, app: OAuthApp, req: AuthorizeRequest, member_id: str) -> RedirectResponse:
+    code = await authorization.issue_code(state.db, app, member_id, req)
+    return _redirect(state, req.redirect_uri, req.response_mode, {"code": code, "state": req.state})
+
+
+def _set_session_cookie(response: Response, state: AppState, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=int(authorization.SESSION_LIFETIME.total_seconds()), path="/",
+        httponly=True, secure=_secure_cookies(state), samesite="lax",
+    )
+
+
+async def _login_page(
+    request: Request, state: AppState, app: OAuthApp, req: AuthorizeRequest, *, mode: str = "login",
+    error: str = "", email: str = "", status: int = 200,
+) -> HTMLResponse:
+    async with state.db.transaction() as conn:
+        project = await tenancy.get_project(conn, app.project_id)
+    csrf = request.cookies.get(CSRF_COOKIE)
+    if not csrf or len(csrf) > 128:
+        csrf = secrets.token_urlsafe(32)
+    params = req.to_params()
+    params.pop("session_token", None)
+    other = "register" if mode == "login" else "login"
+    body = templates.get_template("login.html").render(
+        title=f"{'Create account' if mode == 'register' else 'Sign in'} - {app.name}",
+        project_name=project.name if project else "", app_name=app.name, mode=mode, error=error, email=email,
+        request_params=params, csrf_token=csrf,
+        switch_url="/oauth2/authorize?" + urlencode({**params, "screen": other}),
+    )
+    response = HTMLResponse(body, status_code=status, headers=_page_headers(_origin(req.redirect_uri)))
+    response.set_cookie(CSRF_COOKIE, csrf, path="/oauth2/authorize", httponly=True, secure=_secure_cookies(state), samesite="lax")
+    return response
+
+
+async def authorize_get(request: Request) -> Response:
+    state = _state(request)
+    try:
+        params = _single_valued(request.query_params.multi_items())
+        app, redirect_uri = await _client_and_redirect(state, params)
+    except PageError as err:
+        return message_page(err.title, err.message, err.status)
+    try:
+        req = parse(params, app.id, redirect_uri)
+    except AuthorizeError as err:
+        return _error_redirect(state, redirect_uri, response_mode_of(params), err.error, err.description, params.get("state"))
+
+    if req.session_token:
+        member_id = await authorization.redeem_ticket(state.db, app, req.session_token)
+        if member_id is None:
+            return _error_redirect(state, redirect_uri, req.response_mode, "login_required", "The session token is invalid or expired", req.state)
+        session = await authorization.start_session(state.db, app, member_id)
+        response = await _code_redirect(state, app, req, member_id)
+        _set_session_cookie(response, state, session)
+        return response
+
+    member = await authorization.session_member(state.db, request.cookies.get(SESSION_COOKIE), app.project_id)
+    if req.prompt == "none":
+        if member is None:
+            return _error_redirect(state, redirect_uri, req.response_mode, "login_required", "The member is not signed in", req.state)
+        return await _code_redirect(state, app, req, member.id)
+    if member is not None and req.prompt not in ("login", "select_account"):
+        return await _code_redirect(state, app, req, member.id)
+    mode = "register" if params.get("screen") == "register" else "login"
+    return await _login_page(request, state, app, req, mode=mode)
+
+
+async def authorize_post(request: Request) -> Response:
+    state = _state(request)
+    try:
+        try:
+            raw = await read_body(request, FORM_LIMIT)
+        except PayloadTooLarge:
+            raise PageError("Request too large", "The form was larger than we accept.", 413) from None
+        try:
+            form = _single_valued(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise PageError("Invalid request", "The form was not valid UTF-8.") from None
+        app, redirect_uri = await _client_and_redirect(state, form)
+    except PageError as err:
+        return message_page(err.title, err.message, err.status)
+    request_params = {k: v for k, v in form.items() if k in REQUEST_FIELDS}
+    try:
+        req = parse(request_params, app.id, redirect_uri)
+    except AuthorizeError as err:
+        return _error_redirect(state, redirect_uri, response_mode_of(form), err.error, err.description, form.get("state"))
+
+    mode = "register" if form.get("mode") == "register" else "login"
+    action = form.get("action", mode)
+    email = form.get("email", "")
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), form.get("csrf_token", "").encode()):
+        return await _login_page(request, state, app, req, mode=mode, email=email, status=400,
+                                 error="This form expired or was not sent from this page. Please try again.")
+    if action == "cancel":
+        return _error_redirect(state, redirect_uri, req.response_mode, "access_denied", "The member cancelled sign-in", req.state)
+
+    client_address = request.client.host if request.client else "unknown"
+    try:
+        if action == "register":
+            member = await members.register(state.db, app.project_id, email, form.get("password"))
+        else:
+            member = await members.authenticate(state.db, app.project_id, email, form.get("password"), client_address)
+    except TooManyRequests:
+        return await _login_page(request, state, app, req, mode=mode, email=email, status=429,
+                                 error="Too many failed sign-in attempts. Please wait a few minutes and try again.")
+    except Unauthenticated:
+        return await _login_page(request, state, app, req, mode=mode, email=email, status=400, error="Wrong email or password.")
+    except Conflict:
+        return await _login_page(request, state, app, req, mode=mode, email=email, status=400,
+                                 error="An account with this email already exists. Sign in instead.")
+    except ValidationFailed as err:
+        message = "; ".join(_friendly(v.field, v.description) for v in err.violations)
+        return await _login_page(request, state, app, req, mode=mode, email=email, status=400, error=message)
+    except DomainError as err:
+        return await _login_page(request, state, app, req, mode=mode, email=email, status=err.status, error=err.description)
+
+    session = await authorization.start_session(state.db, app, member.id)
+    response = await _code_redirect(state, app, req, member.id)
+    _set_session_cookie(response, state, session)
+    return response
+
+
+def _friendly(field: str, description: str) -> str:
+    name = "Email" if "email" in field.lower() else "Password" if "password" in field.lower() else field
+    return f"{name} {description}."
+
+
+async def logout(request: Request) -> Response:
+    """End the member's session here, then go back to ``post_logout_redirect_uri`` only if it is
+    on one of the OAuth app's approved domains."""
+    state = _state(request)
+    params: dict[str, Any] = dict(request.query_params)
+    await authorization.end_session(state.db, request.cookies.get(SESSION_COOKIE))
+    app = await authorization.load_client(state.db, params.get("client_id"))
+    target = params.get("post_logout_redirect_uri") or params.get("postFlowUrl")
+    if app is not None and target and is_approved_redirect(target, app.allowed_redirect_domains):
+        response: Response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    else:
+        detail = "The address you came from is not approved by the application, so we did not send you back." if target else ""
+        response = message_page("You are signed out", "You have been signed out.", 200, detail=detail, is_error=False)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=_secure_cookies(state), samesite="lax")
+    return response
+
+
+routes = [
+    Route("/oauth2/authorize", authorize_get, methods=["GET"]),
+    Route("/oauth2/authorize", authorize_post, methods=["POST"]),
+    Route("/oauth2/logout", logout, methods=["GET"]),
+    Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+]

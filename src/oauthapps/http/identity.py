@@ -1,0 +1,74 @@
+"""The identity calls OAuthStrategy makes (``login``, ``register``), answered with the states
+and error codes the SDK reads (wix-wire.md section 5). A login error always carries
+``details.applicationError.code``; without it the SDK itself crashes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from ..domain.errors import DomainError, FieldViolation, ValidationFailed
+from ..services import authorization, members
+from ..state import AppState
+from ..store.members import Member
+from .auth import authenticate_site_visitor
+from .body import read_json_object
+from .responses import FastJSONResponse, domain_error
+
+PREFIX = "/_api/iam/authentication/v2"
+
+
+def _email_of(body: dict[str, Any]) -> Any:
+    login_id = body.get("loginId")
+    if not isinstance(login_id, dict):
+        raise ValidationFailed([FieldViolation("loginId.email", "is required", "REQUIRED", {"type": "EMAIL"})])
+    return login_id.get("email")
+
+
+async def _success(state: AppState, client_id: str, member: Member) -> FastJSONResponse:
+    app = await authorization.load_client(state.db, client_id)
+    if app is None:
+        raise DomainError("The OAuth app was deleted", code="OAUTH_APP_NOT_FOUND")
+    ticket = await authorization.issue_ticket(state.db, app, member.id)
+    return FastJSONResponse({
+        "state": "SUCCESS",
+        "sessionToken": ticket,
+        "stateToken": "",
+        "identity": {"id": member.id, "email": {"address": member.email, "isVerified": False}},
+    })
+
+
+async def login(request: Request) -> FastJSONResponse:
+    state: AppState = request.state.app
+    try:
+        claims = await authenticate_site_visitor(request, state)
+        body = await read_json_object(request, state.settings.max_body_bytes)
+        client_address = request.client.host if request.client else "unknown"
+        member = await members.authenticate(state.db, claims.project_id, _email_of(body), body.get("password"), client_address)
+        return await _success(state, claims.client_id, member)
+    except ValidationFailed as err:
+        # The SDK reads applicationError.code on every login error.
+        return domain_error(DomainError(err.description, code=members.INVALID_PASSWORD))
+    except DomainError as err:
+        return domain_error(err)
+
+
+async def register(request: Request) -> FastJSONResponse:
+    state: AppState = request.state.app
+    try:
+        claims = await authenticate_site_visitor(request, state)
+        body = await read_json_object(request, state.settings.max_body_bytes)
+        profile = body.get("profile") if isinstance(body.get("profile"), dict) else {}
+        nickname = profile.get("nickname", "") if isinstance(profile.get("nickname"), str) else ""
+        member = await members.register(state.db, claims.project_id, _email_of(body), body.get("password"), nickname[:256])
+        return await _success(state, claims.client_id, member)
+    except DomainError as err:
+        return domain_error(err)
+
+
+routes = [
+    Route(f"{PREFIX}/login", login, methods=["POST"]),
+    Route(f"{PREFIX}/register", register, methods=["POST"]),
+]

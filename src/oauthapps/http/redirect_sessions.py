@@ -1,0 +1,130 @@
+"""Redirect sessions (Wix ``createRedirectSession``): the SDK asks for a login or logout URL and
+hands ``fullUrl`` to the browser. Checked here, and again when the browser arrives."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from ..domain.authorize_request import AuthorizeError, parse
+from ..domain.errors import DomainError, FieldViolation, NotFound, PermissionDenied, ValidationFailed
+from ..domain.redirect_policy import is_approved_redirect
+from ..services import authorization
+from ..state import AppState
+from .auth import authenticate_site_visitor
+from .body import read_json_object
+from .responses import FastJSONResponse, domain_error
+
+PATHS = (
+    "/_api/redirects-api/v1/redirect-session",
+    "/headless/v1/redirect-session",
+    "/redirect-session/v1/redirect-session",
+    "/v1/redirect-session",
+)
+INTENTS = ("auth", "logout", "login", "bookingsCheckout", "ecomCheckout", "eventsCheckout", "paidPlansCheckout",
+           "storesProduct", "bookingsBook", "ecomOrderPaymentRequest")
+# SDK field names inside authRequest -> standard authorization request parameters.
+AUTH_FIELDS = {
+    "clientId": "client_id", "redirectUri": "redirect_uri", "codeChallenge": "code_challenge",
+    "codeChallengeMethod": "code_challenge_method", "responseMode": "response_mode", "responseType": "response_type",
+    "scope": "scope", "state": "state", "sessionToken": "session_token",
+}
+
+
+def _violation(field: str, description: str, rule: str) -> ValidationFailed:
+    return ValidationFailed([FieldViolation(field, description, rule)])
+
+
+def _session(state: AppState, path: str, params: dict[str, str]) -> dict[str, Any]:
+    endpoint = f"{state.settings.issuer}{path}"
+    full = f"{endpoint}?{urlencode(params)}"
+    return {
+        "redirectSession": {
+            "id": str(uuid.uuid4()), "fullUrl": full, "shortUrl": full, "sessionToken": "",
+            "urlDetails": {"endpoint": endpoint, "searchParams": params},
+        }
+    }
+
+
+async def _auth_intent(state: AppState, body: dict[str, Any], client_id: str) -> dict[str, Any]:
+    auth = body["auth"]
+    request = auth.get("authRequest") if isinstance(auth, dict) else None
+    if not isinstance(request, dict):
+        raise _violation("auth.authRequest", "is required", "REQUIRED")
+    params: dict[str, str] = {}
+    for wire, name in AUTH_FIELDS.items():
+        value = request.get(wire)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise _violation(f"auth.authRequest.{wire}", "must be a string", "TYPE")
+        params[name] = value
+    prompt = auth.get("prompt")
+    if isinstance(prompt, str) and prompt:
+        params["prompt"] = prompt
+    if params.get("client_id") != client_id:
+        raise PermissionDenied("authRequest.clientId must be the client the access token was issued to")
+    app = await authorization.load_client(state.db, client_id)
+    if app is None:
+        raise NotFound("OAuth app not found", code="OAUTH_APP_NOT_FOUND")
+    redirect_uri = params.get("redirect_uri")
+    if not redirect_uri:
+        raise _violation("auth.authRequest.redirectUri", "is required", "REQUIRED")
+    if not authorization.login_redirect_approved(app, redirect_uri):
+        raise _violation(
+            "auth.authRequest.redirectUri",
+            "is not an approved redirect URI of this OAuth app (allowedRedirectUris or allowedRedirectDomains)",
+            "REDIRECT_URI_NOT_APPROVED",
+        )
+    params.setdefault("response_type", "code")
+    try:
+        req = parse(params, app.id, redirect_uri)
+    except AuthorizeError as err:
+        raise _violation("auth.authRequest", err.description, err.error.upper()) from None
+    return _session(state, "/oauth2/authorize", req.to_params())
+
+
+async def _logout_intent(state: AppState, body: dict[str, Any], client_id: str) -> dict[str, Any]:
+    logout = body["logout"]
+    if not isinstance(logout, dict):
+        raise _violation("logout", "must be an object", "TYPE")
+    requested = logout.get("clientId") or client_id
+    if requested != client_id:
+        raise PermissionDenied("logout.clientId must be the client the access token was issued to")
+    callbacks = body.get("callbacks") or {}
+    post_flow = callbacks.get("postFlowUrl") if isinstance(callbacks, dict) else None
+    params = {"client_id": client_id}
+    if post_flow:
+        app = await authorization.load_client(state.db, client_id)
+        if app is None:
+            raise NotFound("OAuth app not found", code="OAUTH_APP_NOT_FOUND")
+        if not isinstance(post_flow, str) or not is_approved_redirect(post_flow, app.allowed_redirect_domains):
+            raise _violation("callbacks.postFlowUrl", "is not on an approved redirect domain of this OAuth app", "REDIRECT_NOT_APPROVED")
+        params["post_logout_redirect_uri"] = post_flow
+    return _session(state, "/oauth2/logout", params)
+
+
+async def create_redirect_session(request: Request) -> FastJSONResponse:
+    state: AppState = request.state.app
+    try:
+        claims = await authenticate_site_visitor(request, state)
+        body = await read_json_object(request, state.settings.max_body_bytes)
+        intents = [key for key in INTENTS if body.get(key) is not None]
+        if len(intents) != 1:
+            raise _violation("intent", "send exactly one intent (auth or logout)", "ONE_OF")
+        if intents[0] == "auth":
+            result = await _auth_intent(state, body, claims.client_id)
+        elif intents[0] == "logout":
+            result = await _logout_intent(state, body, claims.client_id)
+        else:
+            raise _violation(intents[0], "this redirect intent is not supported by oauthapps", "UNSUPPORTED")
+    except DomainError as err:
+        return domain_error(err)
+    return FastJSONResponse(result)
+
+
+routes = [Route(path, create_redirect_session, methods=["POST"]) for path in PATHS]

@@ -1,0 +1,31 @@
+"""Finding the OAuth app a request names as its client, and checking its secret when one is sent."""
+
+from __future__ import annotations
+
+from ..domain import credentials
+from ..domain.oauth_app import OAuthApp
+from ..services.oauth_apps import client_secret_matches
+from ..state import AppState
+from ..store import oauth_apps
+from .errors import invalid_client
+from .params import require
+
+_DUMMY_HASH = credentials.hash_secret("unknown-client")
+
+
+async def authenticate_client(params: dict[str, str], state: AppState, *, secret_required: bool = False) -> OAuthApp:
+    """Public clients send only client_id; a client that also sends a secret must send the right one."""
+    client_id = require(params, "client_id")
+    secret = params.get("client_secret")
+    async with state.db.transaction() as conn:
+        app = await oauth_apps.get_app_any_project(conn, client_id)
+    if app is None:
+        if secret is not None:
+            credentials.secret_matches(secret, _DUMMY_HASH)  # same cost as a real check
+        raise invalid_client("Unknown client_id, or the OAuth app was deleted")
+    if secret is None:
+        if secret_required:
+            raise invalid_client("This request needs the client secret")
+    elif not client_secret_matches(app, secret):
+        raise invalid_client()
+    return app

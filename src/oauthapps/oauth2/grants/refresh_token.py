@@ -1,0 +1,48 @@
+"""``refresh_token`` (RFC 6749 6): a new access token for the same visitor or member.
+
+By default the refresh token stays the same (the Wix SDK keeps using the one it has). An OAuth
+app may turn on rotation: each use returns a new refresh token, and presenting a rotated-out one
+again revokes the whole grant (reuse detection, RFC 9700 4.14.2).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from ...domain import credentials
+from ...state import AppState
+from ...store import grants
+from ..clients import authenticate_client
+from ..errors import OAuth2Error, invalid_grant
+from ..issue import access_token_for, new_refresh_token
+from ..params import require
+
+
+async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
+    app = await authenticate_client(params, state)
+    presented = require(params, "refresh_token")
+    token_hash = credentials.hash_secret(presented)
+    at = datetime.now(timezone.utc)
+    failure: OAuth2Error | None = None
+    response: dict[str, Any] = {}
+    async with state.db.transaction() as conn:
+        record = await grants.find_refresh_token(conn, token_hash)
+        if record is None or record.grant.oauth_app_id != app.id:
+            failure = invalid_grant("The refresh token is invalid")
+        elif record.grant.revoked_at is not None:
+            failure = invalid_grant("The refresh token was revoked")
+        elif record.expires_at <= at:
+            failure = invalid_grant("The refresh token has expired")
+        elif app.refresh_token_rotation:
+            if record.rotated_at is not None or not await grants.mark_rotated(conn, token_hash, at):
+                await grants.revoke_grant(conn, record.grant.id, at)
+                failure = invalid_grant("The refresh token was already used; the grant is revoked")
+            else:
+                new_token = await new_refresh_token(conn, record.grant, at)
+                response = {**access_token_for(state, record.grant), "refresh_token": new_token}
+        else:
+            response = {**access_token_for(state, record.grant), "refresh_token": presented}
+    if failure is not None:
+        raise failure
+    return response

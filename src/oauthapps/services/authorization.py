@@ -1,0 +1,106 @@
+"""The browser side of Headless OAuth: authorization codes, member sessions, login tickets.
+
+Codes live 60 s and are single-use; login tickets (the ``sessionToken`` the identity API returns)
+live 5 minutes and are single-use; member sessions live 14 days. All are stored as hashes and are
+bound to the OAuth app they were created through, so deleting the app kills them (cascade).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from ..domain import credentials
+from ..domain.authorize_request import AuthorizeRequest
+from ..domain.oauth_app import OAuthApp
+from ..domain.redirect_policy import is_approved_login_redirect
+from ..store import members as member_repo
+from ..store import oauth_apps, one_time, sessions
+from ..store.database import Database
+from ..store.members import Member
+
+CODE_LIFETIME = timedelta(seconds=60)
+TICKET_LIFETIME = timedelta(minutes=5)
+SESSION_LIFETIME = timedelta(days=14)
+SESSION_TOKEN_PREFIX = "oam_"
+TICKET_PREFIX = "oat_"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def load_client(db: Database, client_id: str | None) -> OAuthApp | None:
+    if not client_id or len(client_id) > 64:
+        return None
+    async with db.transaction() as conn:
+        return await oauth_apps.get_app_any_project(conn, client_id)
+
+
+def login_redirect_approved(app: OAuthApp, redirect_uri: str | None) -> bool:
+    """Read from the app as loaded for this request, so list changes apply at once."""
+    return bool(redirect_uri) and is_approved_login_redirect(redirect_uri or "", app.allowed_redirect_uris, app.allowed_redirect_domains)
+
+
+async def issue_code(db: Database, app: OAuthApp, member_id: str, request: AuthorizeRequest) -> str:
+    code = credentials.generate_secret(credentials.CODE_PREFIX)
+    at = _now()
+    async with db.transaction() as conn:
+        await one_time.put(
+            conn, token_hash=credentials.hash_secret(code), purpose=one_time.CODE, project_id=app.project_id,
+            oauth_app_id=app.id, member_id=member_id,
+            data={"redirect_uri": request.redirect_uri, "code_challenge": request.code_challenge},
+            at=at, expires_at=at + CODE_LIFETIME,
+        )
+        await one_time.purge_expired(conn, at - timedelta(hours=1))
+    return code
+
+
+async def start_session(db: Database, app: OAuthApp, member_id: str) -> str:
+    token = credentials.generate_secret(SESSION_TOKEN_PREFIX)
+    at = _now()
+    async with db.transaction() as conn:
+        await sessions.create(
+            conn, token_hash=credentials.hash_secret(token), project_id=app.project_id, member_id=member_id,
+            oauth_app_id=app.id, at=at, expires_at=at + SESSION_LIFETIME,
+        )
+    return token
+
+
+async def session_member(db: Database, token: str | None, project_id: str) -> Member | None:
+    if not token or len(token) > 256:
+        return None
+    async with db.transaction() as conn:
+        found = await sessions.find(conn, credentials.hash_secret(token))
+        if found is None or found.project_id != project_id or found.expires_at <= _now():
+            return None
+        return await member_repo.get_member(conn, project_id, found.member_id)
+
+
+async def end_session(db: Database, token: str | None) -> None:
+    if token and len(token) <= 256:
+        async with db.transaction() as conn:
+            await sessions.end(conn, credentials.hash_secret(token))
+
+
+async def issue_ticket(db: Database, app: OAuthApp, member_id: str) -> str:
+    ticket = credentials.generate_secret(TICKET_PREFIX)
+    at = _now()
+    async with db.transaction() as conn:
+        await one_time.put(
+            conn, token_hash=credentials.hash_secret(ticket), purpose=one_time.LOGIN_TICKET, project_id=app.project_id,
+            oauth_app_id=app.id, member_id=member_id, data={}, at=at, expires_at=at + TICKET_LIFETIME,
+        )
+    return ticket
+
+
+async def redeem_ticket(db: Database, app: OAuthApp, ticket: str) -> str | None:
+    """The member the ticket signs in, once; None if it is unknown, used, expired or another app's."""
+    ticket_hash = credentials.hash_secret(ticket)
+    at = _now()
+    async with db.transaction() as conn:
+        record = await one_time.get(conn, ticket_hash, one_time.LOGIN_TICKET)
+        if record is None or record.oauth_app_id != app.id or record.expires_at <= at or record.member_id is None:
+            return None
+        if not await one_time.consume(conn, ticket_hash, at):
+            return None
+        return record.member_id

@@ -1,0 +1,82 @@
+"""Grants (one subject authorised for one OAuth app) and their refresh tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .schema import grants, refresh_tokens
+from .tenancy import new_id
+
+
+@dataclass(frozen=True)
+class Grant:
+    id: str
+    project_id: str
+    oauth_app_id: str
+    subject_type: str
+    subject_id: str
+    member_id: str | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RefreshRecord:
+    grant: Grant
+    expires_at: datetime
+    rotated_at: datetime | None
+
+
+def _grant(m: object) -> Grant:
+    g = m._mapping  # type: ignore[attr-defined]
+    return Grant(g["id"], g["project_id"], g["oauth_app_id"], g["subject_type"], g["subject_id"], g["member_id"], g["revoked_at"])
+
+
+async def create_grant(
+    conn: AsyncConnection, *, project_id: str, oauth_app_id: str, subject_type: str, subject_id: str,
+    member_id: str | None, at: datetime, grant_id: str | None = None,
+) -> Grant:
+    grant = Grant(grant_id or new_id(), project_id, oauth_app_id, subject_type, subject_id, member_id, None)
+    await conn.execute(
+        insert(grants).values(
+            id=grant.id, project_id=project_id, oauth_app_id=oauth_app_id, subject_type=subject_type,
+            subject_id=subject_id, member_id=member_id, created_at=at,
+        )
+    )
+    return grant
+
+
+async def get_grant(conn: AsyncConnection, grant_id: str) -> Grant | None:
+    row = (await conn.execute(select(grants).where(grants.c.id == grant_id))).first()
+    return _grant(row) if row else None
+
+
+async def revoke_grant(conn: AsyncConnection, grant_id: str, at: datetime) -> None:
+    await conn.execute(update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None)).values(revoked_at=at))
+
+
+async def add_refresh_token(conn: AsyncConnection, grant_id: str, token_hash: str, at: datetime, expires_at: datetime) -> None:
+    await conn.execute(insert(refresh_tokens).values(token_hash=token_hash, grant_id=grant_id, created_at=at, expires_at=expires_at))
+
+
+async def find_refresh_token(conn: AsyncConnection, token_hash: str) -> RefreshRecord | None:
+    stmt = (
+        select(grants, refresh_tokens.c.expires_at, refresh_tokens.c.rotated_at)
+        .join(refresh_tokens, refresh_tokens.c.grant_id == grants.c.id)
+        .where(refresh_tokens.c.token_hash == token_hash)
+    )
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    return RefreshRecord(_grant(row), row.expires_at, row.rotated_at)
+
+
+async def mark_rotated(conn: AsyncConnection, token_hash: str, at: datetime) -> bool:
+    """True only for the caller that rotated it first (atomic)."""
+    result = await conn.execute(
+        update(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash, refresh_tokens.c.rotated_at.is_(None)).values(rotated_at=at)
+    )
+    return result.rowcount == 1
