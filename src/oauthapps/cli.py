@@ -22,6 +22,7 @@ from .config import ACCESS_TOKEN_SECONDS
 from .domain.errors import DomainError, NotFound, ValidationFailed
 from .domain.oauth_app import to_wire
 from .http.auth import ALL_OWNER_SCOPES
+from .services import members as member_service
 from .services import oauth_apps as oauth_app_service
 from .services import tenancy as tenancy_service
 from .services.actor import Actor
@@ -36,10 +37,12 @@ projects_app = typer.Typer(help="Projects (tenants) and their owner API keys.", 
 apps_app = typer.Typer(help="Platform apps that owners install on projects.", no_args_is_help=True)
 oauth_apps_app = typer.Typer(help="OAuth apps of a project, as its owner.", no_args_is_help=True)
 keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+members_app = typer.Typer(help="Members of a project (people who sign in on the hosted login).", no_args_is_help=True)
 app.add_typer(projects_app, name="projects")
 app.add_typer(apps_app, name="apps")
 app.add_typer(oauth_apps_app, name="oauth-apps")
 app.add_typer(keys_app, name="keys")
+app.add_typer(members_app, name="members")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -357,6 +360,26 @@ def audit(
     for r in rows:
         table.add_row(r["at"], r["oAuthAppId"], r["action"], f"{r['actorType']}:{r['actorId']}", ", ".join(r["fields"]))
     console.print(table)
+
+
+@members_app.command("create")
+def members_create(
+    project: ProjectOpt,
+    email: Annotated[str, typer.Option(help="The member's email (their login).")],
+    password: Annotated[str, typer.Option(help="At least 8 characters; stored as an argon2id hash.")],
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a member who can sign in through the hosted login page."""
+    async def work(db: Database) -> str:
+        await _require_project(db, project)
+        return (await member_service.create_member(db, project, email, password)).id
+
+    member_id = _run(database, work)
+    if as_json:
+        _print_json({"memberId": member_id})
+    else:
+        console.print(f"Member {email}: {member_id}")
 
 
 @keys_app.command("rotate")

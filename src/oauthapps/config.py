@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from .store.database import default_database_url
 
 ACCESS_TOKEN_SECONDS = 14_400  # 4 h, as Wix documents for every token kind
+CODE_SECONDS = 60  # authorization codes live at most this long (RFC 6749 4.1.2 says 10 min max)
 MAX_BODY_BYTES = 1024 * 1024
+
+
+def _seconds(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = int(raw)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low} to {high}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -16,6 +27,7 @@ class Settings:
     database_url: str
     issuer: str
     access_token_seconds: int = ACCESS_TOKEN_SECONDS
+    code_seconds: int = CODE_SECONDS
     max_body_bytes: int = MAX_BODY_BYTES
 
     @classmethod
@@ -25,4 +37,7 @@ class Settings:
         return cls(
             database_url=os.environ.get("OAUTHAPPS_DATABASE_URL") or default_database_url(),
             issuer=(os.environ.get("OAUTHAPPS_ISSUER") or f"http://{host}:{port}").rstrip("/"),
+            # Shorter lifetimes are for tests and strict deployments; never longer than the defaults.
+            access_token_seconds=_seconds("OAUTHAPPS_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS, 1, ACCESS_TOKEN_SECONDS),
+            code_seconds=_seconds("OAUTHAPPS_CODE_SECONDS", CODE_SECONDS, 1, CODE_SECONDS),
         )

@@ -8,6 +8,7 @@ an approved redirect URI ever receives a redirect, errors included (RFC 6749 4.1
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -112,7 +113,8 @@ def _error_redirect(state: AppState, redirect_uri: str, mode: str, error: str, d
 
 
 async def _code_redirect(state: AppState, app: OAuthApp, req: AuthorizeRequest, member_id: str) -> RedirectResponse:
-    code = await authorization.issue_code(state.db, app, member_id, req)
+    lifetime = timedelta(seconds=state.settings.code_seconds)
+    code = await authorization.issue_code(state.db, app, member_id, req, lifetime)
     return _redirect(state, req.redirect_uri, req.response_mode, {"code": code, "state": req.state})
 
 

@@ -41,7 +41,7 @@ def login_redirect_approved(app: OAuthApp, redirect_uri: str | None) -> bool:
     return bool(redirect_uri) and is_approved_login_redirect(redirect_uri or "", app.allowed_redirect_uris, app.allowed_redirect_domains)
 
 
-async def issue_code(db: Database, app: OAuthApp, member_id: str, request: AuthorizeRequest) -> str:
+async def issue_code(db: Database, app: OAuthApp, member_id: str, request: AuthorizeRequest, lifetime: timedelta = CODE_LIFETIME) -> str:
     code = credentials.generate_secret(credentials.CODE_PREFIX)
     at = _now()
     async with db.transaction() as conn:
@@ -49,7 +49,7 @@ async def issue_code(db: Database, app: OAuthApp, member_id: str, request: Autho
             conn, token_hash=credentials.hash_secret(code), purpose=one_time.CODE, project_id=app.project_id,
             oauth_app_id=app.id, member_id=member_id,
             data={"redirect_uri": request.redirect_uri, "code_challenge": request.code_challenge},
-            at=at, expires_at=at + CODE_LIFETIME,
+            at=at, expires_at=at + min(lifetime, CODE_LIFETIME),
         )
         await one_time.purge_expired(conn, at - timedelta(hours=1))
     return code
