@@ -7,13 +7,15 @@ filtering always happens in the database.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, Union
 
 from .errors import FieldViolation, ValidationFailed
 
-Kind = Literal["string", "datetime", "number", "boolean"]
+Kind = Literal["string", "datetime", "number", "boolean", "any"]
+DYNAMIC_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
 
 COMPARISON_OPS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 ALL_OPS = COMPARISON_OPS | {"$in", "$nin", "$startsWith", "$exists"}
@@ -38,6 +40,15 @@ class QuerySpec:
     tiebreaker: str | None = None
     default_limit: int = 50
     max_limit: int = 100
+    # Schemaless documents (data items): any other well-formed field name gets this spec.
+    dynamic: FieldSpec | None = None
+
+    def field_spec(self, name: str) -> FieldSpec:
+        found = self.fields.get(name)
+        if found is not None:
+            return found
+        assert self.dynamic is not None  # _field_name admits dynamic names only when set
+        return self.dynamic
 
 
 @dataclass(frozen=True)
@@ -108,11 +119,13 @@ def _scalar(spec: FieldSpec, value: Any, path: str) -> Any:
         return value
     if spec.kind == "boolean" and isinstance(value, bool):
         return value
+    if spec.kind == "any" and (value is None or isinstance(value, (str, int, float, bool))):
+        return value
     raise _fail(path, f"must be a {spec.kind}", "TYPE")
 
 
 def _condition(spec: QuerySpec, name: str, op: str, value: Any, path: str) -> Condition:
-    fspec = spec.fields[name]
+    fspec = spec.field_spec(name)
     if op not in ALL_OPS:
         raise _fail(path, f'"{op}" is not a filter operator', "UNKNOWN_OPERATOR")
     if op not in fspec.operators:
@@ -134,7 +147,7 @@ def _condition(spec: QuerySpec, name: str, op: str, value: Any, path: str) -> Co
 
 def _field_name(spec: QuerySpec, raw: str, path: str) -> str:
     name = spec.aliases.get(raw, raw)
-    if name not in spec.fields:
+    if name not in spec.fields and not (spec.dynamic is not None and DYNAMIC_NAME_RE.match(name)):
         raise _fail(path, f'"{raw}" is not a field that can be queried', "UNKNOWN_FIELD")
     return name
 
@@ -188,7 +201,7 @@ def _parse_sort(spec: QuerySpec, raw: Any, path: str) -> tuple[Sort, ...]:
         if unknown:
             raise _fail(f"{here}.{sorted(unknown)[0]}", "is not a field of a sort", "UNKNOWN_FIELD")
         name = _field_name(spec, item["fieldName"], f"{here}.fieldName")
-        if not spec.fields[name].sortable:
+        if not spec.field_spec(name).sortable:
             raise _fail(f"{here}.fieldName", f'"{name}" cannot be sorted on', "UNSUPPORTED_SORT")
         order = item.get("order", "ASC")
         if not isinstance(order, str) or order.upper() not in ("ASC", "DESC"):

@@ -54,3 +54,9 @@ async def list_members(conn: AsyncConnection, project_id: str, limit: int = 50, 
         select(members).where(members.c.project_id == project_id).order_by(members.c.created_at, members.c.id).limit(limit).offset(offset)
     )
     return [_member(r) for r in rows]
+
+
+async def count_members(conn: AsyncConnection, project_id: str) -> int:
+    from sqlalchemy import func
+
+    return int((await conn.execute(select(func.count()).select_from(members).where(members.c.project_id == project_id))).scalar_one())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union
 
 from sqlalchemy import String, and_, false, not_, or_, true
 from sqlalchemy.ext.compiler import compiles
@@ -42,37 +43,67 @@ def _ascii_lower_postgresql(element: _ascii_lower, compiler: SQLCompiler, **kw: 
     return f"translate({args}, '{string.ascii_uppercase}', '{string.ascii_lowercase}')"
 
 
-def condition_sql(column: ColumnElement[Any], cond: Condition) -> ColumnElement[bool]:
-    op, value = cond.op, cond.value
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class FieldSql:
+    """How one queryable field appears in SQL. A plain column is all three at once; a field
+    inside a JSON document compares as typed JSON (``value``), matches prefixes as text
+    (``text``), and needs its operands converted to JSON (``bind``)."""
+
+    value: ColumnElement[Any]
+    text: ColumnElement[Any]
+    is_null: ColumnElement[bool]
+    bind: Callable[[Any], Any] = _same
+
+    @classmethod
+    def column(cls, column: ColumnElement[Any]) -> "FieldSql":
+        return cls(column, column, column.is_(None))
+
+
+Columns = Union[Mapping[str, ColumnElement[Any]], Callable[[str], FieldSql]]
+
+
+def resolve(columns: Columns, name: str) -> FieldSql:
+    if callable(columns):
+        return columns(name)
+    return FieldSql.column(columns[name])
+
+
+def condition_sql(field: FieldSql | ColumnElement[Any], cond: Condition) -> ColumnElement[bool]:
+    f = field if isinstance(field, FieldSql) else FieldSql.column(field)
+    column, op, value, bind = f.value, cond.op, cond.value, f.bind
     if op == "$eq":
-        return column.is_(None) if value is None else column == value
+        return f.is_null if value is None else column == bind(value)
     if op == "$ne":
-        return or_(column.is_(None), column != value)
+        return ~f.is_null if value is None else or_(f.is_null, column != bind(value))
     if op == "$gt":
-        return column > value
+        return column > bind(value)
     if op == "$gte":
-        return column >= value
+        return column >= bind(value)
     if op == "$lt":
-        return column < value
+        return column < bind(value)
     if op == "$lte":
-        return column <= value
+        return column <= bind(value)
     if op == "$in":
-        return column.in_(list(value)) if value else false()
+        return column.in_([bind(v) for v in value]) if value else false()
     if op == "$nin":
-        return or_(column.is_(None), column.not_in(list(value))) if value else true()
+        return or_(f.is_null, column.not_in([bind(v) for v in value])) if value else true()
     if op == "$startsWith":
         # Case-insensitive like Wix Data's startsWith (for A-Z), and the same on SQLite and PostgreSQL.
-        return _ascii_lower(column).like(_escape_like(value.translate(_ASCII_FOLD)) + "%", escape="\\")
+        return _ascii_lower(f.text).like(_escape_like(value.translate(_ASCII_FOLD)) + "%", escape="\\")
     if op == "$exists":
-        return column.is_not(None) if value else column.is_(None)
+        return ~f.is_null if value else f.is_null
     raise ValueError(f"unsupported operator {op}")  # parse_query never lets one through
 
 
-def filter_sql(node: Node | None, columns: Mapping[str, ColumnElement[Any]]) -> ColumnElement[bool]:
+def filter_sql(node: Node | None, columns: Columns) -> ColumnElement[bool]:
     if node is None:
         return true()
     if isinstance(node, Condition):
-        return condition_sql(columns[node.field], node)
+        return condition_sql(resolve(columns, node.field), node)
     if isinstance(node, And):
         return and_(*(filter_sql(p, columns) for p in node.parts))
     if isinstance(node, Or):
@@ -82,5 +113,9 @@ def filter_sql(node: Node | None, columns: Mapping[str, ColumnElement[Any]]) -> 
     raise TypeError(node)
 
 
-def order_sql(sort: tuple[Sort, ...], columns: Mapping[str, ColumnElement[Any]]) -> list[ColumnElement[Any]]:
-    return [columns[s.field].desc() if s.descending else columns[s.field].asc() for s in sort]
+def order_sql(sort: tuple[Sort, ...], columns: Columns) -> list[ColumnElement[Any]]:
+    ordered = []
+    for s in sort:
+        value = resolve(columns, s.field).value
+        ordered.append(value.desc() if s.descending else value.asc())
+    return ordered

@@ -6,9 +6,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-    UniqueConstraint,
+    JSON, BigInteger, Boolean, Column, ForeignKey, ForeignKeyConstraint, Index, Integer, MetaData, String, Table,
+    Text, UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -208,4 +209,31 @@ rate_limits = Table(
     Column("key", String(256), primary_key=True),
     Column("window_start", UtcTimestamp(), nullable=False),
     Column("count", Integer, nullable=False),
+)
+
+# Project data (a compatible subset of Wix Data v2): collections with per-operation permissions,
+# and items as JSON documents. JSONB on PostgreSQL so filters compare typed values safely.
+data_collections = Table(
+    "data_collections",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("permissions", JSON, nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+)
+
+data_items = Table(
+    "data_items",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("collection_id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("data", JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    Column("owner_id", String(64), nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("updated_at", UtcTimestamp(), nullable=False),
+    ForeignKeyConstraint(
+        ["project_id", "collection_id"], ["data_collections.project_id", "data_collections.id"], ondelete="CASCADE"
+    ),
+    Index("ix_data_items_collection_created", "project_id", "collection_id", "created_at"),
 )
