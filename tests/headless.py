@@ -73,3 +73,28 @@ def response_params(location: str, mode: str = "fragment") -> dict[str, str]:
     parts = urlsplit(location)
     raw = parts.fragment if mode == "fragment" else parts.query
     return {k: v[0] for k, v in parse_qs(raw).items()}
+
+
+def member_tokens(http: httpx.Client, client_id: str, redirect_uri: str, email: str, password: str, register: bool = True) -> dict[str, object]:
+    """A member's tokens the way a custom-login template gets them: identity register/login →
+    sessionToken → authorize with session_token (no form) → code → token exchange with PKCE."""
+    visitor = visitor_tokens(http, client_id)
+    path = "register" if register else "login"
+    answer = http.post(f"/_api/iam/authentication/v2/{path}", headers={"Authorization": str(visitor["access_token"])},
+                       json={"loginId": {"email": email}, "password": password})
+    assert answer.status_code == 200, answer.text
+    pkce = Pkce.new()
+    params = {
+        "client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "response_mode": "query",
+        "code_challenge": pkce.challenge, "code_challenge_method": "S256", "state": "s",
+        "session_token": answer.json()["sessionToken"], "prompt": "none",
+    }
+    landed = http.get("/oauth2/authorize", params=params)
+    assert landed.status_code == 303, landed.text
+    code = response_params(landed.headers["location"], "query")["code"]
+    exchanged = http.post("/oauth2/token", json={
+        "clientId": client_id, "grantType": "authorization_code", "redirectUri": redirect_uri,
+        "code": code, "codeVerifier": pkce.verifier,
+    })
+    assert exchanged.status_code == 200, exchanged.text
+    return dict(exchanged.json())

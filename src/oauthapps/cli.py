@@ -22,7 +22,10 @@ from .config import ACCESS_TOKEN_SECONDS
 from .domain.errors import DomainError, NotFound, ValidationFailed
 from .domain.oauth_app import to_wire
 from .http.auth import ALL_OWNER_SCOPES
+from .services import callers
+from .services import data as data_service
 from .services import members as member_service
+from .services.callers import Caller
 from .services import oauth_apps as oauth_app_service
 from .services import tenancy as tenancy_service
 from .services.actor import Actor
@@ -43,6 +46,10 @@ app.add_typer(apps_app, name="apps")
 app.add_typer(oauth_apps_app, name="oauth-apps")
 app.add_typer(keys_app, name="keys")
 app.add_typer(members_app, name="members")
+data_app = typer.Typer(help="Project data (collections of items).", no_args_is_help=True)
+collections_app = typer.Typer(help="Data collections and who may read, insert, update, remove.", no_args_is_help=True)
+data_app.add_typer(collections_app, name="collections")
+app.add_typer(data_app, name="data")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -380,6 +387,67 @@ def members_create(
         _print_json({"memberId": member_id})
     else:
         console.print(f"Member {email}: {member_id}")
+
+
+def _owner_caller(project_id: str) -> Caller:
+    return Caller(project_id, callers.ADMIN, "cli")
+
+
+PolicyOpt = typer.Option(help="ANYONE, SITE_MEMBER, SITE_MEMBER_AUTHOR or ADMIN.")
+
+
+@collections_app.command("create")
+def collections_create(
+    collection_id: str,
+    project: ProjectOpt,
+    read: Annotated[str, PolicyOpt] = "ANYONE",
+    insert: Annotated[str, PolicyOpt] = "ADMIN",
+    update: Annotated[str, PolicyOpt] = "ADMIN",
+    remove: Annotated[str, PolicyOpt] = "ADMIN",
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a data collection with a permission policy per operation."""
+    permissions = {"read": read, "insert": insert, "update": update, "remove": remove}
+
+    async def work(db: Database) -> dict[str, Any]:
+        await _require_project(db, project)
+        created = await data_service.create_collection(db, _owner_caller(project), collection_id, permissions)
+        return data_service.collection_to_wire(created)
+
+    data = _run(database, work)
+    if as_json:
+        _print_json({"collection": data})
+    else:
+        console.print(f"Collection {collection_id} created: {data['permissions']}")
+
+
+@collections_app.command("list")
+def collections_list(project: ProjectOpt, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """List a project's data collections and their permissions."""
+    async def work(db: Database) -> list[dict[str, Any]]:
+        await _require_project(db, project)
+        return [data_service.collection_to_wire(c) for c in await data_service.list_collections(db, _owner_caller(project))]
+
+    rows = _run(database, work)
+    if as_json:
+        _print_json({"collections": rows})
+        return
+    table = Table("collection", "read", "insert", "update", "remove")
+    for c in rows:
+        p = c["permissions"]
+        table.add_row(c["id"], p["read"], p["insert"], p["update"], p["remove"])
+    console.print(table)
+
+
+@collections_app.command("delete")
+def collections_delete(collection_id: str, project: ProjectOpt, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Delete a data collection and all its items."""
+    _run(database, lambda db: data_service.delete_collection(db, _owner_caller(project), collection_id))
+    if as_json:
+        _print_json({})
+    else:
+        console.print(f"Collection {collection_id} deleted.")
 
 
 @keys_app.command("rotate")

@@ -119,6 +119,10 @@ def normalise_host(host: str) -> str:
         mapped = idna.uts46_remap(host, std3_rules=True, transitional=False)
     except (idna.IDNAError, UnicodeError, ValueError) as exc:
         raise UrlError("INVALID_HOST", "is not a valid host name") from exc
+    if any(not ch.isascii() and idna.uts46_remap(ch, std3_rules=True, transitional=False) == "" for ch in host):
+        # UTS-46 "ignored" code points (variation selectors, Hangul fillers, ...) are invisible and
+        # their status changed between Unicode versions, so browsers on older ICU differ.
+        raise UrlError("INVALID_HOST", "contains an invisible character that IDNA ignores")
     if any(ch in _IDNA_DEVIATIONS for ch in mapped):
         raise UrlError("INVALID_HOST", "contains a character browsers map to different hosts (use the xn-- form)")
     if mapped.endswith("."):

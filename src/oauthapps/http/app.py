@@ -12,7 +12,8 @@ from starlette.routing import Mount
 
 from ..config import Settings
 from ..state import AppState
-from . import authorize, identity, oauth2, redirect_sessions
+from . import authorize, data, identity, members, oauth2, redirect_sessions
+from .cors import PublicCorsMiddleware
 from .management import build_management_api
 from .middleware import RequestContextMiddleware
 
@@ -29,11 +30,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await state.stop()
 
     routes = [
-        *oauth2.routes, *authorize.routes, *redirect_sessions.routes, *identity.routes,
+        *oauth2.routes, *authorize.routes, *redirect_sessions.routes, *identity.routes, *members.routes, *data.routes,
         Mount("", app=build_management_api()),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost, so every answer of a public browser endpoint (a last-resort 500 too) is readable cross-origin.
+    app.add_middleware(PublicCorsMiddleware)
     return app
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from ..domain import credentials, scopes
-from ..domain.errors import Unauthenticated
+from ..domain.errors import PermissionDenied, Unauthenticated
 from ..services.actor import Actor
 from ..state import AppState
 from ..store import tenancy
-from ..tokens.access import APP, MEMBER, VISITOR, AccessClaims
+from ..services import callers
+from ..services.callers import Caller
+from ..tokens.access import ADMIN, APP, MEMBER, VISITOR, AccessClaims
 from ..tokens.check import check_access_token
 
 ALL_OWNER_SCOPES = frozenset(scopes.KNOWN_SCOPES)
@@ -37,14 +39,8 @@ async def authenticate(request: Request, state: AppState) -> Actor:
         granted = frozenset(claims.scopes) if claims.kind == APP else frozenset()
         actor_id = claims.instance_id or claims.subject
         return Actor(claims.project_id, granted, claims.kind, actor_id, request_id)
-    site_id = request.headers.get("wix-site-id", "").strip() or None
-    async with state.db.transaction() as conn:
-        key = await tenancy.find_api_key(conn, credentials.hash_secret(value))
-    if key is None:
-        raise Unauthenticated("The API key is invalid")
-    if site_id is not None and site_id != key.project_id:
-        raise Unauthenticated("The API key is not valid for this site (wix-site-id)")
-    return Actor(key.project_id, ALL_OWNER_SCOPES, "api_key", key.id, request_id)
+    project_id, key_id = await _api_key_project(request, state, value)
+    return Actor(project_id, ALL_OWNER_SCOPES, "api_key", key_id, request_id)
 
 
 async def authenticate_site_visitor(request: Request, state: AppState) -> AccessClaims:
@@ -56,3 +52,35 @@ async def authenticate_site_visitor(request: Request, state: AppState) -> Access
     if claims is None or claims.kind not in (VISITOR, MEMBER):
         raise Unauthenticated("The access token is invalid, expired or revoked")
     return claims
+
+
+async def _api_key_project(request: Request, state: AppState, value: str) -> tuple[str, str]:
+    site_id = request.headers.get("wix-site-id", "").strip() or None
+    async with state.db.transaction() as conn:
+        key = await tenancy.find_api_key(conn, credentials.hash_secret(value))
+    if key is None:
+        raise Unauthenticated("The API key is invalid")
+    if site_id is not None and site_id != key.project_id:
+        raise Unauthenticated("The API key is not valid for this site (wix-site-id)")
+    return key.project_id, key.id
+
+
+_ROLES = {VISITOR: callers.VISITOR, MEMBER: callers.MEMBER, ADMIN: callers.ADMIN}
+
+
+async def authenticate_caller(request: Request, state: AppState) -> Caller:
+    """For project-data APIs: visitor and member tokens, admin tokens (an OAuth app's secret),
+    and owner API keys (admin)."""
+    value = bearer_value(request)
+    if value is None:
+        raise Unauthenticated("Missing Authorization header: send an access token or an API key")
+    if value.count(".") == 2:
+        claims = await check_access_token(state.tokens, state.db, value)
+        if claims is None:
+            raise Unauthenticated("The access token is invalid, expired or revoked")
+        role = _ROLES.get(claims.kind)
+        if role is None:
+            raise PermissionDenied("App tokens cannot call project data APIs; use an OAuth app's admin token or an API key")
+        return Caller(claims.project_id, role, claims.subject, claims.client_id)
+    project_id, key_id = await _api_key_project(request, state, value)
+    return Caller(project_id, callers.ADMIN, key_id, None)

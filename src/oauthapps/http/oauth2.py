@@ -58,9 +58,11 @@ def _protocol_endpoint(handler: Callable[[dict[str, str], bool, AppState], Await
 
     async def endpoint(request: Request) -> Response:
         state: AppState = request.state.app
-        basic = False
+        # Any attempt at HTTP Basic (even a malformed one) earns the WWW-Authenticate challenge
+        # on a 401 (RFC 6749 5.2), so decide it from the header, not from a successful parse.
+        basic = request.headers.get("authorization", "")[:6].lower() == "basic "
         try:
-            params, basic = await _params(request, state)
+            params, _ = await _params(request, state)
             result = await handler(params, basic, state)
         except OAuth2Error as err:
             log.info("%s refused: %s", request.url.path, err.error)
@@ -77,6 +79,9 @@ async def token(params: dict[str, str], _basic: bool, state: AppState) -> dict[s
     handler = GRANTS.get(grant_type)
     if handler is None:
         raise unsupported_grant_type(grant_type)
+    # Minting is where a key rotated elsewhere (the CLI, another node) must be picked up; without
+    # this a running process signed with the retired key until something else reloaded the keys.
+    await state.keys.refresh_if_stale()
     return await handler(params, state)
 
 

@@ -31,8 +31,28 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Replace ``$ref``s to the schema's own ``$defs`` with the definitions. openapi_extra cannot
+    add to components/schemas, so refs pointing there would dangle for models FastAPI never saw."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                siblings = {k: resolve(v) for k, v in node.items() if k != "$ref"}
+                return {**resolve(defs[ref.rsplit("/", 1)[1]]), **siblings}
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)  # type: ignore[no-any-return]
+
+
 def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
+    schema = _inline_defs(model.model_json_schema())
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def _state(request: Request) -> AppState:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from ..domain.errors import DomainError, ValidationFailed
 from ..oauth2.errors import OAuth2Error
@@ -40,3 +43,16 @@ def oauth2_error(err: OAuth2Error, basic_auth_used: bool = False) -> FastJSONRes
     if err.status == 401 and basic_auth_used:
         headers["WWW-Authenticate"] = 'Basic realm="oauthapps"'
     return FastJSONResponse(err.to_wire(), status_code=err.status, headers=headers)
+
+
+def wire_errors(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """For plain Starlette endpoints: domain errors become the Wix error body."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except DomainError as err:
+            return domain_error(err)
+
+    return endpoint

@@ -109,12 +109,17 @@ async def authenticate(db: Database, project_id: str, email: object, password: o
             raise TooManyRequests("Too many failed sign-in attempts; try again later", code=TOO_MANY_ATTEMPTS)
         member = await repo.find_by_email(conn, project_id, address) if address else None
     ok = await _verify(member.password_hash if member else _DUMMY_HASH, password if isinstance(password, str) else "")
+    failed = member is None or not ok
     async with db.transaction() as conn:
-        if member is None or not ok:
+        if failed:
             await rate_limits.hit(conn, keys.account, LOGIN_WINDOW, at)
             await rate_limits.hit(conn, keys.address, LOGIN_WINDOW, at)
-            raise Unauthenticated("Wrong email or password", code=INVALID_PASSWORD)
-        await rate_limits.clear(conn, keys.account)
+        else:
+            await rate_limits.clear(conn, keys.account)
+    # Raised only after the failure count is committed: raising inside the transaction rolled
+    # the counts back, so the limit never triggered.
+    if failed or member is None:
+        raise Unauthenticated("Wrong email or password", code=INVALID_PASSWORD)
     return member
 
 

@@ -20,7 +20,10 @@ MAX_GRACE_SECONDS = 7 * 24 * 3600
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    # Whole milliseconds: the wire shows createdDate with milliseconds, so a stored value with
+    # microseconds would not equal (and would sort after) the value a client filters with.
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _not_found(app_id: str) -> NotFound:

@@ -1,0 +1,75 @@
+"""CORS for the endpoints a public client calls from the browser (a Headless site's JavaScript, as
+the Wix SDK does): token, revoke, token-info, redirect sessions and the identity login/register.
+
+Any origin may call them, without credentials: they are authorised by what the request carries
+(client id, PKCE verifier, refresh token, visitor or member token), never by our cookies, so
+``Access-Control-Allow-Origin: *`` exposes nothing a server-side caller could not get. Every other
+path (the management API, the hosted login page, introspection) gets no CORS headers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .identity import PREFIX as IDENTITY_PREFIX
+from .redirect_sessions import PATHS as REDIRECT_SESSION_PATHS
+
+PUBLIC_PATHS = frozenset({
+    "/oauth2/token", "/oauth2/revoke", "/oauth2/token-info",
+    *REDIRECT_SESSION_PATHS,
+    f"{IDENTITY_PREFIX}/login", f"{IDENTITY_PREFIX}/register",
+})
+MAX_AGE = "600"
+# A comma-separated list of header names (RFC 9110 tokens); anything else is not echoed.
+_HEADER_LIST = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$")
+
+ALLOW_ORIGIN = (b"access-control-allow-origin", b"*")
+EXPOSE = (b"access-control-expose-headers", b"x-wix-request-id")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class PublicCorsMiddleware:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
+            await self._preflight(scope, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if not h[0].lower().startswith(b"access-control-")]
+                headers.extend((ALLOW_ORIGIN, EXPOSE))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    @staticmethod
+    async def _preflight(scope: Scope, send: Send) -> None:
+        headers = [
+            ALLOW_ORIGIN,
+            (b"access-control-allow-methods", b"POST"),
+            (b"access-control-max-age", MAX_AGE.encode()),
+            (b"vary", b"Access-Control-Request-Headers"),
+            (b"cache-control", b"no-store"),
+            (b"content-length", b"0"),
+            (b"x-content-type-options", b"nosniff"),
+        ]
+        requested = (_header(scope, b"access-control-request-headers") or "").strip()
+        if requested and len(requested) <= 1024 and _HEADER_LIST.match(requested):
+            headers.append((b"access-control-allow-headers", requested.encode("latin-1")))
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})

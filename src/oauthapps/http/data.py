@@ -1,0 +1,122 @@
+"""Data Items API (a compatible subset of Wix Data v2, the wire ``@wix/data`` speaks) and the
+admin Collections endpoints. Plain Starlette routes with the Wix error body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..domain.errors import FieldViolation, ValidationFailed
+from ..services import data as service
+from ..state import AppState
+from .auth import authenticate_caller
+from .body import read_json_object
+from .responses import FastJSONResponse, wire_errors
+
+ITEMS = "/wix-data/v2/items"
+COLLECTIONS = "/wix-data/v2/collections"
+
+
+async def _context(request: Request) -> tuple[AppState, Any, dict[str, Any]]:
+    state: AppState = request.state.app
+    caller = await authenticate_caller(request, state)
+    body = await read_json_object(request, state.settings.max_body_bytes) if request.method in ("POST", "PUT", "PATCH") else {}
+    return state, caller, body
+
+
+def _data_item(body: dict[str, Any]) -> dict[str, Any]:
+    item = body.get("dataItem")
+    if not isinstance(item, dict):
+        raise ValidationFailed([FieldViolation("dataItem", "is required and must be an object", "REQUIRED")])
+    return item
+
+
+def _item_id(item: dict[str, Any]) -> Any:
+    data = item.get("data")
+    return item.get("id") or (data.get("_id") if isinstance(data, dict) else None)
+
+
+def _one(item: Any) -> FastJSONResponse:
+    return FastJSONResponse({"dataItem": service.item_to_wire(item)})
+
+
+@wire_errors
+async def insert_item(request: Request) -> Response:
+    state, caller, body = await _context(request)
+    item = _data_item(body)
+    return _one(await service.insert(state.db, caller, body.get("dataCollectionId"), _item_id(item), item.get("data")))
+
+
+@wire_errors
+async def get_item(request: Request) -> Response:
+    state, caller, _ = await _context(request)
+    collection = request.query_params.get("dataCollectionId")
+    return _one(await service.get(state.db, caller, collection, request.path_params["item_id"]))
+
+
+@wire_errors
+async def update_item(request: Request) -> Response:
+    state, caller, body = await _context(request)
+    item = _data_item(body)
+    item_id = request.path_params.get("item_id") or _item_id(item)
+    return _one(await service.update(state.db, caller, body.get("dataCollectionId"), item_id, item.get("data")))
+
+
+@wire_errors
+async def remove_item(request: Request) -> Response:
+    state, caller, body = await _context(request)
+    collection = body.get("dataCollectionId") or request.query_params.get("dataCollectionId")
+    item_id = request.path_params.get("item_id") or body.get("dataItemId")
+    return _one(await service.remove(state.db, caller, collection, item_id))
+
+
+@wire_errors
+async def query_items(request: Request) -> Response:
+    state, caller, body = await _context(request)
+    items, total, parsed = await service.query(state.db, caller, body.get("dataCollectionId"), body.get("query"))
+    has_next = total is not None and parsed.offset + len(items) < total
+    return FastJSONResponse({
+        "dataItems": [service.item_to_wire(i) for i in items],
+        "pagingMetadata": {"count": len(items), "offset": parsed.offset, "total": total, "tooManyToCount": False, "hasNext": has_next},
+    })
+
+
+@wire_errors
+async def create_collection(request: Request) -> Response:
+    state, caller, body = await _context(request)
+    collection = body.get("collection")
+    if not isinstance(collection, dict):
+        raise ValidationFailed([FieldViolation("collection", "is required and must be an object", "REQUIRED")])
+    created = await service.create_collection(state.db, caller, collection.get("id"), collection.get("permissions"))
+    return FastJSONResponse({"collection": service.collection_to_wire(created)})
+
+
+@wire_errors
+async def list_collections(request: Request) -> Response:
+    state, caller, _ = await _context(request)
+    found = await service.list_collections(state.db, caller)
+    return FastJSONResponse({"collections": [service.collection_to_wire(c) for c in found]})
+
+
+@wire_errors
+async def delete_collection(request: Request) -> Response:
+    state, caller, _ = await _context(request)
+    await service.delete_collection(state.db, caller, request.path_params["collection_id"])
+    return FastJSONResponse({})
+
+
+routes = [
+    Route(ITEMS, insert_item, methods=["POST"]),
+    Route(f"{ITEMS}/query", query_items, methods=["POST"]),
+    Route(f"{ITEMS}/update", update_item, methods=["POST"]),
+    Route(f"{ITEMS}/remove", remove_item, methods=["POST"]),
+    Route(f"{ITEMS}/{{item_id}}", get_item, methods=["GET"]),
+    Route(f"{ITEMS}/{{item_id}}", update_item, methods=["PUT"]),
+    Route(f"{ITEMS}/{{item_id}}", remove_item, methods=["DELETE"]),
+    Route(COLLECTIONS, create_collection, methods=["POST"]),
+    Route(COLLECTIONS, list_collections, methods=["GET"]),
+    Route(f"{COLLECTIONS}/{{collection_id}}", delete_collection, methods=["DELETE"]),
+]

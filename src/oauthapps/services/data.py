@@ -1,0 +1,162 @@
+"""Project data use cases: collections (admin only) and items under per-operation permissions.
+
+Who may do what is decided by ``domain.data_items.access`` from the collection's policy and the
+caller's role; "own" access narrows reads to the caller's items and writes to items they own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from ..domain import data_items as rules
+from ..domain.errors import Conflict, NotFound, PermissionDenied
+from ..domain.oauth_app import iso
+from ..domain.query import Query, parse_query
+from ..store import data as repo
+from ..store.data import Item
+from ..store.database import Database
+from .callers import ADMIN, Caller
+
+COLLECTION_NOT_FOUND = "WDE0025"
+ITEM_NOT_FOUND = "WDE0073"
+ITEM_EXISTS = "WDE0074"
+NOT_PERMITTED = "WDE0027"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _require_admin(caller: Caller) -> None:
+    if caller.role != ADMIN:
+        raise PermissionDenied("Managing collections needs an admin token or an API key", code=NOT_PERMITTED)
+
+
+def item_to_wire(item: Item) -> dict[str, Any]:
+    data = {
+        **item.data, "_id": item.id, "_owner": item.owner_id,
+        "_createdDate": {"$date": iso(item.created_at)}, "_updatedDate": {"$date": iso(item.updated_at)},
+    }
+    return {"id": item.id, "dataCollectionId": item.collection_id, "data": data}
+
+
+def collection_to_wire(collection: rules.Collection) -> dict[str, Any]:
+    return {"id": collection.id, "displayName": collection.id, "permissions": dict(collection.permissions)}
+
+
+async def create_collection(db: Database, caller: Caller, collection_id: Any, permissions: Any) -> rules.Collection:
+    _require_admin(caller)
+    cid = rules.validate_collection_id(collection_id, "collection.id")
+    perms = rules.validate_permissions(permissions)
+    async with db.transaction() as conn:
+        if not await repo.create_collection(conn, caller.project_id, cid, perms, _now()):
+            raise Conflict(f"Collection {cid} already exists", code="WDE0074")
+    return rules.Collection(caller.project_id, cid, perms)
+
+
+async def list_collections(db: Database, caller: Caller) -> list[rules.Collection]:
+    _require_admin(caller)
+    async with db.transaction() as conn:
+        return await repo.list_collections(conn, caller.project_id)
+
+
+async def delete_collection(db: Database, caller: Caller, collection_id: str) -> None:
+    _require_admin(caller)
+    async with db.transaction() as conn:
+        if not await repo.delete_collection(conn, caller.project_id, collection_id):
+            raise NotFound(f"Collection {collection_id} does not exist", code=COLLECTION_NOT_FOUND)
+
+
+async def _collection(conn: Any, caller: Caller, collection_id: Any) -> rules.Collection:
+    cid = rules.validate_collection_id(collection_id)
+    found = await repo.get_collection(conn, caller.project_id, cid)
+    if found is None:
+        raise NotFound(f"Collection {cid} does not exist", code=COLLECTION_NOT_FOUND)
+    return found
+
+
+def _access(collection: rules.Collection, caller: Caller, operation: str) -> rules.Access:
+    granted = rules.access(collection.permissions[operation], caller.role)
+    if granted == "none":
+        raise PermissionDenied(
+            f"{operation} on {collection.id} needs {collection.permissions[operation]}; this caller is a {caller.role}",
+            code=NOT_PERMITTED,
+        )
+    return granted
+
+
+def _item_not_found(collection_id: str, item_id: str) -> NotFound:
+    return NotFound(f"Item {item_id} not found in {collection_id}", code=ITEM_NOT_FOUND)
+
+
+async def insert(db: Database, caller: Caller, collection_id: Any, item_id: Any, data: Any) -> Item:
+    values = rules.validate_item_data(data)
+    iid = rules.validate_item_id(item_id, "dataItem.id") if item_id is not None else uuid.uuid4().hex
+    at = _now()
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        _access(collection, caller, "insert")
+        item = Item(collection.id, iid, values, caller.subject_id, at, at)
+        if not await repo.insert_item(conn, caller.project_id, item):
+            raise Conflict(f"Item {iid} already exists in {collection.id}", code=ITEM_EXISTS)
+    return item
+
+
+async def get(db: Database, caller: Caller, collection_id: Any, item_id: str) -> Item:
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        granted = _access(collection, caller, "read")
+        item = await repo.get_item(conn, caller.project_id, collection.id, item_id)
+    if item is None or (granted == "own" and item.owner_id != caller.subject_id):
+        raise _item_not_found(collection.id, item_id)
+    return item
+
+
+async def _write_target(conn: Any, caller: Caller, collection: rules.Collection, item_id: str, operation: str) -> str | None:
+    """The owner filter for a write, after telling 'not yours' (403) from 'not there' (404)."""
+    granted = _access(collection, caller, operation)
+    if granted == "all":
+        return None
+    item = await repo.get_item(conn, caller.project_id, collection.id, item_id)
+    if item is None:
+        raise _item_not_found(collection.id, item_id)
+    if item.owner_id != caller.subject_id:
+        if rules.access(collection.permissions["read"], caller.role) == "all":
+            raise PermissionDenied(f"Only the author may {operation} this item", code=NOT_PERMITTED)
+        raise _item_not_found(collection.id, item_id)
+    return caller.subject_id
+
+
+async def update(db: Database, caller: Caller, collection_id: Any, item_id: Any, data: Any) -> Item:
+    iid = rules.validate_item_id(item_id, "dataItem.id")
+    values = rules.validate_item_data(data)
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        owner = await _write_target(conn, caller, collection, iid, "update")
+        item = await repo.replace_item(conn, caller.project_id, collection.id, iid, values, _now(), owner)
+    if item is None:
+        raise _item_not_found(collection.id, iid)
+    return item
+
+
+async def remove(db: Database, caller: Caller, collection_id: Any, item_id: Any) -> Item:
+    iid = rules.validate_item_id(item_id, "dataItemId")
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        owner = await _write_target(conn, caller, collection, iid, "remove")
+        item = await repo.remove_item(conn, caller.project_id, collection.id, iid, owner)
+    if item is None:
+        raise _item_not_found(collection.id, iid)
+    return item
+
+
+async def query(db: Database, caller: Caller, collection_id: Any, raw_query: Any) -> tuple[list[Item], int | None, Query]:
+    parsed = parse_query(raw_query, rules.ITEM_QUERY_SPEC)
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        granted = _access(collection, caller, "read")
+        owner = caller.subject_id if granted == "own" else None
+        items, total = await repo.query_items(conn, caller.project_id, collection.id, parsed, owner)
+    return items, total, parsed
