@@ -10,7 +10,8 @@ from ..store import oauth_apps
 from .errors import invalid_client
 from .params import require
 
-_DUMMY_HASH = credentials.hash_secret("unknown-client")
+# Compared against when the client is unknown, so both failures cost about the same.
+DUMMY_HASH = credentials.hash_secret("unknown-client")
 
 
 async def authenticate_client(params: dict[str, str], state: AppState, *, secret_required: bool = False) -> OAuthApp:
@@ -21,7 +22,7 @@ async def authenticate_client(params: dict[str, str], state: AppState, *, secret
         app = await oauth_apps.get_app_any_project(conn, client_id)
     if app is None:
         if secret is not None:
-            credentials.secret_matches(secret, _DUMMY_HASH)  # same cost as a real check
+            credentials.secret_matches(secret, DUMMY_HASH)  # same cost as a real check
         raise invalid_client("Unknown client_id, or the OAuth app was deleted")
     if secret is None:
         if secret_required:

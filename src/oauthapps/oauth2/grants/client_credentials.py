@@ -12,15 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from ...domain import credentials
-from ...services.oauth_apps import client_secret_matches
 from ...state import AppState
-from ...store import oauth_apps, tenancy
+from ...store import tenancy
 from ...tokens.access import ADMIN, APP
+from ..clients import DUMMY_HASH, authenticate_client
 from ..errors import invalid_client, invalid_grant
 from ..params import require
-
-# Compared against when the client is unknown, so both failures cost the same.
-_DUMMY_HASH = credentials.hash_secret("unknown-client")
 
 
 async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
@@ -31,7 +28,7 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
     if instance_id:
         async with state.db.transaction() as conn:
             app = await tenancy.get_platform_app(conn, client_id)
-            ok = credentials.secret_matches(secret, app.secret_hash if app else _DUMMY_HASH)
+            ok = credentials.secret_matches(secret, app.secret_hash if app else DUMMY_HASH)
             if app is None or not ok:
                 raise invalid_client()
             inst = await tenancy.get_installation(conn, instance_id)
@@ -42,13 +39,7 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
             scopes=tuple(inst.scopes), instance_id=inst.id, lifetime=lifetime,
         )
     else:
-        async with state.db.transaction() as conn:
-            oauth_app = await oauth_apps.get_app_any_project(conn, client_id)
-        if oauth_app is None:
-            credentials.secret_matches(secret, _DUMMY_HASH)
-            raise invalid_client()
-        if not client_secret_matches(oauth_app, secret):
-            raise invalid_client()
+        oauth_app = await authenticate_client(params, state, secret_required=True)
         token, _ = state.tokens.mint(
             kind=ADMIN, subject=oauth_app.id, project_id=oauth_app.project_id, client_id=oauth_app.id, lifetime=lifetime
         )
