@@ -1,5 +1,6 @@
 """CORS for the endpoints a public client calls from the browser (a Headless site's JavaScript, as
-the Wix SDK does): token, revoke, token-info, redirect sessions and the identity login/register.
+the Wix SDK does): token, revoke, token-info, redirect sessions, the identity login/register,
+the current member, data items, and the discovery documents.
 
 Any origin may call them, without credentials: they are authorised by what the request carries
 (client id, PKCE verifier, refresh token, visitor or member token), never by our cookies, so
@@ -20,7 +21,17 @@ PUBLIC_PATHS = frozenset({
     "/oauth2/token", "/oauth2/revoke", "/oauth2/token-info",
     *REDIRECT_SESSION_PATHS,
     f"{IDENTITY_PREFIX}/login", f"{IDENTITY_PREFIX}/register",
+    "/members/v1/members/my",
+    "/.well-known/oauth-authorization-server", "/.well-known/jwks.json", "/oauth2/jwks",
 })
+# Data items are read and written from the browser with visitor and member tokens; every path
+# below this prefix is authorised by the token it carries (collections stay admin-only, no CORS).
+PUBLIC_PREFIXES = ("/wix-data/v2/items",)
+ALLOWED_METHODS = b"GET, POST, PUT, DELETE"
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 MAX_AGE = "600"
 # A comma-separated list of header names (RFC 9110 tokens); anything else is not echoed.
 _HEADER_LIST = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$")
@@ -41,7 +52,7 @@ class PublicCorsMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in PUBLIC_PATHS:
+        if scope["type"] != "http" or not is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
@@ -61,7 +72,7 @@ class PublicCorsMiddleware:
     async def _preflight(scope: Scope, send: Send) -> None:
         headers = [
             ALLOW_ORIGIN,
-            (b"access-control-allow-methods", b"POST"),
+            (b"access-control-allow-methods", ALLOWED_METHODS),
             (b"access-control-max-age", MAX_AGE.encode()),
             (b"vary", b"Access-Control-Request-Headers"),
             (b"cache-control", b"no-store"),
