@@ -3,14 +3,17 @@ what to which item, and what a valid item looks like. Pure; the store and servic
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import orjson
 
 from .errors import FieldViolation, ValidationFailed
-from .query import ALL_OPS, FieldSpec, QuerySpec, Sort
+from .oauth_app import iso
+from .query import ALL_OPS, MAX_OFFSET, FieldSpec, Query, QuerySpec, Sort, parse_datetime, parse_query
 
 # Wix's permission roles, from most open to most closed.
 ANYONE = "ANYONE"
@@ -85,6 +88,10 @@ def validate_item_data(value: Any, field: str = "dataItem.data") -> dict[str, An
         raise ValidationFailed(
             [FieldViolation(f"{field}.{k}", "field names are letters, digits and _, starting with a letter", "FORMAT") for k in bad[:10]]
         )
+    for key, item in data.items():
+        if isinstance(item, dict) and set(item) == {"$date"}:
+            # Canonical form, so stored dates compare (as text) in time order in queries.
+            data[key] = {"$date": iso(parse_datetime(item["$date"], f"{field}.{key}"))}
     try:
         size = len(orjson.dumps(data))
     except (TypeError, orjson.JSONEncodeError) as exc:
@@ -113,3 +120,159 @@ class Collection:
     project_id: str
     id: str
     permissions: dict[str, str]
+
+
+# --- queries: projection, cursor paging, count -------------------------------------------------
+#
+# Wix Data v2 pages a query either with ``paging {limit, offset}`` or with ``cursorPaging {limit,
+# cursor}``. The first cursor request carries the filter and sort; the answer's
+# ``pagingMetadata.cursors.next`` / ``.prev`` then stand for the same query at another offset, and
+# later requests send only the cursor (Wix: "following requests use the cursor token and not
+# filter or sort"). Our cursor is base64url JSON of {collection, filter, sort, offset, limit}. It
+# carries nothing a caller could not send as a plain query, and it is parsed and checked again
+# (collection, shape, and the whole query through parse_query) every time it is used; the
+# caller's permissions are applied per request, never taken from the cursor.
+
+CURSOR_VERSION = 1
+MAX_CURSOR_CHARS = 16 * 1024
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    query: Query
+    fields: tuple[str, ...]  # projection; () means every field
+    cursor_mode: bool
+    # The query as sent (or as the cursor carried it), for the next/prev cursors.
+    raw_filter: Any = None
+    raw_sort: Any = None
+
+
+def _violation(path: str, description: str, rule: str) -> ValidationFailed:
+    return ValidationFailed([FieldViolation(path, description, rule)])
+
+
+def parse_fields(value: Any, path: str) -> tuple[str, ...]:
+    """A projection: a list of field names (``_id`` always comes back). Names that are not
+    fields of an item are ignored, as Wix Data does."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _violation(path, "must be a list of field names", "TYPE")
+    return tuple(dict.fromkeys(value))
+
+
+def project(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    if not fields:
+        return data
+    return {k: v for k, v in data.items() if k == "_id" or k in fields}
+
+
+def encode_cursor(collection_id: str, raw_filter: Any, raw_sort: Any, offset: int, limit: int) -> str:
+    payload = {"v": CURSOR_VERSION, "c": collection_id, "f": raw_filter, "s": raw_sort, "o": offset, "l": limit}
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode("ascii")
+
+
+def _decode_cursor(cursor: Any, collection_id: str, path: str) -> dict[str, Any]:
+    invalid = _violation(path, "is not a cursor this query returned", "INVALID_CURSOR")
+    if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_CHARS:
+        raise invalid
+    try:
+        payload = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, orjson.JSONDecodeError) as exc:
+        raise invalid from exc
+    if not isinstance(payload, dict) or set(payload) != {"v", "c", "f", "s", "o", "l"} or payload["v"] != CURSOR_VERSION:
+        raise invalid
+    offset, limit = payload["o"], payload["l"]
+    if any(isinstance(n, bool) or not isinstance(n, int) for n in (offset, limit)) or not 0 <= offset <= MAX_OFFSET or limit < 1:
+        raise invalid
+    if payload["c"] != collection_id:
+        raise _violation(path, f"belongs to another collection, not {collection_id}", "INVALID_CURSOR")
+    return payload
+
+
+def normalize_filter(raw: Any) -> Any:
+    """The filter tree as ``@wix/data`` builds it, in the form parse_query reads: its ``.not(q)``
+    sends ``{"$not": [tree]}`` (a list), which becomes ``{"$not": tree}`` (several trees are
+    and-ed). Only the logical structure is rewritten; field conditions pass through as sent."""
+    if not isinstance(raw, dict):
+        return raw
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("$and", "$or") and isinstance(value, list):
+            out[key] = [normalize_filter(v) for v in value]
+        elif key == "$not":
+            if isinstance(value, list) and value:
+                parts = [normalize_filter(v) for v in value]
+                out[key] = parts[0] if len(parts) == 1 else {"$and": parts}
+            else:
+                out[key] = normalize_filter(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == {} or value == []
+
+
+def parse_item_query(raw: Any, collection_id: str, spec: QuerySpec | None = None, path: str = "query") -> ItemQuery:
+    """``{filter, sort, paging | cursorPaging, fields}`` for one collection's items."""
+    spec = spec or ITEM_QUERY_SPEC
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise _violation(path, "must be an object", "TYPE")
+    fields = parse_fields(raw.get("fields"), f"{path}.fields")
+    if raw.get("filter") is not None:
+        raw = {**raw, "filter": normalize_filter(raw["filter"])}
+    cursor_paging = raw.get("cursorPaging")
+    if cursor_paging is None:
+        return ItemQuery(parse_query(raw, spec, path), fields, False, raw.get("filter"), raw.get("sort"))
+    here = f"{path}.cursorPaging"
+    if raw.get("paging") is not None:
+        raise _violation(f"{path}.paging", "cannot be sent together with cursorPaging", "CONFLICT")
+    if not isinstance(cursor_paging, dict):
+        raise _violation(here, "must be {limit, cursor}", "TYPE")
+    extra = set(cursor_paging) - {"limit", "cursor"}
+    if extra:
+        raise _violation(f"{here}.{sorted(extra)[0]}", "is not a field of cursorPaging", "UNKNOWN_FIELD")
+    limit = cursor_paging.get("limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= spec.max_limit):
+        raise _violation(f"{here}.limit", f"must be a whole number from 1 to {spec.max_limit}", "OUT_OF_RANGE")
+    cursor = cursor_paging.get("cursor")
+    rest = {k: v for k, v in raw.items() if k not in ("cursorPaging", "fields", "fieldsets")}
+    if cursor is None or cursor == "":
+        raw_filter, raw_sort, offset = raw.get("filter"), raw.get("sort"), 0
+        limit = spec.default_limit if limit is None else limit
+    else:
+        sent = sorted(k for k, v in rest.items() if not _blank(v))
+        if sent:
+            raise _violation(f"{path}.{sent[0]}", "cannot be sent with a cursor: the cursor carries the query", "CONFLICT")
+        payload = _decode_cursor(cursor, collection_id, f"{here}.cursor")
+        raw_filter, raw_sort, offset = payload["f"], payload["s"], payload["o"]
+        limit = payload["l"] if limit is None else limit
+        rest = {}
+    parsed = parse_query({**rest, "filter": raw_filter, "sort": raw_sort, "paging": {"limit": limit, "offset": offset}}, spec, path)
+    return ItemQuery(parsed, fields, True, raw_filter, raw_sort)
+
+
+def next_cursors(item_query: ItemQuery, collection_id: str, returned: int, total: int) -> dict[str, str]:
+    """``pagingMetadata.cursors`` for a cursor-paged answer: ``next`` while there are more items,
+    ``prev`` while this page does not start at the first item."""
+    q = item_query.query
+    cursors: dict[str, str] = {}
+    if q.offset + returned < total:
+        cursors["next"] = encode_cursor(collection_id, item_query.raw_filter, item_query.raw_sort, q.offset + q.limit, q.limit)
+    if q.offset > 0:
+        cursors["prev"] = encode_cursor(collection_id, item_query.raw_filter, item_query.raw_sort, max(q.offset - q.limit, 0), q.limit)
+    return cursors
+
+
+def parse_count_filter(raw_filter: Any, spec: QuerySpec | None = None) -> Query:
+    """The ``filter`` of a count request (violations are named ``filter...``)."""
+    try:
+        return parse_query({"filter": normalize_filter(raw_filter), "paging": {"limit": 0}}, spec or ITEM_QUERY_SPEC)
+    except ValidationFailed as err:
+        raise ValidationFailed([replace(v, field=v.field.removeprefix("query.")) for v in err.violations]) from err

@@ -97,7 +97,10 @@ def _string(max_len: int, min_len: int = 0, required: bool = False) -> Validator
         if not isinstance(value, str):
             v.add(path, "must be a string", "TYPE")
             return None
-        if required and not value.strip():
+        if "\x00" in value:
+            # PostgreSQL cannot store NUL in text; refusing it keeps both engines alike.
+            v.add(path, "must not contain NUL characters", "NO_NUL_CHARACTER")
+        elif required and not value.strip():
             v.add(path, "is required", "REQUIRED")
         elif len(value) < min_len:
             v.add(path, f"must be at least {min_len} characters", "MIN_LENGTH", {"min": min_len})
@@ -197,6 +200,8 @@ def _mapping(value: Any, path: str, v: Violations) -> Any:
         item = value.get(key, "")
         if not isinstance(item, str):
             v.add(f"{path}.{key}", "must be a string", "TYPE")
+        elif "\x00" in item:
+            v.add(f"{path}.{key}", "must not contain NUL characters", "NO_NUL_CHARACTER")
         elif len(item) > MAPPING_VALUE_MAX:
             v.add(f"{path}.{key}", f"must be at most {MAPPING_VALUE_MAX} characters", "MAX_LENGTH")
         else:

@@ -110,17 +110,30 @@ def parse_datetime(value: Any, path: str) -> datetime:
         raise _fail(path, "must be an ISO-8601 date-time string", "FORMAT") from exc
 
 
+def _no_nul(value: str, path: str) -> str:
+    """No stored text holds NUL (PostgreSQL refuses it), and sending one to PostgreSQL is an error."""
+    if "\x00" in value:
+        raise _fail(path, "must not contain NUL characters", "NO_NUL_CHARACTER")
+    return value
+
+
 def _scalar(spec: FieldSpec, value: Any, path: str) -> Any:
     if spec.kind == "datetime":
         return parse_datetime(value, path)
     if spec.kind == "string" and isinstance(value, str):
-        return value
+        return _no_nul(value, path)
     if spec.kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     if spec.kind == "boolean" and isinstance(value, bool):
         return value
-    if spec.kind == "any" and (value is None or isinstance(value, (str, int, float, bool))):
-        return value
+    if spec.kind == "any":
+        if isinstance(value, str):
+            return _no_nul(value, path)
+        if value is None or isinstance(value, (int, float, bool)):
+            return value
+        if isinstance(value, dict) and set(value) == {"$date"}:
+            return parse_datetime(value, path)
+        raise _fail(path, "must be a string, number, boolean, null or {\"$date\": ISO-8601}", "TYPE")
     raise _fail(path, f"must be a {spec.kind}", "TYPE")
 
 
@@ -141,7 +154,7 @@ def _condition(spec: QuerySpec, name: str, op: str, value: Any, path: str) -> Co
     if op == "$startsWith":
         if not isinstance(value, str):
             raise _fail(path, "must be a string", "TYPE")
-        return Condition(name, op, value)
+        return Condition(name, op, _no_nul(value, path))
     return Condition(name, op, _scalar(fspec, value, path))
 
 

@@ -1,15 +1,23 @@
 """Data Items API (a compatible subset of Wix Data v2, the wire ``@wix/data`` speaks) and the
-admin Collections endpoints. Plain Starlette routes with the Wix error body."""
+admin Collections endpoints. Plain Starlette routes with the Wix error body.
+
+``@wix/data`` sends a query as ``GET /wix-data/v2/items/query?.r=<base64url(JSON body)>`` when
+that URL fits in 2048 characters (Wix's "complex GET" mapping), and as a POST otherwise; both
+are served here."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..domain.errors import FieldViolation, ValidationFailed
+from ..domain import data_items as rules
+from ..domain.errors import FieldViolation, PayloadTooLarge, ValidationFailed
 from ..services import data as service
 from ..state import AppState
 from .auth import authenticate_caller
@@ -39,8 +47,21 @@ def _item_id(item: dict[str, Any]) -> Any:
     return item.get("id") or (data.get("_id") if isinstance(data, dict) else None)
 
 
-def _one(item: Any) -> FastJSONResponse:
-    return FastJSONResponse({"dataItem": service.item_to_wire(item)})
+def _one(item: Any, fields: tuple[str, ...] = ()) -> FastJSONResponse:
+    return FastJSONResponse({"dataItem": service.item_to_wire(item, fields)})
+
+
+def _complex_get_body(encoded: str, limit: int) -> dict[str, Any]:
+    """The JSON object a GET carries in its ``.r`` query parameter (base64url, unpadded)."""
+    if len(encoded) > limit * 4 // 3 + 4:
+        raise PayloadTooLarge(f"The request is larger than {limit} bytes")
+    try:
+        body = orjson.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (ValueError, binascii.Error, orjson.JSONDecodeError) as exc:
+        raise ValidationFailed([FieldViolation(".r", "must be base64url-encoded JSON", "FORMAT")]) from exc
+    if not isinstance(body, dict):
+        raise ValidationFailed([FieldViolation(".r", "must encode a JSON object", "TYPE")])
+    return body
 
 
 @wire_errors
@@ -50,11 +71,16 @@ async def insert_item(request: Request) -> Response:
     return _one(await service.insert(state.db, caller, body.get("dataCollectionId"), _item_id(item), item.get("data")))
 
 
-@wire_errors
-async def get_item(request: Request) -> Response:
+async def _get(request: Request, item_id: str) -> Response:
     state, caller, _ = await _context(request)
     collection = request.query_params.get("dataCollectionId")
-    return _one(await service.get(state.db, caller, collection, request.path_params["item_id"]))
+    fields = rules.parse_fields(request.query_params.getlist("fields") or None, "fields")
+    return _one(await service.get(state.db, caller, collection, item_id), fields)
+
+
+@wire_errors
+async def get_item(request: Request) -> Response:
+    return await _get(request, request.path_params["item_id"])
 
 
 @wire_errors
@@ -73,15 +99,43 @@ async def remove_item(request: Request) -> Response:
     return _one(await service.remove(state.db, caller, collection, item_id))
 
 
+async def _query(state: AppState, caller: Any, body: dict[str, Any]) -> Response:
+    collection = body.get("dataCollectionId")
+    items, total, parsed = await service.query(state.db, caller, collection, body.get("query"))
+    q = parsed.query
+    has_next = q.offset + len(items) < total
+    paging: dict[str, Any] = {"count": len(items)}
+    if parsed.cursor_mode:
+        paging.update({"cursors": rules.next_cursors(parsed, collection, len(items), total), "hasNext": has_next})
+    else:
+        paging.update({"offset": q.offset, "total": total, "tooManyToCount": False, "hasNext": has_next})
+    return FastJSONResponse({
+        "dataItems": [service.item_to_wire(i, parsed.fields) for i in items],
+        "pagingMetadata": paging,
+    })
+
+
 @wire_errors
 async def query_items(request: Request) -> Response:
     state, caller, body = await _context(request)
-    items, total, parsed = await service.query(state.db, caller, body.get("dataCollectionId"), body.get("query"))
-    has_next = total is not None and parsed.offset + len(items) < total
-    return FastJSONResponse({
-        "dataItems": [service.item_to_wire(i) for i in items],
-        "pagingMetadata": {"count": len(items), "offset": parsed.offset, "total": total, "tooManyToCount": False, "hasNext": has_next},
-    })
+    return await _query(state, caller, body)
+
+
+@wire_errors
+async def query_items_get(request: Request) -> Response:
+    """``GET .../items/query?.r=...``; without ``.r`` this is a plain get of the item "query"."""
+    encoded = request.query_params.get(".r")
+    if encoded is None:
+        return await _get(request, "query")
+    state, caller, _ = await _context(request)
+    return await _query(state, caller, _complex_get_body(encoded, state.settings.max_body_bytes))
+
+
+@wire_errors
+async def count_items(request: Request) -> Response:
+    state, caller, body = await _context(request)
+    total = await service.count(state.db, caller, body.get("dataCollectionId"), body.get("filter"))
+    return FastJSONResponse({"totalCount": total})
 
 
 @wire_errors
@@ -111,6 +165,8 @@ async def delete_collection(request: Request) -> Response:
 routes = [
     Route(ITEMS, insert_item, methods=["POST"]),
     Route(f"{ITEMS}/query", query_items, methods=["POST"]),
+    Route(f"{ITEMS}/query", query_items_get, methods=["GET"]),
+    Route(f"{ITEMS}/count", count_items, methods=["POST"]),
     Route(f"{ITEMS}/update", update_item, methods=["POST"]),
     Route(f"{ITEMS}/remove", remove_item, methods=["POST"]),
     Route(f"{ITEMS}/{{item_id}}", get_item, methods=["GET"]),

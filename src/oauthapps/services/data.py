@@ -13,7 +13,6 @@ from typing import Any
 from ..domain import data_items as rules
 from ..domain.errors import Conflict, NotFound, PermissionDenied
 from ..domain.oauth_app import iso
-from ..domain.query import Query, parse_query
 from ..store import data as repo
 from ..store.data import Item
 from ..store.database import Database
@@ -26,7 +25,11 @@ NOT_PERMITTED = "WDE0027"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, to the millisecond: items show their dates as ISO strings with milliseconds (which
+    the SDK turns into a JS Date), so a date read back from an item must compare equal to the
+    stored one in a filter (``_createdDate`` ``$eq``/``$gt``/``$lt``)."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _require_admin(caller: Caller) -> None:
@@ -34,12 +37,13 @@ def _require_admin(caller: Caller) -> None:
         raise PermissionDenied("Managing collections needs an admin token or an API key", code=NOT_PERMITTED)
 
 
-def item_to_wire(item: Item) -> dict[str, Any]:
+def item_to_wire(item: Item, fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``fields`` is a projection (``_id`` always stays); empty means the whole item."""
     data = {
         **item.data, "_id": item.id, "_owner": item.owner_id,
         "_createdDate": {"$date": iso(item.created_at)}, "_updatedDate": {"$date": iso(item.updated_at)},
     }
-    return {"id": item.id, "dataCollectionId": item.collection_id, "data": data}
+    return {"id": item.id, "dataCollectionId": item.collection_id, "data": rules.project(data, fields)}
 
 
 def collection_to_wire(collection: rules.Collection) -> dict[str, Any]:
@@ -152,11 +156,27 @@ async def remove(db: Database, caller: Caller, collection_id: Any, item_id: Any)
     return item
 
 
-async def query(db: Database, caller: Caller, collection_id: Any, raw_query: Any) -> tuple[list[Item], int | None, Query]:
-    parsed = parse_query(raw_query, rules.ITEM_QUERY_SPEC)
+async def query(db: Database, caller: Caller, collection_id: Any, raw_query: Any) -> tuple[list[Item], int, rules.ItemQuery]:
+    """Items the caller may read that match the query, and how many match in all."""
+    cid = rules.validate_collection_id(collection_id)
+    parsed = rules.parse_item_query(raw_query, cid)
     async with db.transaction() as conn:
-        collection = await _collection(conn, caller, collection_id)
+        collection = await _collection(conn, caller, cid)
         granted = _access(collection, caller, "read")
         owner = caller.subject_id if granted == "own" else None
-        items, total = await repo.query_items(conn, caller.project_id, collection.id, parsed, owner)
+        items, total = await repo.query_items(conn, caller.project_id, collection.id, parsed.query, owner)
+    assert total is not None  # query_items counts by default
     return items, total, parsed
+
+
+async def count(db: Database, caller: Caller, collection_id: Any, raw_filter: Any) -> int:
+    """How many items the caller may read match ``filter`` (the query builder's ``count()``)."""
+    cid = rules.validate_collection_id(collection_id)
+    parsed = rules.parse_count_filter(raw_filter)
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, cid)
+        granted = _access(collection, caller, "read")
+        owner = caller.subject_id if granted == "own" else None
+        _, total = await repo.query_items(conn, caller.project_id, collection.id, parsed, owner)
+    assert total is not None
+    return total

@@ -30,6 +30,12 @@ def _not_found(app_id: str) -> NotFound:
     return NotFound("OAuth app not found", code="OAUTH_APP_NOT_FOUND", data={"oAuthAppId": app_id})
 
 
+def _check_id(app_id: str) -> None:
+    """An id no app can have: answer 404 before the database sees it (PostgreSQL refuses NUL)."""
+    if "\x00" in app_id:
+        raise _not_found(app_id)
+
+
 @dataclass(frozen=True)
 class Created:
     app: OAuthApp
@@ -66,6 +72,7 @@ async def create(db: Database, actor: Actor, body: Any) -> Created:
 
 async def get(db: Database, actor: Actor, app_id: str) -> OAuthApp:
     scopes.require_read(actor.scopes, "Reading an OAuth app")
+    _check_id(app_id)
     async with db.transaction() as conn:
         app = await repo.get_app(conn, actor.project_id, app_id)
     if app is None:
@@ -83,6 +90,7 @@ async def query(db: Database, actor: Actor, raw: Any) -> tuple[list[OAuthApp], i
 
 async def update(db: Database, actor: Actor, app_id: str, body: Any, raw_mask: Any) -> OAuthApp:
     scopes.require_write(actor.scopes, "Updating an OAuth app")
+    _check_id(app_id)
     if isinstance(body, dict) and body.get("id") not in (None, app_id):
         raise ValidationFailed([FieldViolation("oAuthApp.id", "must match the id in the path", "MISMATCH")])
     changes = validate_update(body, parse_mask(raw_mask))
@@ -101,6 +109,7 @@ async def update(db: Database, actor: Actor, app_id: str, body: Any, raw_mask: A
 
 async def delete(db: Database, actor: Actor, app_id: str) -> None:
     scopes.require_write(actor.scopes, "Deleting an OAuth app")
+    _check_id(app_id)
     at = _now()
     async with db.transaction() as conn:
         if not await repo.delete_app(conn, actor.project_id, app_id):
@@ -110,6 +119,7 @@ async def delete(db: Database, actor: Actor, app_id: str) -> None:
 
 async def generate_secret(db: Database, actor: Actor, app_id: str) -> str:
     scopes.require_write(actor.scopes, "Generating an OAuth app secret")
+    _check_id(app_id)
     secret = credentials.generate_secret(credentials.OAUTH_APP_SECRET_PREFIX)
     at = _now()
     async with db.transaction() as conn:
@@ -142,6 +152,7 @@ async def check_secret_readable(db: Database, actor: Actor, app_id: str) -> None
 
 async def rotate_secret(db: Database, actor: Actor, app_id: str, grace_seconds: Any) -> str:
     scopes.require_write(actor.scopes, "Rotating an OAuth app secret")
+    _check_id(app_id)
     if grace_seconds is None:
         grace_seconds = 0
     if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int) or not 0 <= grace_seconds <= MAX_GRACE_SECONDS:

@@ -59,9 +59,11 @@ def field_resolver(dialect: str) -> Any:
                 text=document[name].astext,
                 is_null=func.coalesce(func.jsonb_typeof(value), "null") == "null",
                 bind=lambda v: cast(literal(orjson.dumps(v).decode()), JSONB),
+                date_text=document[(name, "$date")].astext,
             )
         extracted = func.json_extract(data_items.c.data, f'$."{name}"')
-        return FieldSql(value=extracted, text=extracted, is_null=extracted.is_(None))
+        date_text = func.json_extract(data_items.c.data, f'$."{name}"."$date"')
+        return FieldSql(value=extracted, text=extracted, is_null=extracted.is_(None), date_text=date_text)
 
     return resolve
 

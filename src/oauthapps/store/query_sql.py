@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Union
 
 from sqlalchemy import String, and_, false, not_, or_, true
@@ -13,6 +14,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from ..domain.oauth_app import iso as iso_date
 from ..domain.query import And, Condition, Node, Not, Or, Sort
 
 
@@ -57,6 +59,8 @@ class FieldSql:
     text: ColumnElement[Any]
     is_null: ColumnElement[bool]
     bind: Callable[[Any], Any] = _same
+    # For dates stored as {"$date": "<canonical ISO>"} inside a document: the ISO text.
+    date_text: ColumnElement[Any] | None = None
 
     @classmethod
     def column(cls, column: ColumnElement[Any]) -> "FieldSql":
@@ -72,8 +76,15 @@ def resolve(columns: Columns, name: str) -> FieldSql:
     return FieldSql.column(columns[name])
 
 
+def _is_date_operand(value: Any) -> bool:
+    return isinstance(value, datetime) or (isinstance(value, tuple) and bool(value) and all(isinstance(v, datetime) for v in value))
+
+
 def condition_sql(field: FieldSql | ColumnElement[Any], cond: Condition) -> ColumnElement[bool]:
     f = field if isinstance(field, FieldSql) else FieldSql.column(field)
+    if f.date_text is not None and _is_date_operand(cond.value):
+        # Canonical ISO-8601 text (ms, Z) orders like time, so compare the $date strings.
+        f = FieldSql(f.date_text, f.date_text, f.date_text.is_(None), iso_date)
     column, op, value, bind = f.value, cond.op, cond.value, f.bind
     if op == "$eq":
         return f.is_null if value is None else column == bind(value)
