@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -64,7 +66,11 @@ T = TypeVar("T")
 def _run(database: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
     """Migrate, open the database, run one unit of work, report domain errors cleanly."""
     url = database or default_database_url()
-    upgrade(url)
+    try:
+        upgrade(url)
+    except (ValueError, OSError, SQLAlchemyError) as exc:
+        err_console.print(f"[red]error:[/red] cannot open the database {escape(_safe_url(url))}: {escape(type(exc).__name__)}: {escape(str(exc).splitlines()[0] if str(exc) else '')}")
+        raise typer.Exit(2) from None
 
     async def main() -> T:
         db = Database.open(url)
@@ -82,6 +88,14 @@ def _run(database: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
         else:
             err_console.print(f"[red]error:[/red] {escape(err.description)} ({err.code})")
         raise typer.Exit(1) from None
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    except Exception:  # noqa: BLE001 - a URL too broken to parse is shown as is
+        return url
 
 
 def _print_json(data: Any) -> None:

@@ -50,6 +50,8 @@ def parse_body(content_type: str, body: bytes) -> dict[str, str]:
         text = str(value)
         if len(text) > MAX_PARAM_LENGTH:
             raise invalid_request(f"Parameter {raw_name!r} is too long")
+        if "\x00" in text:
+            raise invalid_request(f"Parameter {raw_name!r} contains a NUL character")
         if name in params:
             raise invalid_request(f"Parameter {raw_name!r} was sent more than once")
         if text != "":

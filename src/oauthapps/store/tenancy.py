@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .schema import api_keys, installations, platform_apps, projects
@@ -102,9 +103,14 @@ async def install(conn: AsyncConnection, app: PlatformApp, project_id: str) -> I
     if existing:
         return Installation(existing.id, existing.app_id, existing.project_id, list(existing.scopes))
     inst = Installation(id=new_id(), app_id=app.id, project_id=project_id, scopes=list(app.scopes))
-    await conn.execute(
-        insert(installations).values(id=inst.id, app_id=app.id, project_id=project_id, scopes=inst.scopes, created_at=now())
-    )
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                insert(installations).values(id=inst.id, app_id=app.id, project_id=project_id, scopes=inst.scopes, created_at=now())
+            )
+    except IntegrityError:
+        # A concurrent install of the same pair won the race: answer with its installation.
+        return await install(conn, app, project_id)
     return inst
 
 
