@@ -6,7 +6,7 @@ effect at once, login rate limiting, and logout."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -360,4 +360,3 @@ def test_logout_never_redirects_to_an_unapproved_address(http: httpx.Client, ten
         assert_page_headers(page)
     unknown = http.get("/oauth2/logout?" + urlencode({"client_id": "nobody", "post_logout_redirect_uri": "http://localhost:3000/x"}))
     assert unknown.status_code == 200 and "location" not in unknown.headers
-    assert urlsplit(str(unknown.url)).path == "/oauth2/logout"

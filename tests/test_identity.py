@@ -241,9 +241,29 @@ def test_redirect_session_needs_a_token(http: httpx.Client, client: Client, path
     assert http.post(path, headers={"Authorization": admin}, json=body).status_code == 401
 
 
+def session_at(http: httpx.Client, path: str, access: str, client_id: str, redirect_uri: str | None) -> httpx.Response:
+    request = {"clientId": client_id, "codeChallenge": Pkce.new().challenge, "codeChallengeMethod": "S256",
+               "responseMode": "fragment", "responseType": "code", "state": "s"}
+    if redirect_uri is not None:
+        request["redirectUri"] = redirect_uri
+    return http.post(path, headers={"Authorization": access}, json={"auth": {"authRequest": request, "prompt": "login"}})
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_unapproved_redirect_uri_and_foreign_client_id_at_every_path(http: httpx.Client, tenant: Tenant, client: Client,
+                                                                     access: str, path: str) -> None:
+    assert session_at(http, path, access, client.id, CALLBACK).status_code == 200
+    unapproved = field_violations(session_at(http, path, access, client.id, "https://evil.example.com/callback"))
+    assert [v["field"] for v in unapproved] == ["auth.authRequest.redirectUri"]
+    other = new_client(http, tenant)
+    foreign = session_at(http, path, access, other.id, CALLBACK)
+    assert foreign.status_code == 403, foreign.text
+    assert foreign.json()["details"]["applicationError"]["code"] == "PERMISSION_DENIED"
+
+
 def test_redirect_session_refuses_unapproved_or_missing_redirect_uris(http: httpx.Client, tenant: Tenant, client: Client, access: str) -> None:
     for uri in ("https://evil.example.com/callback", "http://localhost:3001/callback", None):
-        response = auth_session(http, access, client.id, uri, Pkce.new())  # type: ignore[arg-type]
+        response = session_at(http, PATHS[0], access, client.id, uri)
         fields = [v["field"] for v in field_violations(response)]
         assert fields == ["auth.authRequest.redirectUri"], fields
     # Without allowed domains only the exact URI is approved.
@@ -251,7 +271,7 @@ def test_redirect_session_refuses_unapproved_or_missing_redirect_uris(http: http
     exact_access = str(visitor(http, exact_only.id)["access_token"])
     assert auth_session(http, exact_access, exact_only.id, CALLBACK, Pkce.new()).status_code == 200
     for uri in (CALLBACK + "/extra", CALLBACK + "?x=1", "http://localhost:3000/"):
-        response = auth_session(http, exact_access, exact_only.id, uri, Pkce.new())
+        response = session_at(http, PATHS[0], exact_access, exact_only.id, uri)
         assert [v["field"] for v in field_violations(response)] == ["auth.authRequest.redirectUri"], uri
 
 

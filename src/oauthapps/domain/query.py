@@ -18,7 +18,8 @@ Kind = Literal["string", "datetime", "number", "boolean", "any"]
 DYNAMIC_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
 
 COMPARISON_OPS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
-ALL_OPS = COMPARISON_OPS | {"$in", "$nin", "$startsWith", "$exists"}
+TEXT_OPS = frozenset({"$startsWith", "$endsWith", "$contains"})
+ALL_OPS = COMPARISON_OPS | TEXT_OPS | {"$in", "$nin", "$exists"}
 LOGICAL_OPS = frozenset({"$and", "$or", "$not"})
 MAX_IN_VALUES = 100
 MAX_DEPTH = 8
@@ -151,7 +152,7 @@ def _condition(spec: QuerySpec, name: str, op: str, value: Any, path: str) -> Co
         if not isinstance(value, bool):
             raise _fail(path, "must be true or false", "TYPE")
         return Condition(name, op, value)
-    if op == "$startsWith":
+    if op in TEXT_OPS:
         if not isinstance(value, str):
             raise _fail(path, "must be a string", "TYPE")
         return Condition(name, op, _no_nul(value, path))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Union
 
-from sqlalchemy import String, and_, false, not_, or_, true
+from sqlalchemy import String, and_, false, func, not_, or_, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -76,6 +76,9 @@ def resolve(columns: Columns, name: str) -> FieldSql:
     return FieldSql.column(columns[name])
 
 
+_LIKE_PATTERNS = {"$startsWith": "{}%", "$endsWith": "%{}", "$contains": "%{}%"}
+
+
 def _is_date_operand(value: Any) -> bool:
     return isinstance(value, datetime) or (isinstance(value, tuple) and bool(value) and all(isinstance(v, datetime) for v in value))
 
@@ -102,9 +105,10 @@ def condition_sql(field: FieldSql | ColumnElement[Any], cond: Condition) -> Colu
         return column.in_([bind(v) for v in value]) if value else false()
     if op == "$nin":
         return or_(f.is_null, column.not_in([bind(v) for v in value])) if value else true()
-    if op == "$startsWith":
-        # Case-insensitive like Wix Data's startsWith (for A-Z), and the same on SQLite and PostgreSQL.
-        return _ascii_lower(f.text).like(_escape_like(value.translate(_ASCII_FOLD)) + "%", escape="\\")
+    if op in _LIKE_PATTERNS:
+        # Case-insensitive like Wix Data's text operators (for A-Z), and the same on SQLite and PostgreSQL.
+        pattern = _LIKE_PATTERNS[op].format(_escape_like(value.translate(_ASCII_FOLD)))
+        return _ascii_lower(f.text).like(pattern, escape="\\")
     if op == "$exists":
         return ~f.is_null if value else f.is_null
     raise ValueError(f"unsupported operator {op}")  # parse_query never lets one through
@@ -120,7 +124,9 @@ def filter_sql(node: Node | None, columns: Columns) -> ColumnElement[bool]:
     if isinstance(node, Or):
         return or_(*(filter_sql(p, columns) for p in node.parts))
     if isinstance(node, Not):
-        return not_(filter_sql(node.part, columns))
+        # An absent field makes the inner test NULL ("unknown"); "not" of it must still match,
+        # as in Wix Data, so treat unknown as false before negating.
+        return not_(func.coalesce(filter_sql(node.part, columns), false()))
     raise TypeError(node)
 
 
