@@ -107,7 +107,7 @@ def _owner(project_id: str) -> Actor:
 
 
 async def _require_project(db: Database, project_id: str) -> None:
-    async with db.transaction() as conn:
+    async with db.read() as conn:
         if await tenancy_repo.get_project(conn, project_id) is None:
             raise NotFound(f"No project {project_id}", code="PROJECT_NOT_FOUND")
 
@@ -176,7 +176,7 @@ def projects_create(name: str, database: DatabaseOpt = None, as_json: JsonOpt = 
 def projects_list(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
     """List projects."""
     async def work(db: Database) -> list[tenancy_repo.Project]:
-        async with db.transaction() as conn:
+        async with db.read() as conn:
             return await tenancy_repo.list_projects(conn)
 
     rows = _run(database, work)
@@ -365,7 +365,7 @@ def audit(
     """Show who changed which OAuth app fields, and when (never a secret)."""
     async def work(db: Database) -> list[oauth_app_repo.AuditEntry]:
         await _require_project(db, project)
-        async with db.transaction() as conn:
+        async with db.read() as conn:
             return await oauth_app_repo.list_audit(conn, project, app_id, limit)
 
     entries = _run(database, work)

@@ -11,7 +11,7 @@ from ..domain import credentials, scopes
 from ..domain.errors import PermissionDenied, Unauthenticated
 from ..services.actor import Actor
 from ..state import AppState
-from ..store import tenancy
+from ..store import cached
 from ..services import callers
 from ..services.callers import Caller
 from ..tokens.access import ADMIN, APP, MEMBER, VISITOR, AccessClaims
@@ -56,8 +56,7 @@ async def authenticate_site_visitor(request: Request, state: AppState) -> Access
 
 async def _api_key_project(request: Request, state: AppState, value: str) -> tuple[str, str]:
     site_id = request.headers.get("wix-site-id", "").strip() or None
-    async with state.db.transaction() as conn:
-        key = await tenancy.find_api_key(conn, credentials.hash_secret(value))
+    key = await cached.api_key(state.db, credentials.hash_secret(value))
     if key is None:
         raise Unauthenticated("The API key is invalid")
     if site_id is not None and site_id != key.project_id:

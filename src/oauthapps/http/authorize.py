@@ -129,7 +129,7 @@ async def _login_page(
     request: Request, state: AppState, app: OAuthApp, req: AuthorizeRequest, *, mode: str = "login",
     error: str = "", email: str = "", status: int = 200,
 ) -> HTMLResponse:
-    async with state.db.transaction() as conn:
+    async with state.db.read() as conn:
         project = await tenancy.get_project(conn, app.project_id)
     csrf = request.cookies.get(CSRF_COOKIE)
     if not csrf or len(csrf) > 128:

@@ -6,7 +6,7 @@ from ..domain import credentials
 from ..domain.oauth_app import OAuthApp
 from ..services.oauth_apps import client_secret_matches
 from ..state import AppState
-from ..store import oauth_apps
+from ..store import cached
 from .errors import invalid_client
 from .params import require
 
@@ -18,8 +18,7 @@ async def authenticate_client(params: dict[str, str], state: AppState, *, secret
     """Public clients send only client_id; a client that also sends a secret must send the right one."""
     client_id = require(params, "client_id")
     secret = params.get("client_secret")
-    async with state.db.transaction() as conn:
-        app = await oauth_apps.get_app_any_project(conn, client_id)
+    app = await cached.client(state.db, client_id)
     if app is None:
         if secret is not None:
             credentials.secret_matches(secret, DUMMY_HASH)  # same cost as a real check

@@ -14,7 +14,7 @@ from ..domain.authorize_request import AuthorizeRequest
 from ..domain.oauth_app import OAuthApp
 from ..domain.redirect_policy import is_approved_login_redirect
 from ..store import members as member_repo
-from ..store import oauth_apps, one_time, sessions
+from ..store import cached, one_time, sessions
 from ..store.database import Database
 from ..store.members import Member
 
@@ -32,8 +32,7 @@ def _now() -> datetime:
 async def load_client(db: Database, client_id: str | None) -> OAuthApp | None:
     if not client_id or len(client_id) > 64:
         return None
-    async with db.transaction() as conn:
-        return await oauth_apps.get_app_any_project(conn, client_id)
+    return await cached.client(db, client_id)
 
 
 def login_redirect_approved(app: OAuthApp, redirect_uri: str | None) -> bool:
@@ -69,7 +68,7 @@ async def start_session(db: Database, app: OAuthApp, member_id: str) -> str:
 async def session_member(db: Database, token: str | None, project_id: str) -> Member | None:
     if not token or len(token) > 256:
         return None
-    async with db.transaction() as conn:
+    async with db.read() as conn:
         found = await sessions.find(conn, credentials.hash_secret(token))
         if found is None or found.project_id != project_id or found.expires_at <= _now():
             return None

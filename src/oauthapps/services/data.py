@@ -62,7 +62,7 @@ async def create_collection(db: Database, caller: Caller, collection_id: Any, pe
 
 async def list_collections(db: Database, caller: Caller) -> list[rules.Collection]:
     _require_admin(caller)
-    async with db.transaction() as conn:
+    async with db.read() as conn:
         return await repo.list_collections(conn, caller.project_id)
 
 
@@ -109,7 +109,7 @@ async def insert(db: Database, caller: Caller, collection_id: Any, item_id: Any,
 
 
 async def get(db: Database, caller: Caller, collection_id: Any, item_id: str) -> Item:
-    async with db.transaction() as conn:
+    async with db.read() as conn:
         collection = await _collection(conn, caller, collection_id)
         granted = _access(collection, caller, "read")
         item = await repo.get_item(conn, caller.project_id, collection.id, item_id)
@@ -160,7 +160,7 @@ async def query(db: Database, caller: Caller, collection_id: Any, raw_query: Any
     """Items the caller may read that match the query, and how many match in all."""
     cid = rules.validate_collection_id(collection_id)
     parsed = rules.parse_item_query(raw_query, cid)
-    async with db.transaction() as conn:
+    async with db.read() as conn:
         collection = await _collection(conn, caller, cid)
         granted = _access(collection, caller, "read")
         owner = caller.subject_id if granted == "own" else None
@@ -173,7 +173,7 @@ async def count(db: Database, caller: Caller, collection_id: Any, raw_filter: An
     """How many items the caller may read match ``filter`` (the query builder's ``count()``)."""
     cid = rules.validate_collection_id(collection_id)
     parsed = rules.parse_count_filter(raw_filter)
-    async with db.transaction() as conn:
+    async with db.read() as conn:
         collection = await _collection(conn, caller, cid)
         granted = _access(collection, caller, "read")
         owner = caller.subject_id if granted == "own" else None

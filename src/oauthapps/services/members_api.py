@@ -31,7 +31,7 @@ def to_wire(member: Member) -> dict[str, Any]:
 async def current_member(db: Database, caller: Caller) -> Member:
     if caller.role != MEMBER or caller.member_id is None:
         raise PermissionDenied("Only a signed-in member has a current member; this is a visitor or admin token", code="MEMBER_TOKEN_REQUIRED")
-    async with db.transaction() as conn:
+    async with db.read() as conn:
         member = await repo.get_member(conn, caller.project_id, caller.member_id)
     if member is None:
         raise NotFound("Member not found", code="MEMBER_NOT_FOUND")
@@ -47,7 +47,7 @@ async def get_member(db: Database, caller: Caller, member_id: str) -> Member:
     if caller.role == MEMBER and caller.member_id == member_id:
         return await current_member(db, caller)
     _require_admin(caller)
-    async with db.transaction() as conn:
+    async with db.read() as conn:
         member = await repo.get_member(conn, caller.project_id, member_id)
     if member is None:
         raise NotFound("Member not found", code="MEMBER_NOT_FOUND")
@@ -56,7 +56,7 @@ async def get_member(db: Database, caller: Caller, member_id: str) -> Member:
 
 async def list_members(db: Database, caller: Caller, limit: int, offset: int) -> tuple[list[Member], int]:
     _require_admin(caller)
-    async with db.transaction() as conn:
+    async with db.read() as conn:
         rows = await repo.list_members(conn, caller.project_id, limit, offset)
         total = await repo.count_members(conn, caller.project_id)
     return rows, total

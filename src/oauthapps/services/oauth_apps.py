@@ -12,6 +12,7 @@ from ..domain.errors import Conflict, DomainError, FieldViolation, NotFound, Val
 from ..domain.masks import parse_mask
 from ..domain.oauth_app import OAuthApp, validate_create, validate_update
 from ..domain.query import Query, parse_query
+from ..store import cached
 from ..store import oauth_apps as repo
 from ..store.database import Database
 from .actor import Actor
@@ -73,9 +74,8 @@ async def create(db: Database, actor: Actor, body: Any) -> Created:
 async def get(db: Database, actor: Actor, app_id: str) -> OAuthApp:
     scopes.require_read(actor.scopes, "Reading an OAuth app")
     _check_id(app_id)
-    async with db.transaction() as conn:
-        app = await repo.get_app(conn, actor.project_id, app_id)
-    if app is None:
+    app = await cached.client(db, app_id)
+    if app is None or app.project_id != actor.project_id:
         raise _not_found(app_id)
     return app
 
@@ -83,7 +83,7 @@ async def get(db: Database, actor: Actor, app_id: str) -> OAuthApp:
 async def query(db: Database, actor: Actor, raw: Any) -> tuple[list[OAuthApp], int, Query]:
     scopes.require_read(actor.scopes, "Querying OAuth apps")
     parsed = parse_query(raw, repo.QUERY_SPEC)
-    async with db.transaction() as conn:
+    async with db.read() as conn:
         apps, total = await repo.query_apps(conn, actor.project_id, parsed)
     return apps, total, parsed
 

@@ -13,6 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from .changes import Caches, ChangeFeed, install_local_eviction
+
 
 def async_url(url: str) -> str:
     """Accept the URLs people write and name the async driver we use for each engine."""
@@ -31,6 +33,9 @@ def async_url(url: str) -> str:
     raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:/// or postgresql://")
 
 
+READ_ONLY = "oauthapps_read_only"
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -46,14 +51,18 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Any) -> None:
-        # IMMEDIATE avoids the deadlock of two deferred readers both upgrading to writers.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the lock up front (IMMEDIATE), which avoids the deadlock of two deferred
+        # readers both upgrading; read-only units (Database.read) take none and run in parallel.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 @dataclass
 class Database:
     url: str
     engine: AsyncEngine
+    # Set by a server process (AppState); a CLI run reads straight from the database.
+    caches: Caches | None = None
+    feed: ChangeFeed | None = None
 
     @property
     def dialect(self) -> str:
@@ -67,7 +76,16 @@ class Database:
             _configure_sqlite(engine)
         else:
             engine = create_async_engine(full, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
-        return cls(url=url, engine=engine)
+        db = cls(url=url, engine=engine)
+        install_local_eviction(engine.sync_engine, lambda: db.caches)
+        return db
+
+    async def start_caches(self) -> None:
+        """Turn on the process-local caches, following the change log (store/changes.py)."""
+        caches = Caches()
+        feed = ChangeFeed(async_url(self.url), caches)
+        await feed.start()
+        self.caches, self.feed = caches, feed
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -75,7 +93,17 @@ class Database:
         async with self.engine.begin() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only unit of work: a consistent snapshot that blocks no writer."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**{READ_ONLY: True})
+            async with conn.begin():
+                yield conn
+
     async def close(self) -> None:
+        if self.feed is not None:
+            await self.feed.stop()
         await self.engine.dispose()
 
 

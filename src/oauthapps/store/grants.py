@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .changes import GRANT, record_change
 from .schema import grants, refresh_tokens
 from .tenancy import new_id
 
@@ -55,7 +56,9 @@ async def get_grant(conn: AsyncConnection, grant_id: str) -> Grant | None:
 
 
 async def revoke_grant(conn: AsyncConnection, grant_id: str, at: datetime) -> None:
-    await conn.execute(update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None)).values(revoked_at=at))
+    result = await conn.execute(update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None)).values(revoked_at=at))
+    if result.rowcount:
+        await record_change(conn, GRANT, grant_id)
 
 
 async def add_refresh_token(conn: AsyncConnection, grant_id: str, token_hash: str, at: datetime, expires_at: datetime) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 
 from .database import async_url
 
@@ -21,7 +23,19 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Idempotent and safe to run from several processes at once: PostgreSQL migrations take an
+    advisory lock (see migrations/env.py); SQLite ones take a lock file beside the database."""
+    full = async_url(url)
+    database = make_url(full).database if full.startswith("sqlite") else None
+    if not database or database == ":memory:":
+        command.upgrade(alembic_config(url), revision)
+        return
+    with open(f"{database}.migrate-lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            command.upgrade(alembic_config(url), revision)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 async def upgrade_async(url: str) -> None:

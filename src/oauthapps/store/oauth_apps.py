@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.oauth_app import OAuthApp
 from ..domain.query import FieldSpec, Query, QuerySpec, Sort
+from .changes import APP, record_change
 from .query_sql import filter_sql, order_sql
 from .schema import oauth_app_audit, oauth_apps
 
@@ -65,6 +66,8 @@ async def update_app(conn: AsyncConnection, project_id: str, app_id: str, values
         .returning(*oauth_apps.columns)
     )
     row = (await conn.execute(stmt)).first()
+    if row is not None:
+        await record_change(conn, APP, app_id)
     return _from_row(row) if row else None
 
 
@@ -79,14 +82,20 @@ async def claim_first_secret(conn: AsyncConnection, project_id: str, app_id: str
         )
         .values(secret_hash=secret_hash, allow_secret_generation=False, updated_at=at)
     )
-    return (await conn.execute(stmt)).rowcount == 1
+    if (await conn.execute(stmt)).rowcount != 1:
+        return False
+    await record_change(conn, APP, app_id)
+    return True
 
 
 async def delete_app(conn: AsyncConnection, project_id: str, app_id: str) -> bool:
     result = await conn.execute(
         delete(oauth_apps).where(oauth_apps.c.id == app_id, oauth_apps.c.project_id == project_id)
     )
-    return result.rowcount > 0
+    if result.rowcount == 0:
+        return False
+    await record_change(conn, APP, app_id)
+    return True
 
 
 async def query_apps(conn: AsyncConnection, project_id: str, query: Query) -> tuple[list[OAuthApp], int]:
@@ -161,4 +170,7 @@ async def rotate_secret(
             updated_at=at,
         )
     )
-    return (await conn.execute(stmt)).rowcount == 1
+    if (await conn.execute(stmt)).rowcount != 1:
+        return False
+    await record_change(conn, APP, app_id)
+    return True

@@ -237,3 +237,14 @@ data_items = Table(
     ),
     Index("ix_data_items_collection_created", "project_id", "collection_id", "created_at"),
 )
+
+# What changed that a process may have cached (an OAuth app, a grant, an owner's API keys):
+# written in the same transaction as the change, read by every process to evict its caches.
+change_log = Table(
+    "change_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("at", UtcTimestamp(), nullable=False),
+)

@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .changes import INSTALLATION, PROJECT_KEYS, record_change
 from .schema import api_keys, installations, platform_apps, projects
 
 
@@ -121,7 +122,10 @@ async def get_installation(conn: AsyncConnection, instance_id: str) -> Installat
 
 async def uninstall(conn: AsyncConnection, instance_id: str) -> bool:
     result = await conn.execute(delete(installations).where(installations.c.id == instance_id))
-    return result.rowcount > 0
+    if result.rowcount == 0:
+        return False
+    await record_change(conn, INSTALLATION, instance_id)
+    return True
 
 
 async def create_api_key(conn: AsyncConnection, project_id: str, name: str, key_hash: str) -> ApiKey:
@@ -136,4 +140,6 @@ async def find_api_key(conn: AsyncConnection, key_hash: str) -> ApiKey | None:
 
 
 async def delete_api_keys_named(conn: AsyncConnection, project_id: str, name: str) -> None:
-    await conn.execute(delete(api_keys).where(api_keys.c.project_id == project_id, api_keys.c.name == name))
+    result = await conn.execute(delete(api_keys).where(api_keys.c.project_id == project_id, api_keys.c.name == name))
+    if result.rowcount:
+        await record_change(conn, PROJECT_KEYS, project_id)

@@ -14,5 +14,4 @@ async def check_access_token(tokens: TokenIssuer, db: Database, token: str | Non
     claims = await tokens.verify(token)
     if claims is None:
         return None
-    async with db.transaction() as conn:
-        return claims if await is_live(conn, claims) else None
+    return claims if await is_live(db, claims) else None

@@ -72,11 +72,11 @@ class SigningKeys:
         self._loaded_at = 0.0
 
     async def load(self) -> None:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             keys = await _load_rows(conn)
         if not keys:
             await ensure_key(self._db)
-            async with self._db.transaction() as conn:
+            async with self._db.read() as conn:
                 keys = await _load_rows(conn)
         self._keys = keys
         self._keyset = KeySet([k.key for k in keys])

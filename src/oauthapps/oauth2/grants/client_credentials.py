@@ -26,7 +26,7 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
     instance_id = params.get("instance_id")
     lifetime = state.settings.access_token_seconds
     if instance_id:
-        async with state.db.transaction() as conn:
+        async with state.db.read() as conn:
             app = await tenancy.get_platform_app(conn, client_id)
             ok = credentials.secret_matches(secret, app.secret_hash if app else DUMMY_HASH)
             if app is None or not ok:

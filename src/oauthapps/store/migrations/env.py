@@ -13,7 +13,14 @@ from oauthapps.store.schema import metadata
 config = context.config
 
 
+MIGRATION_LOCK = 0x6F61_7070  # "oapp": one migrator at a time per PostgreSQL database
+
+
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Held for the session, so concurrent starts wait and then find the schema current.
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -1,0 +1,230 @@
+"""Process-local caches of hot rows (OAuth apps as clients, grants, API keys, installations),
+kept correct across workers and nodes by a change log written in the same transaction as each
+change.
+
+- A write that affects a cached row calls ``record_change`` inside its transaction. The row in
+  ``change_log`` commits with it; the writing process also evicts locally when it commits.
+- SQLite: every request first reads ``change_log`` rows newer than the last one seen (one indexed
+  query on a raw connection, a few microseconds), so a change made by any process is seen by the
+  very next request everywhere.
+- PostgreSQL: the change also sends ``NOTIFY``; each process LISTENs and reads the new rows when
+  notified. Between commit and delivery (well under a millisecond on one host) another process
+  can still answer from its cache; while the listener is down no cache is used at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import delete, insert, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .schema import change_log
+
+log = logging.getLogger("oauthapps.cache")
+
+CHANNEL = "oauthapps_changes"
+APP = "app"  # an OAuth app changed or was deleted (its grants go with it)
+GRANT = "grant"  # a grant was revoked
+PROJECT_KEYS = "keys"  # a project's API keys changed
+INSTALLATION = "inst"  # an installation was removed
+PENDING = "oauthapps_pending_changes"
+KEEP_LOG = timedelta(days=1)
+STALE_AFTER_SECONDS = 12 * 3600  # a reader idle this long flushes rather than trust a purged log
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+async def record_change(conn: AsyncConnection, kind: str, key: str) -> None:
+    at = datetime.now(timezone.utc)
+    await conn.execute(insert(change_log).values(kind=kind, key=key, at=at))
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    conn.info.setdefault(PENDING, []).append((kind, key))
+    if int(at.timestamp() * 1000) % 100 == 0:  # now and then, forget changes older than a day
+        await conn.execute(delete(change_log).where(change_log.c.at < at - KEEP_LOG))
+
+
+class Bounded(Generic[K, V]):
+    """A dict that forgets its oldest entries past ``limit`` (a memory bound, not a policy)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.data: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        return self.data.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        self.data[key] = value
+        if len(self.data) > self.limit:
+            for old in list(self.data)[: self.limit // 10 or 1]:
+                self.data.pop(old, None)
+
+    def pop(self, key: K) -> V | None:
+        return self.data.pop(key, None)
+
+    def clear(self) -> None:
+        self.data.clear()
+
+
+class Caches:
+    def __init__(self, limit: int = 100_000):
+        self.clients: Bounded[str, Any] = Bounded(limit)
+        self.grants: Bounded[str, Any] = Bounded(limit)
+        self.api_keys: Bounded[str, Any] = Bounded(limit)
+        self.installations: Bounded[str, Any] = Bounded(limit)
+        # Bumped by every eviction, so a fill that raced with one is dropped (see fill()).
+        self.generation = 0
+
+    def evict(self, kind: str, key: str) -> None:
+        self.generation += 1
+        if kind == APP:
+            self.clients.pop(key)
+            # The app's grants were deleted (cascade) or belong to a changed client.
+            for grant_id, grant in list(self.grants.data.items()):
+                if grant.oauth_app_id == key:
+                    self.grants.pop(grant_id)
+        elif kind == GRANT:
+            self.grants.pop(key)
+        elif kind == PROJECT_KEYS:
+            for key_hash, api_key in list(self.api_keys.data.items()):
+                if api_key.project_id == key:
+                    self.api_keys.pop(key_hash)
+        elif kind == INSTALLATION:
+            self.installations.pop(key)
+        else:
+            self.clear()
+
+    def evict_all(self, changes: Iterable[tuple[str, str]]) -> None:
+        for kind, key in changes:
+            self.evict(kind, key)
+
+    def clear(self) -> None:
+        self.generation += 1
+        for cache in (self.clients, self.grants, self.api_keys, self.installations):
+            cache.clear()
+
+
+class ChangeFeed:
+    """Applies other processes' changes to this process's caches."""
+
+    def __init__(self, url: str, caches: Caches):
+        self.url = url
+        self.caches = caches
+        self.backend = make_url(url).get_backend_name() if "://" in url else "sqlite"
+        self.last_seq = 0
+        self.usable = False
+        self._sqlite: sqlite3.Connection | None = None
+        self._pg: Any = None
+        self._dirty = False
+        self._lock = asyncio.Lock()
+        self._polled_at = time.monotonic()
+
+    async def start(self) -> None:
+        if self.backend == "sqlite":
+            path = make_url(self.url).database if "://" in self.url else self.url
+            if not path or path == ":memory:":
+                return  # nothing shared to follow: no cache
+            self._sqlite = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._sqlite.execute("PRAGMA query_only=1")
+            self.last_seq = self._sqlite.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
+            self.usable = True
+        elif self.backend in ("postgresql", "postgres"):
+            await self._connect_pg()
+
+    async def _connect_pg(self) -> None:
+        import asyncpg
+
+        dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            self._pg = await asyncpg.connect(dsn, timeout=10)
+            await self._pg.add_listener(CHANNEL, self._notified)
+            self._pg.add_termination_listener(self._lost)
+            self.last_seq = await self._pg.fetchval("SELECT coalesce(max(seq), 0) FROM change_log")
+            self.caches.clear()
+            self.usable = True
+        except Exception:  # noqa: BLE001 - without a listener the caches stay off
+            log.warning("change feed: cannot listen on PostgreSQL; caches are off", exc_info=True)
+            self.usable = False
+
+    def _notified(self, *_args: Any) -> None:
+        self._dirty = True
+
+    def _lost(self, *_args: Any) -> None:
+        log.warning("change feed: PostgreSQL listener lost; caches are off until it reconnects")
+        self.usable = False
+        self.caches.clear()
+
+    def _apply(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        for seq, kind, key in rows:
+            self.caches.evict(kind, key)
+            self.last_seq = max(self.last_seq, seq)
+
+    async def poll(self) -> None:
+        """Bring the caches up to date with every change committed so far (SQLite) or announced
+        so far (PostgreSQL)."""
+        now = time.monotonic()
+        if now - self._polled_at > STALE_AFTER_SECONDS:
+            self.caches.clear()
+        self._polled_at = now
+        if self._sqlite is not None:
+            rows = self._sqlite.execute(
+                "SELECT seq, kind, key FROM change_log WHERE seq > ? ORDER BY seq", (self.last_seq,)
+            ).fetchall()
+            if rows:
+                self._apply(rows)
+            return
+        if self._pg is None:
+            return
+        if not self.usable:
+            await self._reconnect()
+            return
+        if self._dirty:
+            async with self._lock:
+                if self._dirty:
+                    self._dirty = False
+                    rows = await self._pg.fetch("SELECT seq, kind, key FROM change_log WHERE seq > $1 ORDER BY seq", self.last_seq)
+                    self._apply((r["seq"], r["kind"], r["key"]) for r in rows)
+
+    async def _reconnect(self) -> None:
+        async with self._lock:
+            if self.usable:
+                return
+            try:
+                if self._pg is not None and not self._pg.is_closed():
+                    await self._pg.close()
+            except Exception:  # noqa: BLE001
+                pass
+            await self._connect_pg()
+
+    async def stop(self) -> None:
+        self.usable = False
+        if self._sqlite is not None:
+            self._sqlite.close()
+        if self._pg is not None and not self._pg.is_closed():
+            await self._pg.close()
+
+
+def install_local_eviction(sync_engine: Any, caches_of: Callable[[], Caches | None]) -> None:
+    """Evict this process's own changes as soon as they commit (no wait for the feed)."""
+    from sqlalchemy import event
+
+    @event.listens_for(sync_engine, "commit")
+    def on_commit(conn: Any) -> None:
+        pending = conn.info.pop(PENDING, None)
+        caches = caches_of()
+        if pending and caches is not None:
+            caches.evict_all(pending)
+
+    @event.listens_for(sync_engine, "rollback")
+    def on_rollback(conn: Any) -> None:
+        conn.info.pop(PENDING, None)
