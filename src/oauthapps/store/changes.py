@@ -188,6 +188,11 @@ class ChangeFeed:
         if not self.usable:
             await self._reconnect()
             return
+        if not self._dirty:
+            # A NOTIFY that reached our socket before this request did is handled on the next
+            # loop turns (read, then listener callback): let them run before trusting the cache.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
         if self._dirty:
             async with self._lock:
                 if self._dirty:
