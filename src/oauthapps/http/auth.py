@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.requests import Request
 
 from ..domain import credentials, scopes
@@ -27,20 +29,42 @@ def bearer_value(request: Request) -> str | None:
     return raw or None
 
 
-async def authenticate(request: Request, state: AppState) -> Actor:
+@dataclass(frozen=True)
+class Credential:
+    """What the Authorization header proved: a live access token, or an owner's API key."""
+
+    claims: AccessClaims | None = None
+    project_id: str = ""
+    api_key_id: str = ""
+
+
+async def _credential(request: Request, state: AppState, wanted: str) -> Credential:
     value = bearer_value(request)
-    request_id = getattr(request.state, "request_id", None)
     if value is None:
-        raise Unauthenticated("Missing Authorization header: send an app access token or an API key")
+        raise Unauthenticated(f"Missing Authorization header: send {wanted}")
     if value.count(".") == 2:
         claims = await check_access_token(state.tokens, state.db, value)
         if claims is None:
             raise Unauthenticated("The access token is invalid, expired or revoked")
-        granted = frozenset(claims.scopes) if claims.kind == APP else frozenset()
-        actor_id = claims.instance_id or claims.subject
-        return Actor(claims.project_id, granted, claims.kind, actor_id, request_id)
-    project_id, key_id = await _api_key_project(request, state, value)
-    return Actor(project_id, ALL_OWNER_SCOPES, "api_key", key_id, request_id)
+        return Credential(claims=claims, project_id=claims.project_id)
+    site_id = request.headers.get("wix-site-id", "").strip() or None
+    key = await cached.api_key(state.db, credentials.hash_secret(value))
+    if key is None:
+        raise Unauthenticated("The API key is invalid")
+    if site_id is not None and site_id != key.project_id:
+        raise Unauthenticated("The API key is not valid for this site (wix-site-id)")
+    return Credential(project_id=key.project_id, api_key_id=key.id)
+
+
+async def authenticate(request: Request, state: AppState) -> Actor:
+    """For the management API: an installed app's token (its granted scopes) or an API key."""
+    found = await _credential(request, state, "an app access token or an API key")
+    request_id = getattr(request.state, "request_id", None)
+    claims = found.claims
+    if claims is None:
+        return Actor(found.project_id, ALL_OWNER_SCOPES, "api_key", found.api_key_id, request_id)
+    granted = frozenset(claims.scopes) if claims.kind == APP else frozenset()
+    return Actor(claims.project_id, granted, claims.kind, claims.instance_id or claims.subject, request_id)
 
 
 async def authenticate_site_visitor(request: Request, state: AppState) -> AccessClaims:
@@ -54,32 +78,17 @@ async def authenticate_site_visitor(request: Request, state: AppState) -> Access
     return claims
 
 
-async def _api_key_project(request: Request, state: AppState, value: str) -> tuple[str, str]:
-    site_id = request.headers.get("wix-site-id", "").strip() or None
-    key = await cached.api_key(state.db, credentials.hash_secret(value))
-    if key is None:
-        raise Unauthenticated("The API key is invalid")
-    if site_id is not None and site_id != key.project_id:
-        raise Unauthenticated("The API key is not valid for this site (wix-site-id)")
-    return key.project_id, key.id
-
-
 _ROLES = {VISITOR: callers.VISITOR, MEMBER: callers.MEMBER, ADMIN: callers.ADMIN}
 
 
 async def authenticate_caller(request: Request, state: AppState) -> Caller:
     """For project-data APIs: visitor and member tokens, admin tokens (an OAuth app's secret),
     and owner API keys (admin)."""
-    value = bearer_value(request)
-    if value is None:
-        raise Unauthenticated("Missing Authorization header: send an access token or an API key")
-    if value.count(".") == 2:
-        claims = await check_access_token(state.tokens, state.db, value)
-        if claims is None:
-            raise Unauthenticated("The access token is invalid, expired or revoked")
-        role = _ROLES.get(claims.kind)
-        if role is None:
-            raise PermissionDenied("App tokens cannot call project data APIs; use an OAuth app's admin token or an API key")
-        return Caller(claims.project_id, role, claims.subject, claims.client_id)
-    project_id, key_id = await _api_key_project(request, state, value)
-    return Caller(project_id, callers.ADMIN, key_id, None)
+    found = await _credential(request, state, "an access token or an API key")
+    claims = found.claims
+    if claims is None:
+        return Caller(found.project_id, callers.ADMIN, found.api_key_id, None)
+    role = _ROLES.get(claims.kind)
+    if role is None:
+        raise PermissionDenied("App tokens cannot call project data APIs; use an OAuth app's admin token or an API key")
+    return Caller(claims.project_id, role, claims.subject, claims.client_id)
