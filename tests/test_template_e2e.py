@@ -38,7 +38,7 @@ from oauthapps.sdk import AppStrategy, ClientCredentialsStrategy, Tokens, create
 
 from .conftest import Tenant
 from .servers import Server
-from .test_browser_login import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _unavailable, off_loop
+from .test_browser_login import TIMEOUT_MS, browser, off_loop  # noqa: F401 - browser is a shared fixture
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, Response, expect, sync_playwright
@@ -114,21 +114,6 @@ def run_connect(server: Server, tenant: Tenant, site: Site, env_file: Path, *, a
 
 
 # --- the browser ---------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser(server: Server) -> Iterator[Browser]:
-    """As in test_browser_login: Debian's chromium, skipped (failed under CI=true) when missing."""
-    if sync_playwright is None:
-        _unavailable("the playwright package is not installed")
-    if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"{CHROMIUM} is missing")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
 
 @contextmanager
 def no_js_context(browser: Browser) -> Iterator[BrowserContext]:
