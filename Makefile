@@ -36,3 +36,29 @@ compat: setup $(COMPAT)/node_modules/.package-lock.json
 
 clean:
 	rm -rf $(VENV) .oauthapps .pytest_cache
+
+# `make bench` (not part of `make test`): our server (SQLite and PostgreSQL) against panva's
+# oidc-provider and an Authlib server, in one run; see docs/benchmarks.md. Quick run:
+#   BENCH_SECONDS=3 BENCH_WARMUP=1 BENCH_QUERY_SIZES=1000,10000 make bench
+.PHONY: bench bench-profile bench-tools
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_PEER := bench/peers/oidc-provider
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[bench]'
+	@touch $@
+
+$(BENCH_PEER)/node_modules/.package-lock.json: $(BENCH_PEER)/package-lock.json $(BENCH_PEER)/package.json
+	cd $(BENCH_PEER) && npm ci --no-audit --no-fund
+	@touch $@
+
+bench-tools:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: setup $(BENCH_STAMP) $(BENCH_PEER)/node_modules/.package-lock.json bench-tools
+	$(BIN)/python bench/run.py
+
+# Where one worker's time goes (py-spy goes into the venv for this only; it is no project dependency).
+bench-profile: setup $(BENCH_STAMP) bench-tools
+	@test -x $(BIN)/py-spy || $(BIN)/pip install --quiet py-spy
+	$(BIN)/python bench/profile.py
