@@ -140,18 +140,26 @@ def serve(
         return await tenancy_service.demo(db) if demo else None
 
     creds = _run(url, prepare)
-    console.print(f"[bold]oauthapps[/bold] on {base}  (database: {url})")
-    console.print(f"  OAuth Apps API  {base}/oauth-app/v1/oauth-apps")
-    console.print(f"  Token endpoint  {base}/oauth2/token")
-    console.print(f"  API docs        {base}/docs")
+    # Plain lines, never wrapped: people copy URLs, credentials and the curl line from here.
+    banner = console.print if console.is_terminal else None
+    lines = [
+        f"oauthapps on {base}  (database: {_safe_url(url)})",
+        f"  OAuth Apps API  {base}/oauth-app/v1/oauth-apps",
+        f"  Token endpoint  {base}/oauth2/token",
+        f"  API docs        {base}/docs",
+    ]
     if creds:
-        console.print("[bold]Demo credentials[/bold] (new on every start; secrets are stored only as hashes):")
-        for key, value in creds.items():
-            console.print(f"  {key:<11} {value}")
-        console.print(
+        lines.append("Demo credentials (new on every start; secrets are stored only as hashes):")
+        lines.extend(f"  {key:<11} {value}" for key, value in creds.items())
+        lines.append(
             f"  try: curl -s -X POST {base}/oauth-app/v1/oauth-apps -H 'Authorization: {creds['apiKey']}' "
             f"-H 'wix-site-id: {creds['projectId']}' -d '{{\"oAuthApp\":{{\"name\":\"My site\",\"allowedDomains\":[\"localhost:3000\"]}}}}'"
         )
+    for line in lines:
+        if banner is not None:
+            banner(escape(line), soft_wrap=True, highlight=False)
+        else:
+            sys.stdout.write(line + "\n")
     sys.stdout.flush()
     uvicorn.run(
         "oauthapps.http.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
