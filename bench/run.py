@@ -11,7 +11,7 @@ Prints one table and writes it to bench/results/latest.md (raw numbers: latest.j
 Settings (environment):
   BENCH_SECONDS=10  BENCH_WARMUP=3  BENCH_CONNECTIONS=64  BENCH_THREADS=2  BENCH_WORKERS=2
   BENCH_DATABASES=sqlite,postgresql  BENCH_PEERS=oidc-provider,authlib
-  BENCH_QUERY_SIZES=1000,10000,100000,1000000   (empty string "none" skips the query scenarios)
+  BENCH_QUERY_SIZES=1000,10000,100000,1000000   ("none" skips the query scenarios; so does it for peers/databases)
   BENCH_SCENARIOS=all   (or a comma list of scenario keys, see SCENARIOS)
   BENCH_PG_ADMIN_URL=postgresql://root@127.0.0.1:5432/test   BENCH_OUT=bench/results/latest.md
   BENCH_QUIET_WAIT=15   (seconds to wait for other work to stop before each scenario; busy rows get a †)
@@ -45,7 +45,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dataset import Loader, QueryTenant  # noqa: E402
+from dataset import Loader  # noqa: E402
 from lib import (  # noqa: E402
     LOOPBACK, ROOT, LoadResult, Processes, Req, Started, Wrk, env_int, env_list, children_cpu_seconds, free_port, group_cpu_seconds, preflight,
     system_cpu_seconds, wait_http, wait_quiet,
@@ -564,6 +564,13 @@ def write_report(bench: Bench, started: datetime, table: str) -> str:
 
 def main() -> int:
     settings = Settings()
+    unknown = [name for name in settings.scenarios if name != "all" and name not in SCENARIOS]
+    unknown += [name for name in settings.peers if name not in ("oidc-provider", "authlib")]
+    unknown += [name for name in settings.databases if name not in ("sqlite", "postgresql")]
+    if unknown:
+        print(f"unknown BENCH_SCENARIOS/BENCH_PEERS/BENCH_DATABASES entries: {', '.join(unknown)}; "
+              f"scenarios are {', '.join(SCENARIOS)}", file=sys.stderr)
+        return 2
     started = datetime.now(timezone.utc)
 
     def on_signal(signum: int, _frame: Any) -> None:
