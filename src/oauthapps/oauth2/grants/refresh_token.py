@@ -24,25 +24,27 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
     presented = require(params, "refresh_token")
     token_hash = credentials.hash_secret(presented)
     at = datetime.now(timezone.utc)
+    # Without rotation a refresh only reads: no write lock, so refreshes run side by side.
+    async with state.db.read() as conn:
+        record = await grants.find_refresh_token(conn, token_hash)
+    if record is None or record.grant.oauth_app_id != app.id:
+        raise invalid_grant("The refresh token is invalid")
+    if record.grant.revoked_at is not None:
+        raise invalid_grant("The refresh token was revoked")
+    if record.expires_at <= at:
+        raise invalid_grant("The refresh token has expired")
+    if not app.refresh_token_rotation:
+        return {**access_token_for(state, record.grant), "refresh_token": presented}
     failure: OAuth2Error | None = None
     response: dict[str, Any] = {}
     async with state.db.transaction() as conn:
-        record = await grants.find_refresh_token(conn, token_hash)
-        if record is None or record.grant.oauth_app_id != app.id:
-            failure = invalid_grant("The refresh token is invalid")
-        elif record.grant.revoked_at is not None:
-            failure = invalid_grant("The refresh token was revoked")
-        elif record.expires_at <= at:
-            failure = invalid_grant("The refresh token has expired")
-        elif app.refresh_token_rotation:
-            if record.rotated_at is not None or not await grants.mark_rotated(conn, token_hash, at):
-                await grants.revoke_grant(conn, record.grant.id, at)
-                failure = invalid_grant("The refresh token was already used; the grant is revoked")
-            else:
-                new_token = await new_refresh_token(conn, record.grant, at)
-                response = {**access_token_for(state, record.grant), "refresh_token": new_token}
+        if record.rotated_at is not None or not await grants.mark_rotated(conn, token_hash, at):
+            await grants.revoke_grant(conn, record.grant.id, at)
+            failure = invalid_grant("The refresh token was already used; the grant is revoked")
         else:
-            response = {**access_token_for(state, record.grant), "refresh_token": presented}
+            new_token = await new_refresh_token(conn, record.grant, at)
+            response = {**access_token_for(state, record.grant), "refresh_token": new_token}
+    # A reuse's revocation above is committed before the error goes out.
     if failure is not None:
         raise failure
     return response
