@@ -8,12 +8,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -111,3 +113,16 @@ def running_server(database_url: str, tmp_dir: Path, workers: int = 1, extra_env
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait()
+
+
+@contextmanager
+def serving_in_thread(httpd: Any, name: str) -> Iterator[None]:
+    """Run a stdlib-style HTTP server (serve_forever/shutdown) on a thread for the block's length."""
+    thread = threading.Thread(target=httpd.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

@@ -17,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ import pytest
 
 from .conftest import Tenant
 from .headless import BASE, Pkce, create_oauth_app
-from .servers import IN_CI, Server
+from .servers import IN_CI, Server, serving_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -190,14 +189,8 @@ def client_site() -> Iterator[ClientSite]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     site.port = int(httpd.server_address[1])
-    thread = threading.Thread(target=httpd.serve_forever, name=f"client-site-{site.port}", daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(httpd, f"client-site-{site.port}"):
         yield site
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,7 +36,7 @@ from examples.guestbook.settings import Settings, read_env_file, write_env_file
 from oauthapps.sdk import AppStrategy, ClientCredentialsStrategy, Tokens, create_client, data, oauth_apps
 
 from .conftest import Tenant
-from .servers import Server
+from .servers import Server, serving_in_thread
 from .test_browser_login import TIMEOUT_MS, browser, off_loop  # noqa: F401 - browser is a shared fixture
 
 try:
@@ -89,14 +88,8 @@ def serve_site() -> Iterator[Site]:
     site = Site()
     httpd = make_server("127.0.0.1", 0, site, threaded=True)
     site.port = int(httpd.server_port)
-    thread = threading.Thread(target=httpd.serve_forever, name=f"guestbook-{site.port}", daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(httpd, f"guestbook-{site.port}"):
         yield site
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 def run_connect(server: Server, tenant: Tenant, site: Site, env_file: Path, *, as_script: bool = False) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ..domain.errors import DomainError, FieldViolation, ValidationFailed
@@ -15,7 +16,7 @@ from ..state import AppState
 from ..store.members import Member
 from .auth import authenticate_site_visitor
 from .body import read_json_object
-from .responses import FastJSONResponse, domain_error
+from .responses import FastJSONResponse, wire_errors
 
 PREFIX = "/_api/iam/authentication/v2"
 
@@ -40,32 +41,30 @@ async def _success(state: AppState, client_id: str, member: Member) -> FastJSONR
     })
 
 
-async def login(request: Request) -> FastJSONResponse:
+@wire_errors
+async def login(request: Request) -> Response:
     state: AppState = request.state.app
+    claims = await authenticate_site_visitor(request, state)
+    client_address = request.client.host if request.client else "unknown"
     try:
-        claims = await authenticate_site_visitor(request, state)
         body = await read_json_object(request, state.settings.max_body_bytes)
-        client_address = request.client.host if request.client else "unknown"
-        member = await members.authenticate(state.db, claims.project_id, _email_of(body), body.get("password"), client_address)
-        return await _success(state, claims.client_id, member)
+        email = _email_of(body)
     except ValidationFailed as err:
         # The SDK reads applicationError.code on every login error.
-        return domain_error(DomainError(err.description, code=members.INVALID_PASSWORD))
-    except DomainError as err:
-        return domain_error(err)
+        raise DomainError(err.description, code=members.INVALID_PASSWORD) from err
+    member = await members.authenticate(state.db, claims.project_id, email, body.get("password"), client_address)
+    return await _success(state, claims.client_id, member)
 
 
-async def register(request: Request) -> FastJSONResponse:
+@wire_errors
+async def register(request: Request) -> Response:
     state: AppState = request.state.app
-    try:
-        claims = await authenticate_site_visitor(request, state)
-        body = await read_json_object(request, state.settings.max_body_bytes)
-        profile = body.get("profile") if isinstance(body.get("profile"), dict) else {}
-        nickname = profile.get("nickname", "") if isinstance(profile.get("nickname"), str) else ""
-        member = await members.register(state.db, claims.project_id, _email_of(body), body.get("password"), nickname[:256])
-        return await _success(state, claims.client_id, member)
-    except DomainError as err:
-        return domain_error(err)
+    claims = await authenticate_site_visitor(request, state)
+    body = await read_json_object(request, state.settings.max_body_bytes)
+    profile = body.get("profile") if isinstance(body.get("profile"), dict) else {}
+    nickname = profile.get("nickname", "") if isinstance(profile.get("nickname"), str) else ""
+    member = await members.register(state.db, claims.project_id, _email_of(body), body.get("password"), nickname[:256])
+    return await _success(state, claims.client_id, member)
 
 
 routes = [

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,7 +55,3 @@ class RequestContextMiddleware:
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             log.info("%s %s %s %.1fms request_id=%s", scope["method"], scope["path"], status, elapsed_ms, request_id)
-
-
-def request_id_of(scope_state: Any) -> str | None:
-    return getattr(scope_state, "request_id", None)

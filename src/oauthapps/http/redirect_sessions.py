@@ -8,16 +8,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ..domain.authorize_request import AuthorizeError, parse
-from ..domain.errors import DomainError, FieldViolation, NotFound, PermissionDenied, ValidationFailed
+from ..domain.errors import FieldViolation, NotFound, PermissionDenied, ValidationFailed
 from ..domain.redirect_policy import is_approved_redirect
 from ..services import authorization
 from ..state import AppState
 from .auth import authenticate_site_visitor
 from .body import read_json_object
-from .responses import FastJSONResponse, domain_error
+from .responses import FastJSONResponse, wire_errors
 
 PATHS = (
     "/_api/redirects-api/v1/redirect-session",
@@ -108,23 +109,19 @@ async def _logout_intent(state: AppState, body: dict[str, Any], client_id: str) 
     return _session(state, "/oauth2/logout", params)
 
 
-async def create_redirect_session(request: Request) -> FastJSONResponse:
+@wire_errors
+async def create_redirect_session(request: Request) -> Response:
     state: AppState = request.state.app
-    try:
-        claims = await authenticate_site_visitor(request, state)
-        body = await read_json_object(request, state.settings.max_body_bytes)
-        intents = [key for key in INTENTS if body.get(key) is not None]
-        if len(intents) != 1:
-            raise _violation("intent", "send exactly one intent (auth or logout)", "ONE_OF")
-        if intents[0] == "auth":
-            result = await _auth_intent(state, body, claims.client_id)
-        elif intents[0] == "logout":
-            result = await _logout_intent(state, body, claims.client_id)
-        else:
-            raise _violation(intents[0], "this redirect intent is not supported by oauthapps", "UNSUPPORTED")
-    except DomainError as err:
-        return domain_error(err)
-    return FastJSONResponse(result)
+    claims = await authenticate_site_visitor(request, state)
+    body = await read_json_object(request, state.settings.max_body_bytes)
+    intents = [key for key in INTENTS if body.get(key) is not None]
+    if len(intents) != 1:
+        raise _violation("intent", "send exactly one intent (auth or logout)", "ONE_OF")
+    if intents[0] == "auth":
+        return FastJSONResponse(await _auth_intent(state, body, claims.client_id))
+    if intents[0] == "logout":
+        return FastJSONResponse(await _logout_intent(state, body, claims.client_id))
+    raise _violation(intents[0], "this redirect intent is not supported by oauthapps", "UNSUPPORTED")
 
 
 routes = [Route(path, create_redirect_session, methods=["POST"]) for path in PATHS]

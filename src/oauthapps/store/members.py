@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -57,6 +57,4 @@ async def list_members(conn: AsyncConnection, project_id: str, limit: int = 50, 
 
 
 async def count_members(conn: AsyncConnection, project_id: str) -> int:
-    from sqlalchemy import func
-
     return int((await conn.execute(select(func.count()).select_from(members).where(members.c.project_id == project_id))).scalar_one())
