@@ -40,7 +40,7 @@ clean:
 # `make bench` (not part of `make test`): our server (SQLite and PostgreSQL) against panva's
 # oidc-provider and an Authlib server, in one run; see docs/benchmarks.md. Quick run:
 #   BENCH_SECONDS=3 BENCH_WARMUP=1 BENCH_QUERY_SIZES=1000,10000 make bench
-.PHONY: bench bench-profile bench-tools
+.PHONY: bench bench-profile bench-cpu bench-tools
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_PEER := bench/peers/oidc-provider
 
@@ -62,3 +62,8 @@ bench: setup $(BENCH_STAMP) $(BENCH_PEER)/node_modules/.package-lock.json bench-
 bench-profile: setup $(BENCH_STAMP) bench-tools
 	@test -x $(BIN)/py-spy || $(BIN)/pip install --quiet py-spy
 	$(BIN)/python bench/profile.py
+
+# CPU µs per request of our ASGI app in-process (no sockets, no load generator): steady even when
+# other work shares the machine. BENCH_INPROC_PROFILE=25 adds a cProfile top 25 per scenario.
+bench-cpu: setup $(BENCH_STAMP)
+	$(BIN)/python bench/inproc.py

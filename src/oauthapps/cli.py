@@ -411,6 +411,24 @@ def members_create(
         console.print(f"Member {email}: {member_id}")
 
 
+@members_app.command("delete")
+def members_delete(
+    project: ProjectOpt,
+    member_id: Annotated[str, typer.Option("--member-id", help="The member to delete.")],
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete a member with their sessions and tokens (refused at once on every server)."""
+    async def work(db: Database) -> None:
+        await member_service.delete_member(db, project, member_id)
+
+    _run(database, work)
+    if as_json:
+        _print_json({"memberId": member_id, "deleted": True})
+    else:
+        console.print(f"Member {member_id} deleted")
+
+
 def _owner_caller(project_id: str) -> Caller:
     return Caller(project_id, callers.ADMIN, "cli")
 

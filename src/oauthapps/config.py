@@ -22,6 +22,16 @@ def _seconds(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in ("1", "true", "on", "yes", "0", "false", "off", "no"):
+        raise ValueError(f"{name} must be on or off")
+    return value in ("1", "true", "on", "yes")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -29,6 +39,7 @@ class Settings:
     access_token_seconds: int = ACCESS_TOKEN_SECONDS
     code_seconds: int = CODE_SECONDS
     max_body_bytes: int = MAX_BODY_BYTES
+    access_log: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -40,4 +51,5 @@ class Settings:
             # Shorter lifetimes are for tests and strict deployments; never longer than the defaults.
             access_token_seconds=_seconds("OAUTHAPPS_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS, 1, ACCESS_TOKEN_SECONDS),
             code_seconds=_seconds("OAUTHAPPS_CODE_SECONDS", CODE_SECONDS, 1, CODE_SECONDS),
+            access_log=_flag("OAUTHAPPS_ACCESS_LOG", True),
         )

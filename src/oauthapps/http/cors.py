@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from .identity import PREFIX as IDENTITY_PREFIX
 from .redirect_sessions import PATHS as REDIRECT_SESSION_PATHS
@@ -32,6 +32,8 @@ ALLOWED_METHODS = b"GET, POST, PUT, DELETE"
 
 def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
 MAX_AGE = "600"
 # A comma-separated list of header names (RFC 9110 tokens); anything else is not echoed.
 _HEADER_LIST = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$")
@@ -47,40 +49,29 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class PublicCorsMiddleware:
-    def __init__(self, app: ASGIApp):
-        self.app = app
+def response_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The response headers of a public endpoint: ours replace whatever CORS headers a route set."""
+    kept = [h for h in headers if not h[0].lower().startswith(b"access-control-")]
+    kept.extend((ALLOW_ORIGIN, EXPOSE))
+    return kept
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_public(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
-            await self._preflight(scope, send)
-            return
 
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if not h[0].lower().startswith(b"access-control-")]
-                headers.extend((ALLOW_ORIGIN, EXPOSE))
-                message = {**message, "headers": headers}
-            await send(message)
+def is_preflight(scope: Scope) -> bool:
+    return scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method") is not None
 
-        await self.app(scope, receive, send_with_cors)
 
-    @staticmethod
-    async def _preflight(scope: Scope, send: Send) -> None:
-        headers = [
-            ALLOW_ORIGIN,
-            (b"access-control-allow-methods", ALLOWED_METHODS),
-            (b"access-control-max-age", MAX_AGE.encode()),
-            (b"vary", b"Access-Control-Request-Headers"),
-            (b"cache-control", b"no-store"),
-            (b"content-length", b"0"),
-            (b"x-content-type-options", b"nosniff"),
-        ]
-        requested = (_header(scope, b"access-control-request-headers") or "").strip()
-        if requested and len(requested) <= 1024 and _HEADER_LIST.match(requested):
-            headers.append((b"access-control-allow-headers", requested.encode("latin-1")))
-        await send({"type": "http.response.start", "status": 204, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
+async def preflight(scope: Scope, send: Send) -> None:
+    headers = [
+        ALLOW_ORIGIN,
+        (b"access-control-allow-methods", ALLOWED_METHODS),
+        (b"access-control-max-age", MAX_AGE.encode()),
+        (b"vary", b"Access-Control-Request-Headers"),
+        (b"cache-control", b"no-store"),
+        (b"content-length", b"0"),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    requested = (_header(scope, b"access-control-request-headers") or "").strip()
+    if requested and len(requested) <= 1024 and _HEADER_LIST.match(requested):
+        headers.append((b"access-control-allow-headers", requested.encode("latin-1")))
+    await send({"type": "http.response.start", "status": 204, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})

@@ -1,14 +1,18 @@
-"""Per-request context: an ``x-wix-request-id`` on every response and in the log line, baseline
-security headers, and a last-resort 500 in the wire format (never a stack trace to the client)."""
+"""Per-request context, in one pure-ASGI layer (each layer wraps ``send`` once more, and this runs
+on every request): an ``x-wix-request-id`` on every response and in the access log line, baseline
+security headers, CORS on the public browser endpoints (cors.py), and a last-resort 500 in the
+wire format (never a stack trace to the client)."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import cors
+from .access_log import AccessLog
 from .responses import application_error
 
 log = logging.getLogger("oauthapps.http")
@@ -20,20 +24,25 @@ BASE_HEADERS = [
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, access_log: AccessLog | None = None):
         self.app = app
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
+        public = cors.is_public(scope["path"])
+        if public and cors.is_preflight(scope):
+            await cors.preflight(scope, send)
+            return
+        request_id = secrets.token_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
         response_started = False
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_context(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
@@ -42,16 +51,18 @@ class RequestContextMiddleware:
                 headers.append((b"x-wix-request-id", request_id.encode()))
                 names = {name.lower() for name, _ in headers}
                 headers.extend(h for h in BASE_HEADERS if h[0] not in names)
+                if public:
+                    headers = cors.response_headers(headers)
                 message = {**message, "headers": headers}
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_context)
         except Exception:
             log.exception("unhandled error request_id=%s %s %s", request_id, scope["method"], scope["path"])
             if not response_started:
                 response = application_error(500, "INTERNAL", f"Internal error; request id {request_id}")
-                await response(scope, receive, send_with_id)
+                await response(scope, receive, send_with_context)
         finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            log.info("%s %s %s %.1fms request_id=%s", scope["method"], scope["path"], status, elapsed_ms, request_id)
+            if self.access_log is not None:
+                self.access_log.record(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000, request_id)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ..domain.errors import Conflict, FieldViolation, TooManyRequests, Unauthenticated, ValidationFailed
+from ..domain.errors import Conflict, FieldViolation, NotFound, TooManyRequests, Unauthenticated, ValidationFailed
 from ..store import members as repo
 from ..store import rate_limits
 from ..store.database import Database
@@ -126,3 +126,11 @@ async def authenticate(db: Database, project_id: str, email: object, password: o
 async def create_member(db: Database, project_id: str, email: str, password: str) -> Member:
     """Owner-side creation (CLI)."""
     return await register(db, project_id, email, password)
+
+
+async def delete_member(db: Database, project_id: str, member_id: str) -> None:
+    """Owner-side removal (CLI): the member's tokens stop working at once on every process."""
+    async with db.transaction() as conn:
+        deleted = await repo.delete_member(conn, project_id, member_id)
+    if not deleted:
+        raise NotFound("Member not found", code="MEMBER_NOT_FOUND")

@@ -6,13 +6,14 @@ from typing import Any
 
 from ..domain.errors import NotFound, PermissionDenied
 from ..domain.oauth_app import iso
+from ..store import cached
 from ..store import members as repo
 from ..store.database import Database
-from ..store.members import Member
+from ..store.members import Member, MemberProfile
 from .callers import ADMIN, MEMBER, Caller
 
 
-def to_wire(member: Member) -> dict[str, Any]:
+def to_wire(member: Member | MemberProfile) -> dict[str, Any]:
     """The Wix Members v1 shape (the fields a template uses)."""
     nickname = member.nickname or member.email.split("@", 1)[0]
     return {
@@ -28,11 +29,11 @@ def to_wire(member: Member) -> dict[str, Any]:
     }
 
 
-async def current_member(db: Database, caller: Caller) -> Member:
+async def current_member(db: Database, caller: Caller) -> MemberProfile:
+    """From this process's cache: a member's deletion is in the change log (store/members.py)."""
     if caller.role != MEMBER or caller.member_id is None:
         raise PermissionDenied("Only a signed-in member has a current member; this is a visitor or admin token", code="MEMBER_TOKEN_REQUIRED")
-    async with db.read() as conn:
-        member = await repo.get_member(conn, caller.project_id, caller.member_id)
+    member = await cached.member(db, caller.project_id, caller.member_id)
     if member is None:
         raise NotFound("Member not found", code="MEMBER_NOT_FOUND")
     return member
@@ -43,7 +44,7 @@ def _require_admin(caller: Caller) -> None:
         raise PermissionDenied("Listing and reading members needs an admin token or an API key", code="ADMIN_REQUIRED")
 
 
-async def get_member(db: Database, caller: Caller, member_id: str) -> Member:
+async def get_member(db: Database, caller: Caller, member_id: str) -> Member | MemberProfile:
     if caller.role == MEMBER and caller.member_id == member_id:
         return await current_member(db, caller)
     _require_admin(caller)

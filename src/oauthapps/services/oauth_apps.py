@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import credentials, scopes
 from ..domain.errors import Conflict, DomainError, FieldViolation, NotFound, ValidationFailed
@@ -14,7 +18,7 @@ from ..domain.oauth_app import OAuthApp, validate_create, validate_update
 from ..domain.query import Query, parse_query
 from ..store import cached
 from ..store import oauth_apps as repo
-from ..store.database import Database
+from ..store.database import READ_ONLY, Database
 from .actor import Actor
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
@@ -81,11 +85,33 @@ async def get(db: Database, actor: Actor, app_id: str) -> OAuthApp:
 
 
 async def query(db: Database, actor: Actor, raw: Any) -> tuple[list[OAuthApp], int, Query]:
+    """Entities and an exact total, for the CLI; the API answers with query_page."""
     scopes.require_read(actor.scopes, "Querying OAuth apps")
     parsed = parse_query(raw, repo.QUERY_SPEC)
     async with db.read() as conn:
         apps, total = await repo.query_apps(conn, actor.project_id, parsed)
     return apps, total, parsed
+
+
+@asynccontextmanager
+async def _statement_reads(db: Database) -> AsyncIterator[AsyncConnection]:
+    """A connection outside any transaction, for reads that are one statement each (each its own
+    consistent snapshot): on PostgreSQL in autocommit, saving the BEGIN and COMMIT round trips;
+    on SQLite a statement run through SQLAlchemy begins a read (not write) transaction."""
+    async with db.engine.connect() as conn:
+        options: dict[str, Any] = {READ_ONLY: True}
+        if db.dialect == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        yield await conn.execution_options(**options)
+
+
+async def query_page(db: Database, actor: Actor, raw: Any) -> tuple[repo.Page, Query]:
+    """POST /query: the apps already in their wire shape, with a bounded count."""
+    scopes.require_read(actor.scopes, "Querying OAuth apps")
+    parsed = parse_query(raw, repo.QUERY_SPEC)
+    async with _statement_reads(db) as conn:
+        page = await repo.query_page(conn, actor.project_id, parsed)
+    return page, parsed
 
 
 async def update(db: Database, actor: Actor, app_id: str, body: Any, raw_mask: Any) -> OAuthApp:

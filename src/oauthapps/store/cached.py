@@ -9,10 +9,11 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.oauth_app import OAuthApp
-from . import grants, oauth_apps, tenancy
+from . import grants, members, oauth_apps, tenancy
 from .changes import Bounded
 from .database import Database
-from .grants import Grant
+from .grants import Grant, RefreshRecord, RefreshRow
+from .members import MemberProfile
 from .tenancy import ApiKey, Installation
 
 T = TypeVar("T")
@@ -45,6 +46,25 @@ async def client(db: Database, client_id: str) -> OAuthApp | None:
 
 async def grant(db: Database, grant_id: str) -> Grant | None:
     return await _cached(db, lambda c: c.grants, grant_id, lambda conn: grants.get_grant(conn, grant_id))
+
+
+async def refresh_token(db: Database, token_hash: str) -> RefreshRecord | None:
+    """The refresh token with its grant as of now: the token row may come from memory (it only
+    ever changes by rotation, which is decided by an atomic write), the grant is the cached one,
+    evicted when it is revoked or deleted with its app or member."""
+    row: RefreshRow | None = await _cached(
+        db, lambda c: c.refresh_tokens, token_hash, lambda conn: grants.get_refresh_row(conn, token_hash)
+    )
+    if row is None:
+        return None
+    found = await grant(db, row.grant_id)
+    return RefreshRecord(found, row.expires_at, row.rotated_at) if found is not None else None
+
+
+async def member(db: Database, project_id: str, member_id: str) -> MemberProfile | None:
+    """A member of this project (another project's member id finds nothing)."""
+    found: MemberProfile | None = await _cached(db, lambda c: c.members, member_id, lambda conn: members.get_profile(conn, member_id))
+    return found if found is not None and found.project_id == project_id else None
 
 
 async def api_key(db: Database, key_hash: str) -> ApiKey | None:

@@ -1,12 +1,14 @@
-"""Process-local caches of hot rows (OAuth apps as clients, grants, API keys, installations),
-kept correct across workers and nodes by a change log written in the same transaction as each
-change.
+"""Process-local caches of hot rows (OAuth apps as clients, grants, refresh tokens, members, API
+keys, installations), kept correct across workers and nodes by a change log written in the same
+transaction as each change.
 
 - A write that affects a cached row calls ``record_change`` inside its transaction. The row in
   ``change_log`` commits with it; the writing process also evicts locally when it commits.
 - SQLite: every request first reads ``change_log`` rows newer than the last one seen (one indexed
   query on a raw connection, a few microseconds), so a change made by any process is seen by the
-  very next request everywhere.
+  very next request everywhere. (Reading the WAL index header from the ``-shm`` file instead was
+  tried and dropped: closing any descriptor of that file releases the process's POSIX locks on it,
+  SQLite's own included.)
 - PostgreSQL: the change also sends ``NOTIFY``; each process LISTENs and reads the new rows when
   notified. Between commit and delivery (well under a millisecond on one host) another process
   can still answer from its cache; while the listener is down no cache is used at all.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -35,7 +38,10 @@ APP = "app"  # an OAuth app changed or was deleted (its grants go with it)
 GRANT = "grant"  # a grant was revoked
 PROJECT_KEYS = "keys"  # a project's API keys changed
 INSTALLATION = "inst"  # an installation was removed
+MEMBER = "member"  # a member changed or was deleted (a deletion takes their grants with it)
 PENDING = "oauthapps_pending_changes"
+NOTIFY_TOKEN = "oauthapps_notify_token"
+DELIVERY_TIMEOUT_SECONDS = 1.0
 KEEP_LOG = timedelta(days=1)
 STALE_AFTER_SECONDS = 12 * 3600  # a reader idle this long flushes rather than trust a purged log
 
@@ -46,8 +52,12 @@ V = TypeVar("V")
 async def record_change(conn: AsyncConnection, kind: str, key: str) -> None:
     at = datetime.now(timezone.utc)
     await conn.execute(insert(change_log).values(kind=kind, key=key, at=at))
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    if conn.dialect.name == "postgresql" and NOTIFY_TOKEN not in conn.info:
+        # One notification per transaction, with a payload of its own so that the writer can
+        # wait for its delivery (Database.transaction, ChangeFeed.expect).
+        token = secrets.token_hex(8)
+        conn.info[NOTIFY_TOKEN] = token
+        await conn.execute(text("SELECT pg_notify(:channel, :token)"), {"channel": CHANNEL, "token": token})
     conn.info.setdefault(PENDING, []).append((kind, key))
     if int(at.timestamp() * 1000) % 100 == 0:  # now and then, forget changes older than a day
         await conn.execute(delete(change_log).where(change_log.c.at < at - KEEP_LOG))
@@ -80,6 +90,11 @@ class Caches:
     def __init__(self, limit: int = 100_000):
         self.clients: Bounded[str, Any] = Bounded(limit)
         self.grants: Bounded[str, Any] = Bounded(limit)
+        # Refresh token hash -> its row (grant id, expiry, rotation). Never evicted by a change: the
+        # grant it names is looked up in ``grants`` (evicted on revocation and deletion) every
+        # time, the expiry never changes, and a stale "not rotated" loses to the atomic rotation.
+        self.refresh_tokens: Bounded[str, Any] = Bounded(limit)
+        self.members: Bounded[str, Any] = Bounded(limit)
         self.api_keys: Bounded[str, Any] = Bounded(limit)
         self.installations: Bounded[str, Any] = Bounded(limit)
         # Bumped by every eviction, so a fill that raced with one is dropped (see fill()).
@@ -101,6 +116,12 @@ class Caches:
                     self.api_keys.pop(key_hash)
         elif kind == INSTALLATION:
             self.installations.pop(key)
+        elif kind == MEMBER:
+            self.members.pop(key)
+            # The member's grants were deleted with them (cascade).
+            for grant_id, grant in list(self.grants.data.items()):
+                if grant.member_id == key:
+                    self.grants.pop(grant_id)
         else:
             self.clear()
 
@@ -110,7 +131,7 @@ class Caches:
 
     def clear(self) -> None:
         self.generation += 1
-        for cache in (self.clients, self.grants, self.api_keys, self.installations):
+        for cache in (self.clients, self.grants, self.refresh_tokens, self.members, self.api_keys, self.installations):
             cache.clear()
 
 
@@ -126,6 +147,7 @@ class ChangeFeed:
         self._sqlite: sqlite3.Connection | None = None
         self._pg: Any = None
         self._dirty = False
+        self._expected: dict[str, asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
         self._polled_at = time.monotonic()
 
@@ -156,8 +178,35 @@ class ChangeFeed:
             log.warning("change feed: cannot listen on PostgreSQL; caches are off", exc_info=True)
             self.usable = False
 
-    def _notified(self, *_args: Any) -> None:
+    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         self._dirty = True
+        waiter = self._expected.pop(payload, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def expect(self, token: str) -> asyncio.Future[None] | None:
+        """A future that resolves when this process's listener receives the notification with
+        ``token``; registered before the commit that sends it, so it cannot be missed."""
+        if self._pg is None or not self.usable:
+            return None
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._expected[token] = waiter
+        return waiter
+
+    async def delivered(self, token: str, waiter: asyncio.Future[None]) -> None:
+        """Wait (bounded) until our own listener has the notification of a change we committed.
+        PostgreSQL signals every listening backend at that commit; answering the writer only after
+        our own copy arrived makes it all but certain that every other process's listener has its
+        copy in hand before the writer's client can reach that process."""
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), DELIVERY_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            log.warning("change feed: no notification %.0f ms after a commit", DELIVERY_TIMEOUT_SECONDS * 1000)
+        finally:
+            self._expected.pop(token, None)
+
+    def forget(self, token: str) -> None:
+        self._expected.pop(token, None)
 
     def _lost(self, *_args: Any) -> None:
         log.warning("change feed: PostgreSQL listener lost; caches are off until it reconnects")
@@ -225,6 +274,7 @@ def install_local_eviction(sync_engine: Any, caches_of: Callable[[], Caches | No
 
     @event.listens_for(sync_engine, "commit")
     def on_commit(conn: Any) -> None:
+        conn.info.pop(NOTIFY_TOKEN, None)  # one notification per transaction, not per connection
         pending = conn.info.pop(PENDING, None)
         caches = caches_of()
         if pending and caches is not None:
@@ -232,4 +282,5 @@ def install_local_eviction(sync_engine: Any, caches_of: Callable[[], Caches | No
 
     @event.listens_for(sync_engine, "rollback")
     def on_rollback(conn: Any) -> None:
+        conn.info.pop(NOTIFY_TOKEN, None)
         conn.info.pop(PENDING, None)

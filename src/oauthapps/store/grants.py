@@ -31,6 +31,15 @@ class RefreshRecord:
     rotated_at: datetime | None
 
 
+@dataclass(frozen=True)
+class RefreshRow:
+    """A refresh token's own row, without its grant: what store/cached.py keeps per token."""
+
+    grant_id: str
+    expires_at: datetime
+    rotated_at: datetime | None
+
+
 def _grant(m: object) -> Grant:
     g = m._mapping  # type: ignore[attr-defined]
     return Grant(g["id"], g["project_id"], g["oauth_app_id"], g["subject_type"], g["subject_id"], g["member_id"], g["revoked_at"])
@@ -75,6 +84,14 @@ async def find_refresh_token(conn: AsyncConnection, token_hash: str) -> RefreshR
     if row is None:
         return None
     return RefreshRecord(_grant(row), row.expires_at, row.rotated_at)
+
+
+async def get_refresh_row(conn: AsyncConnection, token_hash: str) -> RefreshRow | None:
+    stmt = select(refresh_tokens.c.grant_id, refresh_tokens.c.expires_at, refresh_tokens.c.rotated_at).where(
+        refresh_tokens.c.token_hash == token_hash
+    )
+    row = (await conn.execute(stmt)).first()
+    return RefreshRow(row.grant_id, row.expires_at, row.rotated_at) if row else None
 
 
 async def mark_rotated(conn: AsyncConnection, token_hash: str, at: datetime) -> bool:

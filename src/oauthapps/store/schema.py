@@ -107,8 +107,11 @@ oauth_apps = Table(
     Column("previous_secret_expires_at", UtcTimestamp(), nullable=True),
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("updated_at", UtcTimestamp(), nullable=False),
-    Index("ix_oauth_apps_project_created", "project_id", "created_at"),
-    Index("ix_oauth_apps_project_name", "project_id", "name"),
+    # One index per sort a query can ask for, each ending in the id tiebreaker: the page is read in
+    # index order and stops after LIMIT rows, and the tenant's rows are counted from the index alone.
+    Index("ix_oauth_apps_project_created_id", "project_id", "created_at", "id"),
+    Index("ix_oauth_apps_project_name_id", "project_id", "name", "id"),
+    Index("ix_oauth_apps_project_id_id", "project_id", "id"),
 )
 
 oauth_app_audit = Table(

@@ -69,6 +69,7 @@ class SigningKeys:
         self._db = db
         self._keys: list[StoredKey] = []
         self._keyset = KeySet([])
+        self._kids: frozenset[str] = frozenset()
         self._loaded_at = 0.0
 
     async def load(self) -> None:
@@ -80,6 +81,7 @@ class SigningKeys:
                 keys = await _load_rows(conn)
         self._keys = keys
         self._keyset = KeySet([k.key for k in keys])
+        self._kids = frozenset(k.kid for k in keys)
         self._loaded_at = time.monotonic()
 
     async def refresh_if_stale(self, force: bool = False) -> None:
@@ -95,6 +97,10 @@ class SigningKeys:
     @property
     def keyset(self) -> KeySet:
         return self._keyset
+
+    @property
+    def kids(self) -> frozenset[str]:
+        return self._kids
 
     def knows(self, kid: str | None) -> bool:
         return any(k.kid == kid for k in self._keys)

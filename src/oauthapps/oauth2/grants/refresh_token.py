@@ -12,7 +12,7 @@ from typing import Any
 
 from ...domain import credentials
 from ...state import AppState
-from ...store import grants
+from ...store import cached, grants
 from ..clients import authenticate_client
 from ..errors import OAuth2Error, invalid_grant
 from ..issue import access_token_for, new_refresh_token
@@ -24,9 +24,9 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
     presented = require(params, "refresh_token")
     token_hash = credentials.hash_secret(presented)
     at = datetime.now(timezone.utc)
-    # Without rotation a refresh only reads: no write lock, so refreshes run side by side.
-    async with state.db.read() as conn:
-        record = await grants.find_refresh_token(conn, token_hash)
+    # Without rotation a refresh only reads, and from this process's caches (store/cached.py):
+    # the grant is evicted everywhere when it is revoked or deleted, so the checks below see that.
+    record = await cached.refresh_token(state.db, token_hash)
     if record is None or record.grant.oauth_app_id != app.id:
         raise invalid_grant("The refresh token is invalid")
     if record.grant.revoked_at is not None:

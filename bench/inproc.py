@@ -1,0 +1,149 @@
+"""CPU per request of our whole ASGI app, in-process, with no sockets: what our code costs apart
+from the HTTP server and the load generator, which share the two cores in `make bench`.
+
+    .venv/bin/python bench/inproc.py                      # all scenarios, SQLite
+    BENCH_INPROC_DB=postgresql .venv/bin/python bench/inproc.py
+    BENCH_INPROC_SCENARIOS=client_credentials BENCH_INPROC_PROFILE=25 .venv/bin/python bench/inproc.py
+
+A one-worker server (started as in `make bench`) creates the fixtures over HTTP; then this process
+builds the same app on the same database and drives it through the ASGI interface with 64
+concurrent tasks on uvloop, replaying the requests `make bench` sends. Prints CPU µs per request
+(`time.process_time`, all threads, so the figure holds when other work shares the machine) and,
+with BENCH_INPROC_PROFILE=N, the top N functions by own time (cProfile).
+"""
+
+from __future__ import annotations
+
+import sys
+
+# bench/profile.py (py-spy) would shadow the standard library's `profile`, which cProfile imports.
+_here = sys.path.pop(0)
+import cProfile  # noqa: E402
+
+sys.path.insert(0, _here)
+
+import asyncio  # noqa: E402
+import io  # noqa: E402
+import logging
+import os
+import pstats
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lib import Processes, Req, env_int, env_list  # noqa: E402
+from run import _pg_exec, ours_fixtures, ours_requests, start_ours  # noqa: E402
+
+from oauthapps.config import Settings  # noqa: E402
+from oauthapps.http.app import create_app  # noqa: E402
+
+CONCURRENCY = 64
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://root@127.0.0.1:5432/test")
+
+
+def _scope(req: Req) -> tuple[dict[str, Any], bytes]:
+    path, _, query = req.path.partition("?")
+    body = (req.body or "").encode()
+    headers = [(k.lower().encode(), v.encode()) for k, v in req.headers.items()]
+    headers += [(b"host", b"127.0.0.1"), (b"content-length", str(len(body)).encode())]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": req.method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+        "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080),
+    }
+    return scope, body
+
+
+async def call(app: Any, req: Req, state: dict[str, Any]) -> int:
+    scope, body = _scope(req)
+    scope["state"] = dict(state)
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def drive(app: Any, reqs: list[Req], state: dict[str, Any], total: int) -> float:
+    per_task = max(1, total // CONCURRENCY)
+    bad: list[int] = []
+
+    async def task(offset: int) -> None:
+        for i in range(per_task):
+            status = await call(app, reqs[(offset + i) % len(reqs)], state)
+            if status >= 400:
+                bad.append(status)
+
+    started = time.process_time()
+    await asyncio.gather(*(task(t) for t in range(CONCURRENCY)))
+    if bad:
+        raise RuntimeError(f"{len(bad)} requests failed, e.g. {bad[:5]}")
+    return (time.process_time() - started) * 1e6 / (per_task * CONCURRENCY)
+
+
+async def measure(url: str, fixtures_reqs: dict[str, list[Req]], scenarios: list[str], total: int, profile_top: int) -> None:
+    app = create_app(Settings(database_url=url, issuer=os.environ["BENCH_INPROC_ISSUER"]))
+    async with app.router.lifespan_context(app) as state:
+        for name in scenarios:
+            reqs = fixtures_reqs[name]
+            await drive(app, reqs, state, total // 4)  # warm the caches
+            us = await drive(app, reqs, state, total)
+            print(f"{us:8.1f} µs CPU/request   {name}", flush=True)
+            if profile_top:
+                profiler = cProfile.Profile()
+                profiler.enable()
+                await drive(app, reqs, state, total // 2)
+                profiler.disable()
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(profile_top)
+                print("\n".join(out.getvalue().splitlines()[6:]), flush=True)
+
+
+def main() -> None:
+    # The server's log lines (the access log included) are written, to /dev/null.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s",
+                        stream=open(os.devnull, "w"))
+    kind = os.environ.get("BENCH_INPROC_DB", "sqlite")
+    scenarios = env_list("BENCH_INPROC_SCENARIOS", "client_credentials,anonymous,refresh_token,token_info,introspect,members_my,get_oauth_app")
+    total = env_int("BENCH_INPROC_REQUESTS", 20_000)
+    profile_top = env_int("BENCH_INPROC_PROFILE", 0)
+    procs = Processes()
+    pg_db = None
+    with tempfile.TemporaryDirectory(prefix="oauthapps-inproc-") as tmp:
+        work = Path(tmp)
+        if kind == "postgresql":
+            pg_db = f"bench_inproc_{uuid.uuid4().hex[:8]}"
+            asyncio.run(_pg_exec(PG_ADMIN, f'CREATE DATABASE "{pg_db}"'))
+            url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{pg_db}"
+        else:
+            url = f"sqlite:///{work / 'inproc.db'}"
+        try:
+            _entry, base, creds = start_ours(procs, work, kind, url, 1)
+            fixtures = ours_fixtures(base, creds)
+            procs.stop_all()
+            os.environ["BENCH_INPROC_ISSUER"] = base
+            stderr, sys.stderr = sys.stderr, open(os.devnull, "w")
+            try:
+                uvloop.run(measure(url, ours_requests(fixtures), scenarios, total, profile_top))
+            finally:
+                sys.stderr = stderr
+        finally:
+            procs.stop_all()
+            if pg_db:
+                asyncio.run(_pg_exec(PG_ADMIN, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()
