@@ -11,6 +11,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..store.changes import begin_request
 from . import cors
 from .access_log import AccessLog
 from .responses import application_error
@@ -36,6 +37,7 @@ class RequestContextMiddleware:
         if public and cors.is_preflight(scope):
             await cors.preflight(scope, send)
             return
+        begin_request()
         request_id = secrets.token_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()

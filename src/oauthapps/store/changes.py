@@ -22,6 +22,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
@@ -44,6 +45,17 @@ NOTIFY_TOKEN = "oauthapps_notify_token"
 DELIVERY_TIMEOUT_SECONDS = 1.0
 KEEP_LOG = timedelta(days=1)
 STALE_AFTER_SECONDS = 12 * 3600  # a reader idle this long flushes rather than trust a purged log
+
+# The feeds polled during the current request (None outside a request: every poll is done).
+# One poll per request is enough: the request then sees every change committed before it began
+# (plus its own, evicted at commit), as if it had run at the moment of that poll.
+_polled_in_request: ContextVar[set[int] | None] = ContextVar("oauthapps_polled_in_request", default=None)
+
+
+def begin_request() -> None:
+    """Called at the start of each HTTP request, in its own context (each request is a task)."""
+    _polled_in_request.set(set())
+
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -220,7 +232,12 @@ class ChangeFeed:
 
     async def poll(self) -> None:
         """Bring the caches up to date with every change committed so far (SQLite) or announced
-        so far (PostgreSQL)."""
+        so far (PostgreSQL): once per request (see ``begin_request``)."""
+        polled = _polled_in_request.get()
+        if polled is not None:
+            if id(self) in polled:
+                return
+            polled.add(id(self))
         now = time.monotonic()
         if now - self._polled_at > STALE_AFTER_SECONDS:
             self.caches.clear()
