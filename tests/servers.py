@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +67,17 @@ def fresh_database(kind: str, tmp_dir: Path) -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def seeded_database(kind: str, tmp_dir: Path, seed: Callable[[str], Awaitable[None]]) -> Iterator[str]:
+    """A fresh, migrated database with ``seed(url)`` run on it, dropped afterwards."""
+    from oauthapps.store.migrate import upgrade
+
+    with fresh_database(kind, tmp_dir) as url:
+        upgrade(url)
+        asyncio.run(seed(url))
+        yield url
 
 
 @dataclass

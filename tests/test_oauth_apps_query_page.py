@@ -27,7 +27,7 @@ from oauthapps.store.schema import oauth_apps, projects
 
 from .conftest import Tenant, run_db
 from .oauth_apps_helpers import BASE, new_tenant
-from .servers import Server, fresh_database
+from .servers import Server, fresh_database, seeded_database
 
 P1, P2, BIG = "project-1", "project-2", "project-big"
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
@@ -71,9 +71,7 @@ async def _seed(url: str) -> None:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path_factory.mktemp(f"query-page-{request.param}")) as url:
-        upgrade(url)
-        asyncio.run(_seed(url))
+    with seeded_database(request.param, tmp_path_factory.mktemp(f"query-page-{request.param}"), _seed) as url:
         yield url
 
 

@@ -15,10 +15,9 @@ from oauthapps.domain.oauth_app import OAuthApp
 from oauthapps.domain.query import parse_query
 from oauthapps.store import oauth_apps as repo
 from oauthapps.store.database import Database
-from oauthapps.store.migrate import upgrade
 from oauthapps.store.schema import projects
 
-from .servers import fresh_database
+from .servers import seeded_database
 
 P1, P2 = "project-1", "project-2"
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
@@ -74,9 +73,7 @@ async def _seed(url: str) -> None:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path_factory.mktemp(f"query-{request.param}")) as url:
-        upgrade(url)
-        asyncio.run(_seed(url))
+    with seeded_database(request.param, tmp_path_factory.mktemp(f"query-{request.param}"), _seed) as url:
         yield url
 
 
