@@ -500,3 +500,13 @@ def test_odd_ids_in_the_path_are_404_not_a_500(http: httpx.Client, tenant: Tenan
         http.get(f"{BASE}/{bad_id}/secret", headers=h),
     ):
         assert_app_error(response, 404, "OAUTH_APP_NOT_FOUND")
+
+
+def test_query_route_refuses_oversized_and_hostile_bodies_in_the_wire_format(http: httpx.Client, tenant: Tenant) -> None:
+    """POST /query is a plain route ahead of FastAPI: it must refuse bad bodies as the rest does."""
+    huge = http.post(f"{BASE}/query", headers=tenant.app_headers, json={"query": {"filter": {"name": "x" * (1024 * 1024)}}})
+    assert_app_error(huge, 413, "PAYLOAD_TOO_LARGE")
+    for body in (b"[]", b'"query"', b'{"query": [1, 2]}', b'{"query": {"paging": {"limit": "all"}}}', b"\xff\xfe"):
+        response = http.post(f"{BASE}/query", headers={**tenant.app_headers, "Content-Type": "application/json"}, content=body)
+        assert response.status_code == 400, (body, response.status_code, response.text)
+        assert response.json()["message"] and response.headers.get("x-wix-request-id")

@@ -57,30 +57,48 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-def to_wire(app: OAuthApp) -> dict[str, Any]:
-    """The public shape. Never contains a secret; lists and enums are always present."""
+def wire_shape(
+    *, id: str, created: str, updated: str, name: str, description: str, redirect_uris: Any, redirect_domains: Any,
+    allow_secret_generation: bool, application_type: str, technology: str, wix_pages_domains_mappings: Any,
+    refresh_token_rotation: bool, login_url: str | None, logout_url: str | None, redirect_url_wix_pages: str | None,
+) -> dict[str, Any]:
+    """The public shape from its values: the one place that names the wire fields (to_wire, and
+    the query page built straight from rows in store/oauth_apps.py). Never contains a secret;
+    lists and enums are always present."""
     out: dict[str, Any] = {
-        "id": app.id,
-        "createdDate": iso(app.created_at),
-        "updatedDate": iso(app.updated_at),
-        "name": app.name,
-        "description": app.description,
-        "allowedRedirectUris": list(app.allowed_redirect_uris),
-        "allowedRedirectDomains": list(app.allowed_redirect_domains),
-        "allowedDomains": list(app.allowed_redirect_domains),
-        "allowSecretGeneration": app.allow_secret_generation,
-        "applicationType": app.application_type,
-        "technology": app.technology,
-        "wixPagesDomainsMappings": [dict(m) for m in app.wix_pages_domains_mappings],
-        "refreshTokenRotation": app.refresh_token_rotation,
+        "id": id,
+        "createdDate": created,
+        "updatedDate": updated,
+        "name": name,
+        "description": description,
+        "allowedRedirectUris": redirect_uris,
+        "allowedRedirectDomains": redirect_domains,
+        "allowedDomains": redirect_domains,
+        "allowSecretGeneration": allow_secret_generation,
+        "applicationType": application_type,
+        "technology": technology,
+        "wixPagesDomainsMappings": wix_pages_domains_mappings,
+        "refreshTokenRotation": refresh_token_rotation,
     }
-    if app.login_url:
-        out["loginUrl"] = app.login_url
-    if app.logout_url:
-        out["logoutUrl"] = app.logout_url
-    if app.redirect_url_wix_pages:
-        out["redirectUrlWixPages"] = app.redirect_url_wix_pages
+    if login_url:
+        out["loginUrl"] = login_url
+    if logout_url:
+        out["logoutUrl"] = logout_url
+    if redirect_url_wix_pages:
+        out["redirectUrlWixPages"] = redirect_url_wix_pages
     return out
+
+
+def to_wire(app: OAuthApp) -> dict[str, Any]:
+    return wire_shape(
+        id=app.id, created=iso(app.created_at), updated=iso(app.updated_at), name=app.name,
+        description=app.description, redirect_uris=list(app.allowed_redirect_uris),
+        redirect_domains=list(app.allowed_redirect_domains), allow_secret_generation=app.allow_secret_generation,
+        application_type=app.application_type, technology=app.technology,
+        wix_pages_domains_mappings=[dict(m) for m in app.wix_pages_domains_mappings],
+        refresh_token_rotation=app.refresh_token_rotation, login_url=app.login_url, logout_url=app.logout_url,
+        redirect_url_wix_pages=app.redirect_url_wix_pages,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

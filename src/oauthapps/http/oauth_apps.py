@@ -78,13 +78,6 @@ async def _get(request: Request) -> FastJSONResponse:
     return FastJSONResponse({"oAuthApp": to_wire(app)})
 
 
-# Reading one OAuth app is the hot call of this API (a template fetches its client at start-up):
-# it is served by a plain Starlette route ahead of FastAPI, whose routing and dependency layer
-# cost as much again as the read itself (docs/benchmarks.md). The FastAPI route below documents
-# it in the OpenAPI document and answers nothing these routes do not.
-fast_routes = [Route(f"{prefix}/{{app_id}}", wire_errors(_get), methods=["GET"]) for prefix in PREFIXES]
-
-
 async def _query(request: Request) -> FastJSONResponse:
     """Apps come already in their wire shape; past COUNT_CAP matches the total is not counted
     (tooManyToCount, as Wix answers when counting would cost too much)."""
@@ -100,8 +93,19 @@ async def _query(request: Request) -> FastJSONResponse:
     })
 
 
-# Querying is the other hot call (a dashboard lists a project's apps): the same plain route.
-fast_routes += [Route(f"{prefix}/query", wire_errors(_query), methods=["POST"]) for prefix in PREFIXES]
+# The hot calls of this API, reading one OAuth app (a template fetches its client at start-up)
+# and querying (a dashboard lists a project's apps), are served by plain Starlette routes ahead of
+# FastAPI, whose routing and dependency layer cost as much again as the read itself
+# (docs/benchmarks.md). The FastAPI routes below document them in the OpenAPI document and answer
+# nothing these routes do not.
+fast_routes = [
+    route
+    for prefix in PREFIXES
+    for route in (
+        Route(f"{prefix}/query", wire_errors(_query), methods=["POST"]),
+        Route(f"{prefix}/{{app_id}}", wire_errors(_get), methods=["GET"]),
+    )
+]
 
 
 def build_router(include_in_schema: bool) -> APIRouter:

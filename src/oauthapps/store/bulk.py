@@ -70,12 +70,20 @@ SQLITE_GRANTS = (
 SQLITE_REFRESH = "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) VALUES (?, ?, ?, ?)"
 
 
+def _grant_params(rows: list[VisitorRows]) -> list[tuple[Any, ...]]:
+    return [(r.grant_id, r.project_id, r.oauth_app_id, r.subject_id, r.created_at) for r in rows]
+
+
+def _refresh_params(rows: list[VisitorRows]) -> list[tuple[Any, ...]]:
+    return [(r.token_hash, r.grant_id, r.created_at, r.expires_at) for r in rows]
+
+
 def sqlite_write(conn: Any, rows: list[VisitorRows]) -> None:
     """One transaction on a sqlite3 connection in autocommit mode (isolation_level None)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.executemany(SQLITE_GRANTS, [(r[0], r[1], r[2], r[3], r[5]) for r in rows])
-        conn.executemany(SQLITE_REFRESH, [(r[4], r[0], r[5], r[6]) for r in rows])
+        conn.executemany(SQLITE_GRANTS, _grant_params(rows))
+        conn.executemany(SQLITE_REFRESH, _refresh_params(rows))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -195,8 +203,8 @@ class PoolSink:
                 return
             await driver.execute("BEGIN IMMEDIATE")
             try:
-                await driver.executemany(SQLITE_GRANTS, [(r[0], r[1], r[2], r[3], r[5]) for r in rows])
-                await driver.executemany(SQLITE_REFRESH, [(r[4], r[0], r[5], r[6]) for r in rows])
+                await driver.executemany(SQLITE_GRANTS, _grant_params(rows))
+                await driver.executemany(SQLITE_REFRESH, _refresh_params(rows))
                 await driver.execute("COMMIT")
             except BaseException:
                 await driver.rollback()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..domain.oauth_app import OAuthApp
+from ..domain.oauth_app import OAuthApp, wire_shape
 from ..domain.query import FieldSpec, Query, QuerySpec, Sort
 from .changes import APP, record_change
 from .query_sql import filter_sql, order_sql
@@ -170,26 +170,19 @@ _WIRE_COLUMNS = (
 
 
 def _wire(row: Sequence[Any]) -> dict[str, Any]:
-    """Equal to domain.oauth_app.to_wire of the same app (tests/test_oauth_apps_query_page.py)."""
+    """Equal to domain.oauth_app.to_wire of the same app (tests/test_oauth_apps_query_page.py);
+    the stored JSON lists go out as they are (orjson fragments), not decoded and re-encoded."""
     (app_id, name, description, login_url, logout_url, uris, domains, allow_secret, app_type, technology,
      wix_pages_url, mappings, rotation, created, updated, _count) = row
-    domains_json = orjson.Fragment(domains)
     created_iso = _micros_iso(created)
-    out: dict[str, Any] = {
-        "id": app_id, "createdDate": created_iso, "name": name,
-        "updatedDate": created_iso if updated == created else _micros_iso(updated),
-        "description": description, "allowedRedirectUris": orjson.Fragment(uris),
-        "allowedRedirectDomains": domains_json, "allowedDomains": domains_json,
-        "allowSecretGeneration": bool(allow_secret), "applicationType": app_type, "technology": technology,
-        "wixPagesDomainsMappings": orjson.Fragment(mappings), "refreshTokenRotation": bool(rotation),
-    }
-    if login_url:
-        out["loginUrl"] = login_url
-    if logout_url:
-        out["logoutUrl"] = logout_url
-    if wix_pages_url:
-        out["redirectUrlWixPages"] = wix_pages_url
-    return out
+    return wire_shape(
+        id=app_id, created=created_iso, updated=created_iso if updated == created else _micros_iso(updated),
+        name=name, description=description, redirect_uris=orjson.Fragment(uris),
+        redirect_domains=orjson.Fragment(domains), allow_secret_generation=bool(allow_secret),
+        application_type=app_type, technology=technology, wix_pages_domains_mappings=orjson.Fragment(mappings),
+        refresh_token_rotation=bool(rotation), login_url=login_url, logout_url=logout_url,
+        redirect_url_wix_pages=wix_pages_url,
+    )
 
 
 _TENANT = oauth_apps.c.project_id == bindparam("project_id", type_=String)

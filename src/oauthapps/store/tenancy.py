@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -11,11 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .changes import INSTALLATION, PROJECT_KEYS, record_change
+from .ids import random_uuid
 from .schema import api_keys, installations, platform_apps, projects
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID's text."""
+    return random_uuid()
 
 
 def now() -> datetime:
