@@ -16,11 +16,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 PROJECTS = 1000
 PROJECT_PREFIX = "b0000000-0000-4000-8000-"  # + 12 digits: UUID-shaped, computable in SQL
-BASE_MICROS = int(datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()) * 1_000_000
+BASE_MICROS = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
 
 _COLUMNS = (
     "id, project_id, name, description, login_url, logout_url, allowed_redirect_uris, allowed_redirect_domains, "
@@ -66,9 +66,7 @@ def _tenant_rows(with_keys: int) -> tuple[list[tuple[str, str, int]], list[tuple
     now = int(time.time() * 1_000_000)
     projects = [(project_id(i), f"Bench project {i}", now) for i in range(PROJECTS)]
     tenants = [QueryTenant(project_id(i), "oak_" + secrets.token_urlsafe(32)) for i in range(with_keys)]
-    keys = [
-        (str(uuid.uuid4()), t.project_id, "bench", hashlib.sha256(t.api_key.encode()).hexdigest(), now) for t in tenants
-    ]
+    keys = [(str(uuid.uuid4()), t.project_id, "bench", hashlib.sha256(t.api_key.encode()).hexdigest(), now) for t in tenants]
     return projects, keys, tenants
 
 
@@ -88,6 +86,7 @@ class Loader:
                 db.executemany("INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)", projects)
                 db.executemany("INSERT INTO api_keys (id, project_id, name, key_hash, created_at) VALUES (?, ?, ?, ?, ?)", keys)
         else:
+
             async def work() -> None:
                 conn = await self._pg()
                 try:
@@ -116,6 +115,7 @@ class Loader:
             finally:
                 checkpoint.close()
         else:
+
             async def work() -> None:
                 conn = await self._pg()
                 try:
@@ -147,7 +147,7 @@ class Loader:
         return asyncio.run(work())
 
     def _sqlite_path(self) -> str:
-        return self.url[len("sqlite:///"):]
+        return self.url[len("sqlite:///") :]
 
     @contextmanager
     def _sqlite(self) -> Iterator[sqlite3.Connection]:

@@ -52,9 +52,18 @@ def _scope(req: Req) -> tuple[dict[str, Any], bytes]:
     headers = [(k.lower().encode(), v.encode()) for k, v in req.headers.items()]
     headers += [(b"host", b"127.0.0.1"), (b"content-length", str(len(body)).encode())]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": req.method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-        "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": req.method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
     }
     return scope, body
 
@@ -113,10 +122,11 @@ async def measure(url: str, fixtures_reqs: dict[str, list[Req]], scenarios: list
 
 def main() -> None:
     # The server's log lines (the access log included) are written, to /dev/null.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s",
-                        stream=open(os.devnull, "w"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=open(os.devnull, "w"))
     kind = os.environ.get("BENCH_INPROC_DB", "sqlite")
-    scenarios = env_list("BENCH_INPROC_SCENARIOS", "client_credentials,anonymous,refresh_token,token_info,introspect,members_my,get_oauth_app")
+    scenarios = env_list(
+        "BENCH_INPROC_SCENARIOS", "client_credentials,anonymous,refresh_token,token_info,introspect,members_my,get_oauth_app"
+    )
     total = env_int("BENCH_INPROC_REQUESTS", 20_000)
     profile_top = env_int("BENCH_INPROC_PROFILE", 0)
     procs = Processes()

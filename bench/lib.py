@@ -15,7 +15,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, IO
+from typing import IO, Any
 
 import httpx
 
@@ -60,8 +60,16 @@ class Processes:
 
     started: list[Started] = field(default_factory=list)
 
-    def start(self, name: str, cmd: list[str], *, log_path: Path | None = None, env: dict[str, str] | None = None,
-              cwd: Path | None = None, capture: bool = False) -> Started:
+    def start(
+        self,
+        name: str,
+        cmd: list[str],
+        *,
+        log_path: Path | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        capture: bool = False,
+    ) -> Started:
         """Start ``cmd`` in a new session. Output goes to ``log_path``, or is captured (``capture``), or dropped."""
         log = open(log_path, "wb") if log_path is not None and not capture else None
         if capture:
@@ -71,7 +79,12 @@ class Processes:
         else:
             out, err = subprocess.DEVNULL, subprocess.DEVNULL
         process = subprocess.Popen(
-            cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}, cwd=cwd,
+            cmd,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
             start_new_session=True,
         )
         entry = Started(name, process, log_path, log)
@@ -127,6 +140,7 @@ def wait_http(url: str, entry: Started, timeout: float = 90.0, method: str = "GE
 
 # --- load: wrk + a generated Lua script -----------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Req:
     method: str
@@ -148,31 +162,33 @@ def lua_script(requests: list[Req]) -> str:
         headers = ", ".join(f"[{_lua_str(k)}] = {_lua_str(v)}" for k, v in r.headers.items())
         body = _lua_str(r.body) if r.body is not None else "nil"
         rows.append(f"  {{{_lua_str(r.method)}, {_lua_str(r.path)}, {{{headers}}}, {body}}},")
-    return "\n".join([
-        "local specs = {",
-        *rows,
-        "}",
-        "local built = {}",
-        "local n = 0",
-        "local i = 0",
-        "function init(args)",
-        "  for k, s in ipairs(specs) do built[k] = wrk.format(s[1], s[2], s[3], s[4]) end",
-        "  n = #built",
-        "  i = math.random(n) - 1",
-        "end",
-        "function request()",
-        "  i = i % n + 1",
-        "  return built[i]",
-        "end",
-        "function done(summary, latency, requests)",
-        "  local e = summary.errors",
-        '  io.write(string.format(\'BENCHJSON {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,'
-        '"write":%d,"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\\n\','
-        " summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,"
-        " latency:percentile(50.0), latency:percentile(90.0), latency:percentile(99.0), latency.max))",
-        "end",
-        "",
-    ])
+    return "\n".join(
+        [
+            "local specs = {",
+            *rows,
+            "}",
+            "local built = {}",
+            "local n = 0",
+            "local i = 0",
+            "function init(args)",
+            "  for k, s in ipairs(specs) do built[k] = wrk.format(s[1], s[2], s[3], s[4]) end",
+            "  n = #built",
+            "  i = math.random(n) - 1",
+            "end",
+            "function request()",
+            "  i = i % n + 1",
+            "  return built[i]",
+            "end",
+            "function done(summary, latency, requests)",
+            "  local e = summary.errors",
+            '  io.write(string.format(\'BENCHJSON {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,'
+            '"write":%d,"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\\n\','
+            " summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,"
+            " latency:percentile(50.0), latency:percentile(90.0), latency:percentile(99.0), latency.max))",
+            "end",
+            "",
+        ]
+    )
 
 
 @dataclass
@@ -204,8 +220,20 @@ class Wrk:
         self._n += 1
         script = self.work_dir / f"load-{self._n}.lua"
         script.write_text(lua_script(requests))
-        cmd = [self.binary, "-t", str(self.threads), "-c", str(self.connections), "-d", f"{seconds}s",
-               "--timeout", f"{self.timeout_s}s", "-s", str(script), base_url]
+        cmd = [
+            self.binary,
+            "-t",
+            str(self.threads),
+            "-c",
+            str(self.connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            f"{self.timeout_s}s",
+            "-s",
+            str(script),
+            base_url,
+        ]
         entry = self.procs.start("wrk", cmd, capture=True)
         try:
             out, err = entry.process.communicate(timeout=seconds + 60)
@@ -217,13 +245,19 @@ class Wrk:
         line = next((ln for ln in text.splitlines() if ln.startswith("BENCHJSON ")), None)
         if line is None:
             raise RuntimeError(f"wrk printed no summary (exit {entry.process.returncode}):\n{text}\n{(err or b'').decode()}")
-        data: dict[str, Any] = json.loads(line[len("BENCHJSON "):])
+        data: dict[str, Any] = json.loads(line[len("BENCHJSON ") :])
         duration = max(data["duration_us"], 1) / 1e6
         detail = {k: int(data[k]) for k in ("status", "connect", "read", "write", "timeout") if data[k]}
         return LoadResult(
-            requests=data["requests"], seconds=duration, rps=data["requests"] / duration,
-            p50_ms=data["p50_us"] / 1000, p90_ms=data["p90_us"] / 1000, p99_ms=data["p99_us"] / 1000,
-            max_ms=data["max_us"] / 1000, errors=sum(detail.values()), error_detail=detail,
+            requests=data["requests"],
+            seconds=duration,
+            rps=data["requests"] / duration,
+            p50_ms=data["p50_us"] / 1000,
+            p90_ms=data["p90_us"] / 1000,
+            p99_ms=data["p99_us"] / 1000,
+            max_ms=data["max_us"] / 1000,
+            errors=sum(detail.values()),
+            error_detail=detail,
         )
 
 
@@ -239,6 +273,7 @@ def preflight(base_url: str, requests: list[Req], limit: int = 3) -> None:
 
 
 # --- is anything else using the CPUs? ------------------------------------------------------
+
 
 def _cpu_times() -> tuple[int, int]:
     fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]

@@ -26,10 +26,10 @@ from pathlib import Path
 import uvloop
 
 from oauthapps.domain import credentials
+from oauthapps.http.auth import ALL_OWNER_SCOPES
 from oauthapps.services import oauth_apps as oauth_app_service
 from oauthapps.services import tenancy as tenancy_service
 from oauthapps.services.actor import Actor
-from oauthapps.http.auth import ALL_OWNER_SCOPES
 from oauthapps.store import oauth_apps as repo
 from oauthapps.store import tenancy as tenancy_repo
 from oauthapps.store.database import Database
@@ -59,7 +59,7 @@ async def cpu_per_op(label: str, op: Callable[[], Awaitable[object]], total: int
 
 
 async def run(url: str, total: int) -> None:
-    print(f"\n{url.split('://')[0]}: {total:,} operations per line, {CONCURRENCY} concurrent tasks")
+    print(f"\n{url.split('://', maxsplit=1)[0]}: {total:,} operations per line, {CONCURRENCY} concurrent tasks")
     db = Database.open(url)
     try:
         await ensure_key(db)
@@ -88,7 +88,7 @@ async def run(url: str, total: int) -> None:
         await cpu_per_op("TokenIssuer.mint (joserfc ES256 JWT)", mint, total)
 
         if url.startswith("sqlite"):
-            raw = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None, check_same_thread=False)
+            raw = sqlite3.connect(url[len("sqlite:///") :], isolation_level=None, check_same_thread=False)
             raw.execute("PRAGMA journal_mode=WAL")
 
             async def raw_lookup() -> object:

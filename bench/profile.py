@@ -28,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lib import Processes, Wrk, env_int, env_list  # noqa: E402
-from run import VENV_BIN, _pg_exec, ours_fixtures, ours_requests, start_ours  # noqa: E402
+from lib import Processes, Wrk, env_int, env_list
+from run import VENV_BIN, _pg_exec, ours_fixtures, ours_requests, start_ours
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
@@ -58,8 +58,15 @@ PACKAGES = [
 
 
 # Frames every sample shares (process/thread start-up, the loop runner): left out of "inclusive".
-PLUMBING = ("multiprocessing/", "threading.py", "uvicorn/_subprocess.py", "uvicorn/supervisors/", "uvicorn/server.py",
-            "uvicorn/_compat.py", "asyncio/runners.py")
+PLUMBING = (
+    "multiprocessing/",
+    "threading.py",
+    "uvicorn/_subprocess.py",
+    "uvicorn/supervisors/",
+    "uvicorn/server.py",
+    "uvicorn/_compat.py",
+    "asyncio/runners.py",
+)
 
 
 def worker_pids(leader: int) -> list[int]:
@@ -107,13 +114,21 @@ ACTIVITIES: list[tuple[str, Callable[[str, str], bool]]] = [
     ("access log line (logging)", lambda fn, fl: "logging/" in fl),
     ("SQLAlchemy pool pre-ping (an extra round trip per checkout)", lambda fn, fl: "ping" in fn.lower() and "sqlalchemy" in fl),
     ("opening database connections", lambda fn, fl: "connect_utils" in fl or fn.endswith("__connect") or fn == "connect"),
-    ("transaction begin/commit/rollback + pool return", lambda fn, fl: "sqlalchemy" in fl and any(
-        w in fn.lower() for w in ("commit", "rollback", "begin", "_reset", "checkin", "_finalize_fairy"))),
-    ("SQL statements (SQLAlchemy + driver + sqlite3 C)", lambda fn, fl: any(
-        k in fl for k in ("sqlalchemy", "aiosqlite", "asyncpg", "oauthapps/store/"))),
+    (
+        "transaction begin/commit/rollback + pool return",
+        lambda fn, fl: (
+            "sqlalchemy" in fl and any(w in fn.lower() for w in ("commit", "rollback", "begin", "_reset", "checkin", "_finalize_fairy"))
+        ),
+    ),
+    (
+        "SQL statements (SQLAlchemy + driver + sqlite3 C)",
+        lambda fn, fl: any(k in fl for k in ("sqlalchemy", "aiosqlite", "asyncpg", "oauthapps/store/")),
+    ),
     ("JWT sign/verify (joserfc + cryptography)", lambda fn, fl: "joserfc" in fl or "cryptography" in fl),
-    ("our code (params, auth, grants, wire shapes)", lambda fn, fl: "oauthapps/" in fl and not fl.endswith(
-        ("http/middleware.py", "http/cors.py"))),
+    (
+        "our code (params, auth, grants, wire shapes)",
+        lambda fn, fl: "oauthapps/" in fl and not fl.endswith(("http/middleware.py", "http/cors.py")),
+    ),
     ("FastAPI stack (routing, dependencies, its middlewares, response send)", lambda fn, fl: "fastapi" in fl and "middleware" not in fl),
     ("HTTP server + Starlette + middleware", lambda fn, fl: any(k in fl for k in ("uvicorn", "starlette", "oauthapps/http"))),
     ("event loop (uvloop C: sockets, scheduling, GIL handoffs)", lambda fn, fl: "asyncio/runners.py" in fl),
@@ -161,7 +176,11 @@ def summarize(path: Path, top: int = 15) -> str:
                 seen.add(key)
                 inclusive[key] += count
     threads = sum(c for frames, c in stacks if any("aiosqlite/core.py" in fl for _, fl in frames))
-    out = [f"{total} non-idle samples ({100 * threads / total:.1f}% in aiosqlite's worker threads, the rest on the event-loop thread)", "", "self time by package (innermost known package on the stack):"]
+    out = [
+        f"{total} non-idle samples ({100 * threads / total:.1f}% in aiosqlite's worker threads, the rest on the event-loop thread)",
+        "",
+        "self time by package (innermost known package on the stack):",
+    ]
     out += [f"  {100 * c / total:5.1f}%  {name}" for name, c in self_pkg.most_common()]
     out += ["", "time by activity (a sample counts for the first activity on its stack, in this order of precedence):"]
     counts = activities(stacks)
@@ -209,10 +228,26 @@ def main() -> int:
                 runner = threading.Thread(target=lambda: result.update(r=wrk.run(base, requests[scenario], seconds + 2)))
                 runner.start()
                 time.sleep(1)
-                spy = procs.start("py-spy", [py_spy, "record", "--pid", str(pids[0]), "--duration", str(seconds),
-                                             "--rate", "250", "--format", "raw", "--output", str(out), "--nonblocking",
-                                             *os.environ.get("BENCH_PROFILE_PYSPY_ARGS", "").split()],
-                                  log_path=work / f"py-spy-{scenario}.log")
+                spy = procs.start(
+                    "py-spy",
+                    [
+                        py_spy,
+                        "record",
+                        "--pid",
+                        str(pids[0]),
+                        "--duration",
+                        str(seconds),
+                        "--rate",
+                        "250",
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(out),
+                        "--nonblocking",
+                        *os.environ.get("BENCH_PROFILE_PYSPY_ARGS", "").split(),
+                    ],
+                    log_path=work / f"py-spy-{scenario}.log",
+                )
                 spy.process.wait(timeout=seconds + 60)
                 procs.stop(spy)
                 runner.join(timeout=seconds + 90)

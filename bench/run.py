@@ -36,7 +36,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -45,10 +45,24 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dataset import Loader  # noqa: E402
-from lib import (  # noqa: E402
-    LOOPBACK, ROOT, LoadResult, Processes, Req, Started, Wrk, env_int, env_list, children_cpu_seconds, free_port, group_cpu_seconds, preflight,
-    system_cpu_seconds, wait_http, wait_quiet,
+from dataset import Loader
+from lib import (
+    LOOPBACK,
+    ROOT,
+    LoadResult,
+    Processes,
+    Req,
+    Started,
+    Wrk,
+    children_cpu_seconds,
+    env_int,
+    env_list,
+    free_port,
+    group_cpu_seconds,
+    preflight,
+    system_cpu_seconds,
+    wait_http,
+    wait_quiet,
 )
 
 BENCH = ROOT / "bench"
@@ -83,9 +97,9 @@ class Settings:
     workers: int = env_int("BENCH_WORKERS", 2)
     databases: list[str] = field(default_factory=lambda: env_list("BENCH_DATABASES", "sqlite,postgresql"))
     peers: list[str] = field(default_factory=lambda: env_list("BENCH_PEERS", "oidc-provider,authlib"))
-    query_sizes: list[int] = field(default_factory=lambda: sorted(
-        int(float(s)) for s in env_list("BENCH_QUERY_SIZES", "1000,10000,100000,1000000")
-    ))
+    query_sizes: list[int] = field(
+        default_factory=lambda: sorted(int(float(s)) for s in env_list("BENCH_QUERY_SIZES", "1000,10000,100000,1000000"))
+    )
     scenarios: list[str] = field(default_factory=lambda: env_list("BENCH_SCENARIOS", "all"))
     pg_admin_url: str = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://root@127.0.0.1:5432/test")
     out: Path = Path(os.environ.get("BENCH_OUT", str(BENCH / "results" / "latest.md")))
@@ -135,8 +149,7 @@ class Bench:
         self.pg_database: str | None = None  # while ours runs on PostgreSQL: its backends count as ours
 
     # --- one measurement ------------------------------------------------------------------
-    def measure(self, scenario: str, server: str, base_url: str, requests: list[Req], note: str = "", *,
-                pgid: int | None = None) -> Row:
+    def measure(self, scenario: str, server: str, base_url: str, requests: list[Req], note: str = "", *, pgid: int | None = None) -> Row:
         busy = wait_quiet(BUSY_THRESHOLD, self.s.quiet_wait)
         flag = f" (machine {busy:.0%} busy beforehand: other work is running)" if busy > BUSY_THRESHOLD else ""
         log(f"{scenario} on {server}: warm-up {self.s.warmup} s, measure {self.s.seconds} s{flag}")
@@ -155,17 +168,28 @@ class Bench:
             if cpu is not None:
                 foreign = system_cpu_seconds() - system_before - cpu - (children_cpu_seconds() - wrk_before)
                 other = max(foreign, 0.0) / ((time.monotonic() - wall_before) * (os.cpu_count() or 1))
-        except Exception as exc:  # noqa: BLE001 - a broken scenario is reported, the run goes on
+        except Exception as exc:
             log(f"  FAILED: {exc}")
             row = Row(scenario, server, self.s.workers, None, f"failed: {str(exc)[:160]}", busy_before=busy)
             self.rows.append(row)
             return row
         detail = f" ({', '.join(f'{k} {v}' for k, v in result.error_detail.items())})" if result.errors else ""
-        log(f"  {result.rps:,.0f} req/s  p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  errors {result.errors}{detail}"
+        log(
+            f"  {result.rps:,.0f} req/s  p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  errors {result.errors}{detail}"
             + (f"  (other work used {other:.0%} of the CPUs meanwhile)" if other is not None else "")
-            + (f"  ({sessions} new PostgreSQL connections)" if sessions else ""))
-        row = Row(scenario, server, self.s.workers, result, note, busy_before=busy, other_cpu=other, pg_sessions=sessions,
-                  cpu_us_per_request=cpu * 1e6 / result.requests if cpu is not None and result.requests else None)
+            + (f"  ({sessions} new PostgreSQL connections)" if sessions else "")
+        )
+        row = Row(
+            scenario,
+            server,
+            self.s.workers,
+            result,
+            note,
+            busy_before=busy,
+            other_cpu=other,
+            pg_sessions=sessions,
+            cpu_us_per_request=cpu * 1e6 / result.requests if cpu is not None and result.requests else None,
+        )
         self.rows.append(row)
         return row
 
@@ -185,7 +209,7 @@ class Bench:
 
         try:
             return asyncio.run(query())
-        except Exception:  # noqa: BLE001 - a statistic, not a reason to fail the run
+        except Exception:
             return None
 
     # --- peers ------------------------------------------------------------------------------
@@ -202,10 +226,19 @@ class Bench:
             return
         clients = self.peer_clients()
         port = free_port()
-        entry = self.procs.start("oidc-provider", ["node", "server.mjs"], cwd=OIDC_DIR, log_path=self.work / "oidc-provider.log", env={
-            "NODE_ENV": "production", "BENCH_PORT": str(port), "BENCH_WORKERS": str(self.s.workers),
-            "BENCH_CLIENTS": json.dumps(clients), "BENCH_TOKEN_SECONDS": "14400",
-        })
+        entry = self.procs.start(
+            "oidc-provider",
+            ["node", "server.mjs"],
+            cwd=OIDC_DIR,
+            log_path=self.work / "oidc-provider.log",
+            env={
+                "NODE_ENV": "production",
+                "BENCH_PORT": str(port),
+                "BENCH_WORKERS": str(self.s.workers),
+                "BENCH_CLIENTS": json.dumps(clients),
+                "BENCH_TOKEN_SECONDS": "14400",
+            },
+        )
         try:
             base = f"http://{LOOPBACK}:{port}"
             wait_http(f"{base}/.well-known/openid-configuration", entry)
@@ -220,11 +253,26 @@ class Bench:
             return
         clients = self.peer_clients()
         port = free_port()
-        cmd = [str(VENV_BIN / "gunicorn"), "--workers", str(self.s.workers), "--worker-class", "gthread", "--threads", "8",
-               "--bind", f"{LOOPBACK}:{port}", "--no-control-socket", "--log-level", "warning",
-               "--chdir", str(BENCH / "peers"), "authlib_server:create_app()"]
-        entry = self.procs.start("authlib", cmd, log_path=self.work / "authlib.log",
-                                 env={"BENCH_CLIENTS": json.dumps(clients), "BENCH_TOKEN_SECONDS": "14400"})
+        cmd = [
+            str(VENV_BIN / "gunicorn"),
+            "--workers",
+            str(self.s.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--bind",
+            f"{LOOPBACK}:{port}",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(BENCH / "peers"),
+            "authlib_server:create_app()",
+        ]
+        entry = self.procs.start(
+            "authlib", cmd, log_path=self.work / "authlib.log", env={"BENCH_CLIENTS": json.dumps(clients), "BENCH_TOKEN_SECONDS": "14400"}
+        )
         try:
             base = f"http://{LOOPBACK}:{port}"
             wait_http(f"{base}/oauth/token", entry)
@@ -272,8 +320,12 @@ class Bench:
         tenants = loader.prepare(N_QUERY_TENANTS)
         body = json.dumps({"query": {"sort": [{"fieldName": "createdDate", "order": "DESC"}], "paging": {"limit": 50}}})
         requests = [
-            Req("POST", "/oauth-app/v1/oauth-apps/query",
-                {"Authorization": t.api_key, "wix-site-id": t.project_id, "Content-Type": JSON}, body)
+            Req(
+                "POST",
+                "/oauth-app/v1/oauth-apps/query",
+                {"Authorization": t.api_key, "wix-site-id": t.project_id, "Content-Type": JSON},
+                body,
+            )
             for t in tenants
         ]
         for size in self.s.query_sizes:
@@ -281,9 +333,14 @@ class Bench:
             took = loader.grow_to(size)
             log(f"  loaded in {took:.1f} s")
             per_project = size // 1000
-            self.measure(f"query_{_size_label(size)}", label, base, requests,
-                         note=f"{size:,} apps / 1,000 projects ({per_project:,} per project), page of {min(per_project, 50)}",
-                         pgid=pgid)
+            self.measure(
+                f"query_{_size_label(size)}",
+                label,
+                base,
+                requests,
+                note=f"{size:,} apps / 1,000 projects ({per_project:,} per project), page of {min(per_project, 50)}",
+                pgid=pgid,
+            )
 
     # --- report -------------------------------------------------------------------------------
     def ratios(self) -> None:
@@ -313,9 +370,16 @@ def ours_fixtures(base: str, creds: dict[str, str], *, members: bool = True) -> 
     with httpx.Client(base_url=base, timeout=60) as http:
         apps = []
         for i in range(N_CLIENTS):
-            answer = http.post("/oauth-app/v1/oauth-apps", headers=key_headers, json={"oAuthApp": {
-                "name": f"Bench client {i}", "allowedRedirectUris": [CALLBACK],
-            }})
+            answer = http.post(
+                "/oauth-app/v1/oauth-apps",
+                headers=key_headers,
+                json={
+                    "oAuthApp": {
+                        "name": f"Bench client {i}",
+                        "allowedRedirectUris": [CALLBACK],
+                    }
+                },
+            )
             answer.raise_for_status()
             apps.append(answer.json()["oAuthApp"])
         visitors = [_token(http, {"clientId": apps[i % N_CLIENTS]["id"], "grantType": "anonymous"}) for i in range(N_VISITORS)]
@@ -328,8 +392,12 @@ def ours_fixtures(base: str, creds: dict[str, str], *, members: bool = True) -> 
 
 def cc_requests(clients: list[dict[str, str]], path: str) -> list[Req]:
     return [
-        Req("POST", path, {"Authorization": basic(c["client_id"], c["client_secret"]), "Content-Type": FORM},
-            "grant_type=client_credentials")
+        Req(
+            "POST",
+            path,
+            {"Authorization": basic(c["client_id"], c["client_secret"]), "Content-Type": FORM},
+            "grant_type=client_credentials",
+        )
         for c in clients
     ]
 
@@ -347,22 +415,35 @@ def ours_requests(f: Fixtures) -> dict[str, list[Req]]:
         "client_credentials": cc_requests([{"client_id": a["id"], "client_secret": a["secret"]} for a in apps], "/oauth2/token"),
         # The Wix SDK's OAuthStrategy: JSON bodies, camelCase.
         "anonymous": [
-            Req("POST", "/oauth2/token", {"Content-Type": JSON}, json.dumps({"clientId": a["id"], "grantType": "anonymous"}))
-            for a in apps
+            Req("POST", "/oauth2/token", {"Content-Type": JSON}, json.dumps({"clientId": a["id"], "grantType": "anonymous"})) for a in apps
         ],
         "refresh_token": [
-            Req("POST", "/oauth2/token", {"Content-Type": JSON}, json.dumps({
-                "clientId": app(i)["id"], "grantType": "refresh_token", "refreshToken": v["refresh_token"],
-            })) for i, v in enumerate(visitors)
+            Req(
+                "POST",
+                "/oauth2/token",
+                {"Content-Type": JSON},
+                json.dumps(
+                    {
+                        "clientId": app(i)["id"],
+                        "grantType": "refresh_token",
+                        "refreshToken": v["refresh_token"],
+                    }
+                ),
+            )
+            for i, v in enumerate(visitors)
         ],
         "token_info": [
-            Req("POST", "/oauth2/token-info", {"Content-Type": JSON}, json.dumps({"token": v["access_token"]}))
-            for v in visitors
+            Req("POST", "/oauth2/token-info", {"Content-Type": JSON}, json.dumps({"token": v["access_token"]})) for v in visitors
         ],
         # A resource server: form body, its OAuth app's credentials over HTTP Basic.
         "introspect": [
-            Req("POST", "/oauth2/introspect", {"Authorization": basic(app(i)["id"], app(i)["secret"]), "Content-Type": FORM},
-                urlencode({"token": v["access_token"]})) for i, v in enumerate(visitors)
+            Req(
+                "POST",
+                "/oauth2/introspect",
+                {"Authorization": basic(app(i)["id"], app(i)["secret"]), "Content-Type": FORM},
+                urlencode({"token": v["access_token"]}),
+            )
+            for i, v in enumerate(visitors)
         ],
         "members_my": [Req("GET", "/members/v1/members/my", {"Authorization": m}) for m in f.members],
         "get_oauth_app": [Req("GET", f"/oauth-app/v1/oauth-apps/{a['id']}", key_headers) for a in apps],
@@ -394,15 +475,24 @@ def start_ours(procs: Processes, work: Path, kind: str, url: str, workers: int) 
     """`oauthapps demo` (migrates; prints credentials), then `oauthapps serve` on a free port."""
     oauthapps = str(VENV_BIN / "oauthapps")
     env = {"OAUTHAPPS_DATA_DIR": str(work / "data"), **source_env()}
-    demo = subprocess.run([oauthapps, "demo", "--json", "--database", url], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120, start_new_session=True)
+    demo = subprocess.run(
+        [oauthapps, "demo", "--json", "--database", url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        start_new_session=True,
+    )
     if demo.returncode != 0:
         raise RuntimeError(f"oauthapps demo failed: {demo.stderr}")
     creds = json.loads(demo.stdout)
     port = free_port()
-    entry = procs.start(f"oauthapps-{kind}", [oauthapps, "serve", "--port", str(port), "--database", url,
-                                              "--workers", str(workers)],
-                        log_path=work / f"oauthapps-{kind}.log", env=env)
+    entry = procs.start(
+        f"oauthapps-{kind}",
+        [oauthapps, "serve", "--port", str(port), "--database", url, "--workers", str(workers)],
+        log_path=work / f"oauthapps-{kind}.log",
+        env=env,
+    )
     base = f"http://{LOOPBACK}:{port}"
     wait_http(f"{base}/.well-known/oauth-authorization-server", entry)
     return entry, base, creds
@@ -426,22 +516,35 @@ def _token(http: httpx.Client, body: dict[str, str]) -> dict[str, Any]:
 def _member_token(http: httpx.Client, client_id: str, email: str) -> str:
     """identity register → sessionToken → authorize (prompt=none) → code → token (tests/headless.py)."""
     visitor = _token(http, {"clientId": client_id, "grantType": "anonymous"})
-    answer = http.post("/_api/iam/authentication/v2/register", headers={"Authorization": visitor["access_token"]},
-                       json={"loginId": {"email": email}, "password": "bench-password-" + secrets.token_hex(4)})
+    answer = http.post(
+        "/_api/iam/authentication/v2/register",
+        headers={"Authorization": visitor["access_token"]},
+        json={"loginId": {"email": email}, "password": "bench-password-" + secrets.token_hex(4)},
+    )
     if answer.status_code != 200:
         raise RuntimeError(f"register failed: {answer.status_code} {answer.text}")
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    landed = http.get("/oauth2/authorize", params={
-        "client_id": client_id, "redirect_uri": CALLBACK, "response_type": "code", "response_mode": "query",
-        "code_challenge": challenge, "code_challenge_method": "S256", "state": "s",
-        "session_token": answer.json()["sessionToken"], "prompt": "none",
-    })
+    landed = http.get(
+        "/oauth2/authorize",
+        params={
+            "client_id": client_id,
+            "redirect_uri": CALLBACK,
+            "response_type": "code",
+            "response_mode": "query",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": "s",
+            "session_token": answer.json()["sessionToken"],
+            "prompt": "none",
+        },
+    )
     if landed.status_code != 303:
         raise RuntimeError(f"authorize failed: {landed.status_code} {landed.text[:300]}")
     code = parse_qs(urlsplit(landed.headers["location"]).query)["code"][0]
-    tokens = _token(http, {"clientId": client_id, "grantType": "authorization_code", "redirectUri": CALLBACK,
-                           "code": code, "codeVerifier": verifier})
+    tokens = _token(
+        http, {"clientId": client_id, "grantType": "authorization_code", "redirectUri": CALLBACK, "code": code, "codeVerifier": verifier}
+    )
     return str(tokens["access_token"])
 
 
@@ -474,8 +577,12 @@ def machine() -> dict[str, str]:
     mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
     return {
-        "nproc": str(os.cpu_count()), "cpu": cpu, "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
-        "kernel": platform.release(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
         "wrk": wrk_version or "wrk",
     }
 
@@ -493,8 +600,18 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def render(bench: Bench) -> str:
-    header = ["scenario", "server", "workers", "req/s", "p50 ms", "p99 ms", "errors", "ours/oidc-provider", "ours/Authlib",
-              "server CPU µs/req"]
+    header = [
+        "scenario",
+        "server",
+        "workers",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "ours/oidc-provider",
+        "ours/Authlib",
+        "server CPU µs/req",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---", "---"] + ["---:"] * 8) + "|"]
     for r in bench.rows:
         scenario = r.scenario + (" †" if disturbed(r) else "")
@@ -503,9 +620,18 @@ def render(bench: Bench) -> str:
         else:
             res = r.result
             errors = str(res.errors) + (f" ({', '.join(f'{k} {v}' for k, v in res.error_detail.items())})" if res.errors else "")
-            cells = [scenario, r.server, str(r.workers), f"{res.rps:,.0f}", f"{res.p50_ms:.2f}", f"{res.p99_ms:.2f}", errors,
-                     f"{_fmt(r.ratio_oidc)}×" if r.ratio_oidc else "", f"{_fmt(r.ratio_authlib)}×" if r.ratio_authlib else "",
-                     f"{r.cpu_us_per_request:,.0f}" if r.cpu_us_per_request else ""]
+            cells = [
+                scenario,
+                r.server,
+                str(r.workers),
+                f"{res.rps:,.0f}",
+                f"{res.p50_ms:.2f}",
+                f"{res.p99_ms:.2f}",
+                errors,
+                f"{_fmt(r.ratio_oidc)}×" if r.ratio_oidc else "",
+                f"{_fmt(r.ratio_authlib)}×" if r.ratio_authlib else "",
+                f"{r.cpu_us_per_request:,.0f}" if r.cpu_us_per_request else "",
+            ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -536,27 +662,39 @@ def write_report(bench: Bench, started: datetime, table: str) -> str:
     ]
     busy = [r for r in bench.rows if disturbed(r)]
     if busy:
-        text += [f"† {len(busy)} row(s) shared the machine with other work: over {BUSY_THRESHOLD:.0%} of the CPUs busy "
-                 f"just before the run (after waiting up to {s.quiet_wait} s), or over {OTHER_THRESHOLD:.0%} used by "
-                 "processes other than the server under test, its PostgreSQL backends and wrk during it ("
-                 + ", ".join(f"{r.scenario}/{r.server.split(' ')[0]} {_pct(r.busy_before)} before, {_pct(r.other_cpu)} during"
-                             for r in busy)
-                 + "). Their req/s and latencies are worse by an unknown amount; CPU µs/req much less so.", ""]
+        text += [
+            f"† {len(busy)} row(s) shared the machine with other work: over {BUSY_THRESHOLD:.0%} of the CPUs busy "
+            f"just before the run (after waiting up to {s.quiet_wait} s), or over {OTHER_THRESHOLD:.0%} used by "
+            "processes other than the server under test, its PostgreSQL backends and wrk during it ("
+            + ", ".join(f"{r.scenario}/{r.server.split(' ')[0]} {_pct(r.busy_before)} before, {_pct(r.other_cpu)} during" for r in busy)
+            + "). Their req/s and latencies are worse by an unknown amount; CPU µs/req much less so.",
+            "",
+        ]
     churn = [r for r in bench.rows if r.pg_sessions]
     if churn:
-        text += ["New PostgreSQL connections opened during measured runs (pool churn): "
-                 + ", ".join(f"{r.scenario} {r.pg_sessions:,}" for r in churn) + ".", ""]
+        text += [
+            "New PostgreSQL connections opened during measured runs (pool churn): "
+            + ", ".join(f"{r.scenario} {r.pg_sessions:,}" for r in churn)
+            + ".",
+            "",
+        ]
     if notes:
-        text += ["Query scenarios: `POST /oauth-app/v1/oauth-apps/query` sorted by createdDate DESC, limit 50, "
-                 "rotating over 50 projects with API keys:", ""]
+        text += [
+            "Query scenarios: `POST /oauth-app/v1/oauth-apps/query` sorted by createdDate DESC, limit 50, "
+            "rotating over 50 projects with API keys:",
+            "",
+        ]
         text += [f"- {r.scenario} ({r.server}): {r.note}" for r in notes]
         text.append("")
     s.out.parent.mkdir(parents=True, exist_ok=True)
     s.out.write_text("\n".join(text))
     raw = {
-        "started": started.isoformat(), "settings": {k: str(v) for k, v in asdict(s).items()}, "facts": bench.facts,
-        "rows": [{**{k: v for k, v in asdict(r).items() if k != "result"}, "result": asdict(r.result) if r.result else None}
-                 for r in bench.rows],
+        "started": started.isoformat(),
+        "settings": {k: str(v) for k, v in asdict(s).items()},
+        "facts": bench.facts,
+        "rows": [
+            {**{k: v for k, v in asdict(r).items() if k != "result"}, "result": asdict(r.result) if r.result else None} for r in bench.rows
+        ],
     }
     s.out.with_suffix(".json").write_text(json.dumps(raw, indent=2) + "\n")
     return "\n".join(text)
@@ -568,10 +706,12 @@ def main() -> int:
     unknown += [name for name in settings.peers if name not in ("oidc-provider", "authlib")]
     unknown += [name for name in settings.databases if name not in ("sqlite", "postgresql")]
     if unknown:
-        print(f"unknown BENCH_SCENARIOS/BENCH_PEERS/BENCH_DATABASES entries: {', '.join(unknown)}; "
-              f"scenarios are {', '.join(SCENARIOS)}", file=sys.stderr)
+        print(
+            f"unknown BENCH_SCENARIOS/BENCH_PEERS/BENCH_DATABASES entries: {', '.join(unknown)}; scenarios are {', '.join(SCENARIOS)}",
+            file=sys.stderr,
+        )
         return 2
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
 
     def on_signal(signum: int, _frame: Any) -> None:
         raise SystemExit(128 + signum)
@@ -591,7 +731,7 @@ def main() -> int:
                 {"oidc-provider": bench.run_oidc_provider, "authlib": bench.run_authlib}[peer]()
             for kind in settings.databases:
                 bench.run_ours(kind)
-        except BaseException as exc:  # noqa: BLE001 - report what was measured, then fail
+        except BaseException as exc:
             failed = True
             log(f"run aborted: {type(exc).__name__}: {exc}")
         finally:

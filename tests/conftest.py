@@ -39,6 +39,7 @@ def http(server: Server) -> Iterator[httpx.Client]:
 
 def run_db(database_url: str, work: Callable[[Database], Any]) -> Any:
     """Run one piece of service code against the server's database (owner-side set-up)."""
+
     async def main() -> Any:
         db = Database.open(database_url)
         try:

@@ -24,7 +24,7 @@ class Pkce:
     challenge: str
 
     @classmethod
-    def new(cls) -> "Pkce":
+    def new(cls) -> Pkce:
         verifier = secrets.token_urlsafe(48)
         return cls(verifier, s256(verifier))
 
@@ -42,15 +42,35 @@ def visitor_tokens(http: httpx.Client, client_id: str) -> dict[str, object]:
     return dict(response.json())
 
 
-def auth_session(http: httpx.Client, access_token: str, client_id: str, redirect_uri: str, pkce: Pkce,
-                 state: str = "st-1", mode: str = "fragment", prompt: str = "login") -> httpx.Response:
-    return http.post(REDIRECT_SESSION, headers={"Authorization": access_token}, json={
-        "auth": {"authRequest": {
-            "redirectUri": redirect_uri, "clientId": client_id, "codeChallenge": pkce.challenge,
-            "codeChallengeMethod": "S256", "responseMode": mode, "responseType": "code",
-            "scope": "offline_access", "state": state,
-        }, "prompt": prompt},
-    })
+def auth_session(
+    http: httpx.Client,
+    access_token: str,
+    client_id: str,
+    redirect_uri: str,
+    pkce: Pkce,
+    state: str = "st-1",
+    mode: str = "fragment",
+    prompt: str = "login",
+) -> httpx.Response:
+    return http.post(
+        REDIRECT_SESSION,
+        headers={"Authorization": access_token},
+        json={
+            "auth": {
+                "authRequest": {
+                    "redirectUri": redirect_uri,
+                    "clientId": client_id,
+                    "codeChallenge": pkce.challenge,
+                    "codeChallengeMethod": "S256",
+                    "responseMode": mode,
+                    "responseType": "code",
+                    "scope": "offline_access",
+                    "state": state,
+                },
+                "prompt": prompt,
+            },
+        },
+    )
 
 
 def form_fields(html: str) -> dict[str, str]:
@@ -75,26 +95,43 @@ def response_params(location: str, mode: str = "fragment") -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(raw).items()}
 
 
-def member_tokens(http: httpx.Client, client_id: str, redirect_uri: str, email: str, password: str, register: bool = True) -> dict[str, object]:
+def member_tokens(
+    http: httpx.Client, client_id: str, redirect_uri: str, email: str, password: str, register: bool = True
+) -> dict[str, object]:
     """A member's tokens the way a custom-login template gets them: identity register/login →
     sessionToken → authorize with session_token (no form) → code → token exchange with PKCE."""
     visitor = visitor_tokens(http, client_id)
     path = "register" if register else "login"
-    answer = http.post(f"/_api/iam/authentication/v2/{path}", headers={"Authorization": str(visitor["access_token"])},
-                       json={"loginId": {"email": email}, "password": password})
+    answer = http.post(
+        f"/_api/iam/authentication/v2/{path}",
+        headers={"Authorization": str(visitor["access_token"])},
+        json={"loginId": {"email": email}, "password": password},
+    )
     assert answer.status_code == 200, answer.text
     pkce = Pkce.new()
     params = {
-        "client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "response_mode": "query",
-        "code_challenge": pkce.challenge, "code_challenge_method": "S256", "state": "s",
-        "session_token": answer.json()["sessionToken"], "prompt": "none",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "response_type": "code",
+        "response_mode": "query",
+        "code_challenge": pkce.challenge,
+        "code_challenge_method": "S256",
+        "state": "s",
+        "session_token": answer.json()["sessionToken"],
+        "prompt": "none",
     }
     landed = http.get("/oauth2/authorize", params=params)
     assert landed.status_code == 303, landed.text
     code = response_params(landed.headers["location"], "query")["code"]
-    exchanged = http.post("/oauth2/token", json={
-        "clientId": client_id, "grantType": "authorization_code", "redirectUri": redirect_uri,
-        "code": code, "codeVerifier": pkce.verifier,
-    })
+    exchanged = http.post(
+        "/oauth2/token",
+        json={
+            "clientId": client_id,
+            "grantType": "authorization_code",
+            "redirectUri": redirect_uri,
+            "code": code,
+            "codeVerifier": pkce.verifier,
+        },
+    )
     assert exchanged.status_code == 200, exchanged.text
     return dict(exchanged.json())

@@ -40,8 +40,9 @@ def new_client(http: httpx.Client, tenant: Tenant, redirect_uris: list[str] | No
 
 
 def patch_client(http: httpx.Client, tenant: Tenant, client_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-    response = http.patch(f"{BASE}/{client_id}", headers=tenant.app_headers,
-                          json={"oAuthApp": {"id": client_id, **fields}, "mask": {"paths": list(fields)}})
+    response = http.patch(
+        f"{BASE}/{client_id}", headers=tenant.app_headers, json={"oAuthApp": {"id": client_id, **fields}, "mask": {"paths": list(fields)}}
+    )
     assert response.status_code == 200, response.text
     return dict(response.json()["oAuthApp"])
 
@@ -93,19 +94,26 @@ def is_active(http: httpx.Client, token: str) -> bool:
 
 
 def register(http: httpx.Client, access_token: str, email: str, password: str = PASSWORD) -> httpx.Response:
-    return http.post(f"{IDENTITY}/register", headers={"Authorization": access_token},
-                     json={"loginId": {"email": email}, "password": password, "profile": {"nickname": "Tester"}})
+    return http.post(
+        f"{IDENTITY}/register",
+        headers={"Authorization": access_token},
+        json={"loginId": {"email": email}, "password": password, "profile": {"nickname": "Tester"}},
+    )
 
 
 def login(http: httpx.Client, access_token: str, email: str, password: str = PASSWORD) -> httpx.Response:
-    return http.post(f"{IDENTITY}/login", headers={"Authorization": access_token},
-                     json={"loginId": {"email": email}, "password": password})
+    return http.post(f"{IDENTITY}/login", headers={"Authorization": access_token}, json={"loginId": {"email": email}, "password": password})
 
 
 def authorize_query(client_id: str, redirect_uri: str, pkce: Pkce, **extra: str) -> dict[str, str]:
     params = {
-        "client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "response_mode": "query",
-        "code_challenge": pkce.challenge, "code_challenge_method": "S256", "state": "st-" + uuid.uuid4().hex[:8],
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "response_type": "code",
+        "response_mode": "query",
+        "code_challenge": pkce.challenge,
+        "code_challenge_method": "S256",
+        "state": "st-" + uuid.uuid4().hex[:8],
     }
     params.update(extra)
     return {k: v for k, v in params.items() if v is not None}
@@ -141,8 +149,12 @@ def member_code(http: httpx.Client, client: Client, pkce: Pkce, redirect_uri: st
 
 
 def exchange(http: httpx.Client, client: Client, code: str, verifier: str | None, redirect_uri: str | None = None) -> httpx.Response:
-    params = {"clientId": client.id, "grantType": "authorization_code", "code": code,
-              "redirectUri": redirect_uri if redirect_uri is not None else client.redirect_uri}
+    params = {
+        "clientId": client.id,
+        "grantType": "authorization_code",
+        "code": code,
+        "redirectUri": redirect_uri if redirect_uri is not None else client.redirect_uri,
+    }
     if verifier is not None:
         params["codeVerifier"] = verifier
     return token_call(http, **{k: v for k, v in params.items() if v})

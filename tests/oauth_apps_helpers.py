@@ -83,9 +83,7 @@ def assert_app_error(response: httpx.Response, status: int, code: str) -> dict[s
 
 def client_credentials(http: httpx.Client, client_id: str, secret: str) -> httpx.Response:
     """client_credentials without instance_id: an OAuth app's own admin token (checks its secret)."""
-    return http.post(
-        "/oauth2/token", json={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
-    )
+    return http.post("/oauth2/token", json={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
 
 
 def secret_works(http: httpx.Client, client_id: str, secret: str) -> bool:
@@ -96,6 +94,7 @@ def secret_works(http: httpx.Client, client_id: str, secret: str) -> bool:
 
 def audit_entries(database_url: str, project_id: str, app_id: str | None = None) -> list[oauth_app_repo.AuditEntry]:
     """The audit trail, oldest first."""
+
     async def work(db: Database) -> list[oauth_app_repo.AuditEntry]:
         async with db.transaction() as conn:
             return await oauth_app_repo.list_audit(conn, project_id, app_id, limit=1000)
@@ -106,6 +105,7 @@ def audit_entries(database_url: str, project_id: str, app_id: str | None = None)
 
 def new_tenant(server: Server, http: httpx.Client, scopes: tuple[str, ...] = (OAUTH_APP_MANAGE,), name: str = "Shared project") -> Tenant:
     """What conftest's ``make_tenant`` does, usable from fixtures of any scope."""
+
     async def setup(db: Database) -> tuple[Any, Any, str]:
         project = await tenancy.create_project(db, name)
         app = await tenancy.create_app(db, f"App for {name}", list(scopes))

@@ -42,8 +42,9 @@ def create_site(http: httpx.Client, tenant: Tenant) -> Site:
 
 def create_collection(http: httpx.Client, tenant: Tenant, **permissions: str) -> str:
     name = f"Sdk{uuid.uuid4().hex[:8]}"
-    response = http.post("/wix-data/v2/collections", headers=tenant.key_headers,
-                         json={"collection": {"id": name, "permissions": permissions or None}})
+    response = http.post(
+        "/wix-data/v2/collections", headers=tenant.key_headers, json={"collection": {"id": name, "permissions": permissions or None}}
+    )
     assert response.status_code == 200, response.text
     return name
 

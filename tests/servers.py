@@ -45,7 +45,7 @@ def postgres_available() -> str | None:
     try:
         asyncio.run(_pg_exec("SELECT 1"))
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
 
 
@@ -98,9 +98,11 @@ def running_server(database_url: str, tmp_dir: Path, workers: int = 1, extra_env
     env = {**os.environ, "OAUTHAPPS_DATA_DIR": str(tmp_dir / "data"), **(extra_env or {})}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "oauthapps.cli", "serve", "--port", str(port), "--database", database_url,
-             "--workers", str(workers)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            [sys.executable, "-m", "oauthapps.cli", "serve", "--port", str(port), "--database", database_url, "--workers", str(workers)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     server = Server(f"http://127.0.0.1:{port}", database_url, process, log_path)
     try:

@@ -13,7 +13,7 @@ from .conftest import Tenant
 from .oauth2_helpers import PASSWORD, fresh_email, new_client, refresh, register, visitor
 from .servers import Server
 
-ACCESS_LINE = re.compile(r"^\S+Z access (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) [\d.]+ms request_id=(?P<id>[0-9a-f]{32})$", re.M)
+ACCESS_LINE = re.compile(r"^\S+Z access (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) [\d.]+ms request_id=(?P<id>[0-9a-f]{32})$", re.MULTILINE)
 
 
 def wait_for_lines(server: Server, request_ids: list[str], timeout: float = 5.0) -> dict[str, re.Match[str]]:
@@ -38,9 +38,20 @@ def test_every_request_has_an_access_line_and_no_secret_reaches_the_log(server: 
     responses.append(refresh(http, client.id, guest["refresh_token"]))
     responses.append(register(http, guest["access_token"], fresh_email(), PASSWORD))
     # A query string can carry codes and tokens: only the path is logged.
-    responses.append(http.get("/oauth2/authorize", params={"client_id": client.id, "code_challenge": "q" * 43, "state": guest["refresh_token"]}))
-    secrets_seen = [client.secret, guest["access_token"], guest["refresh_token"], PASSWORD, basic, wrong,
-                    responses[0].json()["access_token"], responses[2].json()["refresh_token"], tenant.api_key]
+    responses.append(
+        http.get("/oauth2/authorize", params={"client_id": client.id, "code_challenge": "q" * 43, "state": guest["refresh_token"]})
+    )
+    secrets_seen = [
+        client.secret,
+        guest["access_token"],
+        guest["refresh_token"],
+        PASSWORD,
+        basic,
+        wrong,
+        responses[0].json()["access_token"],
+        responses[2].json()["refresh_token"],
+        tenant.api_key,
+    ]
 
     ids = [r.headers["x-wix-request-id"] for r in responses]
     lines = wait_for_lines(server, ids)

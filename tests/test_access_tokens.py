@@ -36,8 +36,9 @@ async def issuer(tmp_path: Path) -> AsyncIterator[TokenIssuer]:
 
 
 def mint(issuer: TokenIssuer, lifetime: int = 600) -> str:
-    token, _ = issuer.mint(kind=VISITOR, subject="s-1", project_id="p-1", client_id="c-1", lifetime=lifetime,
-                           scopes=("offline_access",), grant_id="g-1")
+    token, _ = issuer.mint(
+        kind=VISITOR, subject="s-1", project_id="p-1", client_id="c-1", lifetime=lifetime, scopes=("offline_access",), grant_id="g-1"
+    )
     return token
 
 

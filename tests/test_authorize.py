@@ -14,8 +14,22 @@ import pytest
 from .conftest import Tenant
 from .headless import Pkce, form_fields, response_params, submit_login
 from .oauth2_helpers import (
-    CALLBACK, PASSWORD, Client, authorize_query, authorize_url, client_from, code_with_ticket, exchange, fresh_address,
-    fresh_email, new_client, new_member_ticket, patch_client, register, token_info, visitor,
+    CALLBACK,
+    PASSWORD,
+    Client,
+    authorize_query,
+    authorize_url,
+    client_from,
+    code_with_ticket,
+    exchange,
+    fresh_address,
+    fresh_email,
+    new_client,
+    new_member_ticket,
+    patch_client,
+    register,
+    token_info,
+    visitor,
 )
 from .servers import Server, running_server
 
@@ -69,7 +83,9 @@ def member(http: httpx.Client, client: Client) -> str:
     return email
 
 
-def sign_in(http: httpx.Client, client: Client, email: str, pkce: Pkce | None = None, password: str = PASSWORD, **extra: str) -> httpx.Response:
+def sign_in(
+    http: httpx.Client, client: Client, email: str, pkce: Pkce | None = None, password: str = PASSWORD, **extra: str
+) -> httpx.Response:
     params = authorize_query(client.id, client.redirect_uri, pkce or Pkce.new(), **extra)
     return submit_login(http, authorize_url(params), email, password)
 
@@ -79,6 +95,7 @@ def without(name: str, params: dict[str, str]) -> dict[str, str]:
 
 
 # --- errors that must not redirect --------------------------------------------------------------
+
 
 def test_bad_client_or_redirect_uri_shows_an_error_page(http: httpx.Client, client: Client) -> None:
     pkce = Pkce.new()
@@ -101,18 +118,24 @@ def test_bad_client_or_redirect_uri_shows_an_error_page(http: httpx.Client, clie
 
 # --- errors reported to the approved redirect URI ----------------------------------------------------
 
-@pytest.mark.parametrize("change, error", [
-    ({"code_challenge": None}, "invalid_request"),
-    ({"code_challenge_method": "plain"}, "invalid_request"),
-    ({"code_challenge_method": None}, "invalid_request"),
-    ({"code_challenge": "too-short"}, "invalid_request"),
-    ({"response_type": "token"}, "unsupported_response_type"),
-    ({"response_type": None}, "unsupported_response_type"),
-    ({"response_mode": "form_post"}, "invalid_request"),
-    ({"prompt": "sometimes"}, "invalid_request"),
-], ids=["no-challenge", "plain", "no-method", "bad-challenge", "token", "no-response-type", "form_post", "bad-prompt"])
-def test_request_errors_redirect_with_error_state_and_iss(http: httpx.Client, server: Server, client: Client,
-                                                          change: dict[str, str | None], error: str) -> None:
+
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        ({"code_challenge": None}, "invalid_request"),
+        ({"code_challenge_method": "plain"}, "invalid_request"),
+        ({"code_challenge_method": None}, "invalid_request"),
+        ({"code_challenge": "too-short"}, "invalid_request"),
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"response_type": None}, "unsupported_response_type"),
+        ({"response_mode": "form_post"}, "invalid_request"),
+        ({"prompt": "sometimes"}, "invalid_request"),
+    ],
+    ids=["no-challenge", "plain", "no-method", "bad-challenge", "token", "no-response-type", "form_post", "bad-prompt"],
+)
+def test_request_errors_redirect_with_error_state_and_iss(
+    http: httpx.Client, server: Server, client: Client, change: dict[str, str | None], error: str
+) -> None:
     params = authorize_query(client.id, CALLBACK, Pkce.new(), state="keep-me")
     params.update({k: v for k, v in change.items() if v is not None})
     for name in (k for k, v in change.items() if v is None):
@@ -132,6 +155,7 @@ def test_errors_use_the_requested_fragment_mode(http: httpx.Client, client: Clie
 
 
 # --- prompt=none, response modes ----------------------------------------------------------------
+
 
 def test_prompt_none_without_a_session_is_login_required(http: httpx.Client, server: Server, client: Client) -> None:
     for mode in ("query", "fragment"):
@@ -184,6 +208,7 @@ def test_redirect_uri_with_a_query_keeps_it(http: httpx.Client, tenant: Tenant) 
 
 # --- the hosted form --------------------------------------------------------------------------------
 
+
 def test_login_page_headers_and_form(http: httpx.Client, client: Client) -> None:
     params = authorize_query(client.id, CALLBACK, Pkce.new())
     page = http.get(authorize_url(params))
@@ -198,8 +223,9 @@ def test_login_page_headers_and_form(http: httpx.Client, client: Client) -> None
     assert "location" not in page.headers
 
 
-def test_post_without_the_csrf_cookie_or_with_a_wrong_token_issues_nothing(http: httpx.Client, server: Server,
-                                                                           client: Client, member: str) -> None:
+def test_post_without_the_csrf_cookie_or_with_a_wrong_token_issues_nothing(
+    http: httpx.Client, server: Server, client: Client, member: str
+) -> None:
     page = http.get(authorize_url(authorize_query(client.id, CALLBACK, Pkce.new())))
     fields = {**form_fields(page.text), "email": member, "password": PASSWORD, "action": "login", "mode": "login"}
 
@@ -278,13 +304,18 @@ def test_register_on_the_hosted_form(http: httpx.Client, client: Client, member:
     code = redirect_params(landed, CALLBACK)["code"]
     assert exchange(http, client, code, pkce.verifier).status_code == 200
     # An existing email cannot register again; the form says so.
-    again = submit_login(http, authorize_url(authorize_query(client.id, CALLBACK, Pkce.new(), prompt="login")), member, PASSWORD, action="register")
+    again = submit_login(
+        http, authorize_url(authorize_query(client.id, CALLBACK, Pkce.new(), prompt="login")), member, PASSWORD, action="register"
+    )
     assert again.status_code == 400 and "location" not in again.headers and "already exists" in again.text
-    short = submit_login(http, authorize_url(authorize_query(client.id, CALLBACK, Pkce.new(), prompt="login")), fresh_email(), "short", action="register")
+    short = submit_login(
+        http, authorize_url(authorize_query(client.id, CALLBACK, Pkce.new(), prompt="login")), fresh_email(), "short", action="register"
+    )
     assert short.status_code == 400 and "location" not in short.headers and 'role="alert"' in short.text
 
 
 # --- which redirect URIs are approved ----------------------------------------------------------------
+
 
 def test_login_redirect_to_an_allowed_domain(http: httpx.Client, tenant: Tenant) -> None:
     client = new_client(http, tenant, redirect_uris=[], allowedRedirectDomains=["shop.example.com"])
@@ -294,8 +325,12 @@ def test_login_redirect_to_an_allowed_domain(http: httpx.Client, tenant: Tenant)
     landed = http.get(authorize_url(authorize_query(client.id, target, pkce, session_token=ticket)))
     code = redirect_params(landed, target)["code"]
     assert exchange(http, client, code, pkce.verifier, target).status_code == 200
-    for other in ("https://evil.example.com/any/path", "http://shop.example.com/any/path", "https://shop.example.com:8443/x",
-                  "https://sub.shop.example.com/x"):
+    for other in (
+        "https://evil.example.com/any/path",
+        "http://shop.example.com/any/path",
+        "https://shop.example.com:8443/x",
+        "https://sub.shop.example.com/x",
+    ):
         assert_error_page(http.get(authorize_url(authorize_query(client.id, other, Pkce.new(), prompt="none"))))
 
 
@@ -313,6 +348,7 @@ def test_dropping_a_redirect_uri_applies_at_once(http: httpx.Client, tenant: Ten
 
 
 # --- rate limiting --------------------------------------------------------------------------------
+
 
 def test_five_wrong_passwords_lock_the_account(server: Server, client: Client, member: str) -> None:
     with client_from(server.base_url, fresh_address()) as browser:
@@ -333,6 +369,7 @@ def test_five_wrong_passwords_lock_the_account(server: Server, client: Client, m
 
 
 # --- logout -------------------------------------------------------------------------------------
+
 
 def test_logout_ends_the_session(http: httpx.Client, server: Server, tenant: Tenant) -> None:
     client = new_client(http, tenant, allowedRedirectDomains=["localhost:3000"])

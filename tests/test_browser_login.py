@@ -34,8 +34,15 @@ from .headless import BASE, Pkce, create_oauth_app
 from .servers import IN_CI, Server, serving_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 PASSWORD = "correct horse battery"
 TIMEOUT_MS = 15_000
 T = TypeVar("T")
@@ -173,7 +180,7 @@ def client_site() -> Iterator[ClientSite]:
     site = ClientSite(0)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             site.requests.append(urlsplit(self.path).path)
             body = CLIENT_PAGE.encode()
             self.send_response(200)
@@ -246,6 +253,7 @@ def page(context: BrowserContext) -> Page:
 
 # --- helpers ---------------------------------------------------------------------------------------
 
+
 def off_loop(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``work`` on a short-lived thread (it may call ``asyncio.run``, as ``make_tenant`` does)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -258,9 +266,25 @@ def new_tenant(make_tenant: Callable[..., Tenant], name: str = "Test project") -
 
 def create_member(server: Server, project_id: str, email: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "oauthapps.cli", "members", "create", "--project", project_id, "--email", email,
-         "--password", PASSWORD, "--json", "--database", server.database_url],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "oauthapps.cli",
+            "members",
+            "create",
+            "--project",
+            project_id,
+            "--email",
+            email,
+            "--password",
+            PASSWORD,
+            "--json",
+            "--database",
+            server.database_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr + done.stdout
     return str(json.loads(done.stdout)["memberId"])
@@ -322,17 +346,29 @@ def assert_stopped_on_our_error_page(page: Page, server: Server, site: ClientSit
 
 
 def hand_built_authorize_url(server: Server, client_id: str, redirect_uri: str) -> str:
-    return f"{server.base_url}/oauth2/authorize?" + urlencode({
-        "client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "response_mode": "fragment",
-        "code_challenge": Pkce.new().challenge, "code_challenge_method": "S256", "state": "hand-built",
-    })
+    return f"{server.base_url}/oauth2/authorize?" + urlencode(
+        {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "response_mode": "fragment",
+            "code_challenge": Pkce.new().challenge,
+            "code_challenge_method": "S256",
+            "state": "hand-built",
+        }
+    )
 
 
 # --- tests -------------------------------------------------------------------------------------------
 
+
 def test_member_signs_in_through_the_hosted_page(
-    server: Server, http: httpx.Client, make_tenant: Callable[..., Tenant], sites: tuple[ClientSite, ClientSite],
-    page: Page, tmp_path: Path,
+    server: Server,
+    http: httpx.Client,
+    make_tenant: Callable[..., Tenant],
+    sites: tuple[ClientSite, ClientSite],
+    page: Page,
+    tmp_path: Path,
 ) -> None:
     site, _ = sites
     tenant = new_tenant(make_tenant, "Browser Bakery")
@@ -374,7 +410,11 @@ def test_member_signs_in_through_the_hosted_page(
 
 
 def test_unapproved_redirect_is_refused(
-    server: Server, http: httpx.Client, make_tenant: Callable[..., Tenant], sites: tuple[ClientSite, ClientSite], page: Page,
+    server: Server,
+    http: httpx.Client,
+    make_tenant: Callable[..., Tenant],
+    sites: tuple[ClientSite, ClientSite],
+    page: Page,
 ) -> None:
     site, other = sites
     tenant = new_tenant(make_tenant)
@@ -398,7 +438,11 @@ def test_unapproved_redirect_is_refused(
 
 
 def test_use_case_2_allowed_domains_update_applies_without_restart(
-    server: Server, http: httpx.Client, make_tenant: Callable[..., Tenant], sites: tuple[ClientSite, ClientSite], browser: Browser,
+    server: Server,
+    http: httpx.Client,
+    make_tenant: Callable[..., Tenant],
+    sites: tuple[ClientSite, ClientSite],
+    browser: Browser,
 ) -> None:
     old, new = sites
     tenant = new_tenant(make_tenant)
@@ -421,9 +465,14 @@ def test_use_case_2_allowed_domains_update_applies_without_restart(
         stale = ctx.new_page()
         go_to_login(stale, old, server, client_id)
 
-        update = http.patch(f"{BASE}/{client_id}", headers=tenant.app_headers, json={
-            "oAuthApp": {"allowedDomains": [new.domain]}, "mask": {"paths": ["allowedDomains"]},
-        })
+        update = http.patch(
+            f"{BASE}/{client_id}",
+            headers=tenant.app_headers,
+            json={
+                "oAuthApp": {"allowedDomains": [new.domain]},
+                "mask": {"paths": ["allowedDomains"]},
+            },
+        )
         assert update.status_code == 200, update.text
         assert update.json()["oAuthApp"]["allowedDomains"] == [new.domain]
 
@@ -451,7 +500,11 @@ def test_use_case_2_allowed_domains_update_applies_without_restart(
 
 
 def test_prompt_none_uses_the_session_and_logout_ends_it(
-    server: Server, http: httpx.Client, make_tenant: Callable[..., Tenant], sites: tuple[ClientSite, ClientSite], page: Page,
+    server: Server,
+    http: httpx.Client,
+    make_tenant: Callable[..., Tenant],
+    sites: tuple[ClientSite, ClientSite],
+    page: Page,
 ) -> None:
     site, _ = sites
     tenant = new_tenant(make_tenant)
@@ -484,4 +537,3 @@ def test_prompt_none_uses_the_session_and_logout_ends_it(
     refused = landed(page, site)
     assert refused["step"] == "callback" and refused["params"]["error"] == "login_required", refused
     assert refused["params"]["iss"] == server.base_url
-

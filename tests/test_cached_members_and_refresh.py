@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oauthapps.domain import credentials
@@ -20,6 +20,7 @@ from oauthapps.store.tenancy import new_id
 
 def _run(database_url: str, work: Callable[[Database, Database], Awaitable[Any]]) -> Any:
     """``reader`` is a server process's view (caches on); ``writer`` another process's."""
+
     async def main() -> Any:
         reader, writer = Database.open(database_url), Database.open(database_url)
         await reader.start_caches()
@@ -40,14 +41,19 @@ async def _settle(db: Database) -> None:
 
 
 async def _member_with_grant(writer: Database, project_id: str, app_id: str) -> tuple[members.Member, str, str]:
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     token = credentials.generate_secret(credentials.REFRESH_TOKEN_PREFIX)
     async with writer.transaction() as conn:
         member = await members.insert_member(conn, project_id, f"{token[-10:].lower()}@example.com", "not-a-hash")
         assert member is not None
         grant = await grants.create_grant(
-            conn, project_id=project_id, oauth_app_id=app_id, subject_type="member", subject_id=member.id,
-            member_id=member.id, at=at,
+            conn,
+            project_id=project_id,
+            oauth_app_id=app_id,
+            subject_type="member",
+            subject_id=member.id,
+            member_id=member.id,
+            at=at,
         )
         await grants.add_refresh_token(conn, grant.id, credentials.hash_secret(token), at, at + timedelta(days=1))
     return member, grant.id, credentials.hash_secret(token)
@@ -56,7 +62,7 @@ async def _member_with_grant(writer: Database, project_id: str, app_id: str) -> 
 async def _project_and_app(writer: Database) -> tuple[str, str, str]:
     first = await tenancy_service.create_project(writer, "Cached A")
     other = await tenancy_service.create_project(writer, "Cached B")
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     app = OAuthApp(new_id(), first.project_id, "Site", at, at)
     async with writer.transaction() as conn:
         await insert_app(conn, app)
@@ -104,7 +110,7 @@ def test_revoked_elsewhere_shows_in_the_cached_refresh_record(database_url: str)
         assert before is not None and before.grant.revoked_at is None
 
         async with writer.transaction() as conn:
-            await grants.revoke_grant(conn, grant_id, datetime.now(timezone.utc))
+            await grants.revoke_grant(conn, grant_id, datetime.now(UTC))
         await _settle(reader)
         after = await cached.refresh_token(reader, token_hash)
         assert after is not None and after.grant.revoked_at is not None

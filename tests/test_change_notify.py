@@ -5,7 +5,6 @@ records a change notifies, and a rolled-back one leaves nothing behind on the po
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 

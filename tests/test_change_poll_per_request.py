@@ -35,6 +35,7 @@ async def test_one_poll_per_request_and_every_poll_outside_one(tmp_path: Path) -
     counting = CountingConnection(db.feed._sqlite)
     db.feed._sqlite = counting  # type: ignore[assignment]
     try:
+
         async def request() -> None:
             changes.begin_request()
             await db.feed.poll()

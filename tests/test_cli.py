@@ -39,8 +39,18 @@ from .servers import fresh_database
 USER = "cli-tester"
 DEMO_KEYS = ["projectId", "apiKey", "appId", "appSecret", "instanceId"]
 WIRE_KEYS = {
-    "id", "createdDate", "updatedDate", "name", "description", "allowedRedirectUris", "allowedRedirectDomains",
-    "allowedDomains", "allowSecretGeneration", "applicationType", "technology", "wixPagesDomainsMappings",
+    "id",
+    "createdDate",
+    "updatedDate",
+    "name",
+    "description",
+    "allowedRedirectUris",
+    "allowedRedirectDomains",
+    "allowedDomains",
+    "allowSecretGeneration",
+    "applicationType",
+    "technology",
+    "wixPagesDomainsMappings",
     "refreshTokenRotation",
 }
 AUDIT_KEYS = {"at", "oAuthAppId", "action", "actorType", "actorId", "fields", "requestId"}
@@ -81,8 +91,12 @@ def base_env(tmp: Path, **extra: str) -> dict[str, str]:
 
 def spawn(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "oauthapps.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=env, cwd=cwd,
+        [sys.executable, "-m", "oauthapps.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
     )
 
 
@@ -118,10 +132,14 @@ def run_scenario(kind: str, url: str, tmp: Path) -> Scenario:
 
     def go(core: dict[str, list[str]], extra: dict[str, list[str]] | None = None, wide: tuple[str, ...] = ()) -> None:
         calls = {**core, **(extra if full and extra else {})}
-        r.update(collect({
-            name: (args, spawn([*args, "--database", url], {**env, "COLUMNS": "250"} if name in wide else env, tmp))
-            for name, args in calls.items()
-        }))
+        r.update(
+            collect(
+                {
+                    name: (args, spawn([*args, "--database", url], {**env, "COLUMNS": "250"} if name in wide else env, tmp))
+                    for name, args in calls.items()
+                }
+            )
+        )
 
     go({"demo1": ["demo", "--json"]})  # alone: it also creates the schema
     demo = r["demo1"].json
@@ -129,8 +147,18 @@ def run_scenario(kind: str, url: str, tmp: Path) -> Scenario:
         {
             "demo2": ["demo", "--json"],
             "project": ["projects", "create", "CLI project", "--json"],
-            "app": ["apps", "create", "CLI app", "--scope", OAUTH_APP_MANAGE, "--scope", OAUTH_APP_READ,
-                    "--scope", OAUTH_APP_MANAGE, "--json"],
+            "app": [
+                "apps",
+                "create",
+                "CLI app",
+                "--scope",
+                OAUTH_APP_MANAGE,
+                "--scope",
+                OAUTH_APP_READ,
+                "--scope",
+                OAUTH_APP_MANAGE,
+                "--json",
+            ],
             "rotate1": ["keys", "rotate", "--json"],
             "err_app_name": ["apps", "create", LONG_NAME, "--scope", OAUTH_APP_READ, "--json"],
             "err_list_project": ["oauth-apps", "list", "--project", "nope", "--json"],
@@ -149,9 +177,23 @@ def run_scenario(kind: str, url: str, tmp: Path) -> Scenario:
         {
             "install": ["apps", "install", app_id, "--project", project, "--json"],
             "rotate2": ["keys", "rotate"],
-            "create1": ["oauth-apps", "create", "--project", project, "--name", "Site one", "--description", "first",
-                        "--redirect-uri", "https://shop.example.com/cb", "--domain", "Shop.Example.com",
-                        "--domain", "shop.example.com", "--json"],
+            "create1": [
+                "oauth-apps",
+                "create",
+                "--project",
+                project,
+                "--name",
+                "Site one",
+                "--description",
+                "first",
+                "--redirect-uri",
+                "https://shop.example.com/cb",
+                "--domain",
+                "Shop.Example.com",
+                "--domain",
+                "shop.example.com",
+                "--json",
+            ],
             "create2": ["oauth-apps", "create", "--project", project, "--name", "Site two", "--json"],
             "create3": ["oauth-apps", "create", "--project", project, "--name", "Site three"],
         },
@@ -159,8 +201,7 @@ def run_scenario(kind: str, url: str, tmp: Path) -> Scenario:
             "demo3": ["demo"],
             "projects": ["projects", "list", "--json"],
             "err_short": ["oauth-apps", "create", "--project", project, "--name", "a", "--json"],
-            "err_domain": ["oauth-apps", "create", "--project", project, "--name", "Okay",
-                           "--domain", "https://bad.example.com", "--json"],
+            "err_domain": ["oauth-apps", "create", "--project", project, "--name", "Okay", "--domain", "https://bad.example.com", "--json"],
         },
     )
     app1, app2 = r["create1"].json["oAuthApp"]["id"], r["create2"].json["oAuthApp"]["id"]
@@ -176,14 +217,34 @@ def run_scenario(kind: str, url: str, tmp: Path) -> Scenario:
             "err_show_project": ["oauth-apps", "show", app1, "--project", "nope", "--json"],
             "err_show_other_project": ["oauth-apps", "show", app1, "--project", demo["projectId"], "--json"],
             "err_update_app": ["oauth-apps", "update", "no-such-app", "--project", project, "--name", "Xy", "--json"],
-            "err_update_domain": ["oauth-apps", "update", app1, "--project", project, "--name", "Never",
-                                  "--domain", "bad domain", "--json"],
+            "err_update_domain": [
+                "oauth-apps",
+                "update",
+                app1,
+                "--project",
+                project,
+                "--name",
+                "Never",
+                "--domain",
+                "bad domain",
+                "--json",
+            ],
         },
     )
     go(
         {
-            "update1": ["oauth-apps", "update", app1, "--project", project, "--name", "Site one renamed",
-                        "--domain", "new.example.com", "--json"],
+            "update1": [
+                "oauth-apps",
+                "update",
+                app1,
+                "--project",
+                project,
+                "--name",
+                "Site one renamed",
+                "--domain",
+                "new.example.com",
+                "--json",
+            ],
             "update3_human": ["oauth-apps", "update", app3, "--project", project, "--description", "third"],
         },
         {"err_delete_again": ["oauth-apps", "delete", app2, "--project", project, "--json"]},
@@ -221,6 +282,7 @@ def scenarios(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
                 needed.add("sqlite")
     lock = threading.Lock()
     with ExitStack() as stack, ThreadPoolExecutor(max_workers=2) as pool:
+
         def start(kind: str) -> Scenario:
             tmp = tmp_path_factory.mktemp(f"cli-{kind}")
             with lock:
@@ -264,6 +326,7 @@ def in_db(url: str, work: Any) -> Any:
 
 def api_key_project(url: str, key: str) -> str | None:
     """What authenticating with this API key finds: the project it belongs to, or None."""
+
     async def work(conn: Any) -> str | None:
         found = await tenancy_repo.find_api_key(conn, credentials.hash_secret(key))
         return found.project_id if found else None
@@ -290,6 +353,7 @@ def assert_failed(result: Result, *messages: str) -> None:
 
 
 # --- demo -------------------------------------------------------------------------------------
+
 
 def test_demo_json_keys_and_credential_shapes(sc: Scenario) -> None:
     for name in ("demo1", "demo2"):
@@ -341,6 +405,7 @@ def test_demo_human_output_shows_every_credential(sq: Scenario) -> None:
 
 
 # --- projects, apps, installations ------------------------------------------------------------
+
 
 def test_projects_create_json_and_key_works(sc: Scenario) -> None:
     data = sc.r["project"].json
@@ -422,6 +487,7 @@ def test_apps_errors_unknown_scope_and_app(sq: Scenario) -> None:
 
 # --- signing keys -----------------------------------------------------------------------------
 
+
 def test_keys_rotate(sc: Scenario) -> None:
     kid1 = sc.r["rotate1"].json
     assert list(kid1) == ["kid"]
@@ -441,6 +507,7 @@ def test_keys_rotate(sc: Scenario) -> None:
 
 
 # --- OAuth apps -------------------------------------------------------------------------------
+
 
 def test_oauth_apps_create_json_prints_the_secret_once(sc: Scenario) -> None:
     data = sc.r["create1"].json
@@ -463,7 +530,7 @@ def test_oauth_apps_create_human_output(sc: Scenario) -> None:
     assert result.rc == 0, result
     app3 = sc.r["_app3"].out
     assert f"OAuth app {app3} created." in result.out
-    assert re.search(r"Secret \(shown once\): oas_[A-Za-z0-9_-]{43}$", result.out, re.M)
+    assert re.search(r"Secret \(shown once\): oas_[A-Za-z0-9_-]{43}$", result.out, re.MULTILINE)
 
 
 def test_oauth_apps_show_never_prints_the_secret(sc: Scenario) -> None:
@@ -472,8 +539,19 @@ def test_oauth_apps_show_never_prints_the_secret(sc: Scenario) -> None:
     assert list(shown) == ["oAuthApp"]
     assert set(shown["oAuthApp"]) == WIRE_KEYS
     assert shown["oAuthApp"] == {k: v for k, v in created.items() if k != "secret"}
-    for name in ("show1", "show1_after", "list", "list_page", "update1", "update_nothing", "audit", "audit_app",
-                 "show1_human", "list_human", "audit_human"):
+    for name in (
+        "show1",
+        "show1_after",
+        "list",
+        "list_page",
+        "update1",
+        "update_nothing",
+        "audit",
+        "audit_app",
+        "show1_human",
+        "list_human",
+        "audit_human",
+    ):
         if name in sc.r:
             assert "oas_" not in sc.r[name].out, name
 
@@ -482,9 +560,9 @@ def test_oauth_apps_show_human(sq: Scenario) -> None:
     created = sq.r["create1"].json["oAuthApp"]
     human = sq.r["show1_human"]
     assert human.rc == 0, human
-    assert re.search(rf"^id\s+{created['id']}$", human.out, re.M)
-    assert re.search(r"^name\s+Site one$", human.out, re.M)
-    assert re.search(r"^description\s+first$", human.out, re.M)
+    assert re.search(rf"^id\s+{created['id']}$", human.out, re.MULTILINE)
+    assert re.search(r"^name\s+Site one$", human.out, re.MULTILINE)
+    assert re.search(r"^description\s+first$", human.out, re.MULTILINE)
 
 
 def test_oauth_apps_update_changes_only_the_given_fields(sc: Scenario) -> None:
@@ -556,6 +634,7 @@ def test_unknown_project_is_a_clear_error(sc: Scenario) -> None:
 
 # --- audit ------------------------------------------------------------------------------------
 
+
 def test_audit_lists_changes_with_fields_and_no_secret(sc: Scenario) -> None:
     app1 = sc.r["create1"].json["oAuthApp"]["id"]
     app2 = sc.r["create2"].json["oAuthApp"]["id"]
@@ -567,14 +646,16 @@ def test_audit_lists_changes_with_fields_and_no_secret(sc: Scenario) -> None:
     assert all(e["actorType"] == "cli" and e["actorId"] == f"cli:{USER}" and e["requestId"] is None for e in entries)
     assert all(datetime.fromisoformat(e["at"]).utcoffset() is not None for e in entries)
     got = sorted((e["oAuthAppId"], e["action"], tuple(e["fields"])) for e in entries)
-    assert got == sorted([
-        (app1, "created", ("name", "description", "allowedRedirectUris", "allowedRedirectDomains")),
-        (app2, "created", ("name",)),
-        (app3, "created", ("name",)),
-        (app2, "deleted", ()),
-        (app1, "updated", ("name", "allowedRedirectDomains")),
-        (app3, "updated", ("description",)),
-    ])
+    assert got == sorted(
+        [
+            (app1, "created", ("name", "description", "allowedRedirectUris", "allowedRedirectDomains")),
+            (app2, "created", ("name",)),
+            (app3, "created", ("name",)),
+            (app2, "deleted", ()),
+            (app1, "updated", ("name", "allowedRedirectDomains")),
+            (app3, "updated", ("description",)),
+        ]
+    )
     # Newest first. (Only causally ordered entries are compared: entries written concurrently,
     # like the three creates, are listed in insertion order, which need not follow "at".)
     order = [(e["oAuthAppId"], e["action"]) for e in entries]
@@ -602,16 +683,19 @@ def test_audit_human(sq: Scenario) -> None:
 
 # --- the default database ---------------------------------------------------------------------
 
+
 def test_default_database_is_the_serve_file(tmp_path: Path) -> None:
     with_dir, without_dir = tmp_path / "with-dir", tmp_path / "without-dir"
     with_dir.mkdir()
     without_dir.mkdir()
     env_without = {k: v for k, v in base_env(tmp_path).items() if k != "OAUTHAPPS_DATA_DIR"}
     args = ["projects", "create", "Default", "--json"]
-    results = collect({
-        "data_dir": (args, spawn(args, base_env(tmp_path, OAUTHAPPS_DATA_DIR=str(with_dir / "d")), with_dir)),
-        "cwd": (args, spawn(args, env_without, without_dir)),
-    })
+    results = collect(
+        {
+            "data_dir": (args, spawn(args, base_env(tmp_path, OAUTHAPPS_DATA_DIR=str(with_dir / "d")), with_dir)),
+            "cwd": (args, spawn(args, env_without, without_dir)),
+        }
+    )
     for name, path in (("data_dir", with_dir / "d" / "oauthapps.db"), ("cwd", without_dir / ".oauthapps" / "oauthapps.db")):
         created = results[name].json
         assert path.is_file(), name

@@ -15,9 +15,14 @@ ORIGIN = "http://localhost:3000"
 
 
 def preflight(http: httpx.Client, path: str, headers: str = "authorization, content-type") -> httpx.Response:
-    return http.options(path, headers={
-        "Origin": ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": headers,
-    })
+    return http.options(
+        path,
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": headers,
+        },
+    )
 
 
 @pytest.mark.parametrize("path", sorted(PUBLIC_PATHS))
@@ -32,8 +37,14 @@ def test_public_endpoints_answer_preflights_for_any_origin(http: httpx.Client, p
 
 
 def test_public_paths_are_the_browser_ones() -> None:
-    assert {"/oauth2/token", "/oauth2/revoke", "/oauth2/token-info", "/_api/redirects-api/v1/redirect-session",
-            "/_api/iam/authentication/v2/login", "/_api/iam/authentication/v2/register"} <= PUBLIC_PATHS
+    assert {
+        "/oauth2/token",
+        "/oauth2/revoke",
+        "/oauth2/token-info",
+        "/_api/redirects-api/v1/redirect-session",
+        "/_api/iam/authentication/v2/login",
+        "/_api/iam/authentication/v2/register",
+    } <= PUBLIC_PATHS
     assert "/oauth2/introspect" not in PUBLIC_PATHS and "/oauth2/authorize" not in PUBLIC_PATHS
 
 
@@ -65,8 +76,14 @@ def test_other_paths_get_no_cors(http: httpx.Client, tenant: Tenant) -> None:
 
 
 def test_member_and_data_item_paths_are_public(http: httpx.Client) -> None:
-    for path in ("/members/v1/members/my", "/wix-data/v2/items", "/wix-data/v2/items/query", "/wix-data/v2/items/abc",
-                 "/.well-known/oauth-authorization-server", "/.well-known/jwks.json"):
+    for path in (
+        "/members/v1/members/my",
+        "/wix-data/v2/items",
+        "/wix-data/v2/items/query",
+        "/wix-data/v2/items/abc",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/jwks.json",
+    ):
         response = preflight(http, path)
         assert response.status_code == 204 and response.headers["access-control-allow-origin"] == "*", path
     jwks = http.get("/.well-known/jwks.json", headers={"Origin": ORIGIN})

@@ -21,9 +21,11 @@ ROUNDS = 5
 
 @pytest.fixture(scope="module")
 def nodes(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, httpx.Client, dict[str, str]]]:
-    with running_server(database_url, tmp_path_factory.mktemp("node-a"), workers=2) as a, running_server(
-        database_url, tmp_path_factory.mktemp("node-b"), workers=2
-    ) as b:
+    with (
+        running_server(database_url, tmp_path_factory.mktemp("node-a"), workers=2) as a,
+        running_server(database_url, tmp_path_factory.mktemp("node-b"), workers=2) as b,
+    ):
+
         async def setup(db):  # type: ignore[no-untyped-def]
             project = await tenancy.create_project(db, "Nodes")
             app = await tenancy.create_app(db, "Manager", [OAUTH_APP_MANAGE])
@@ -49,7 +51,9 @@ def _warm(node: httpx.Client, client: dict[str, str], token: str) -> None:
     """Several calls, so every worker of the node has the client and the grant cached."""
     for _ in range(6):
         assert _active(node, token)
-        cc = node.post("/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": client["secret"]})
+        cc = node.post(
+            "/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": client["secret"]}
+        )
         assert cc.status_code == 200
 
 
@@ -61,10 +65,17 @@ def test_delete_on_one_node_cuts_off_the_other_at_once(nodes, round_: int) -> No
     _warm(node_b, client, visitor["access_token"])
     assert node_a.delete(f"{BASE}/{client['id']}", headers=headers).status_code == 200
     assert not _active(node_b, visitor["access_token"])
-    refused = node_b.post("/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": client["secret"]})
+    refused = node_b.post(
+        "/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": client["secret"]}
+    )
     assert refused.status_code == 401
     assert node_b.post("/oauth2/token", json={"clientId": client["id"], "grantType": "anonymous"}).status_code == 401
-    assert node_b.post("/oauth2/token", json={"clientId": client["id"], "grantType": "refresh_token", "refreshToken": visitor["refresh_token"]}).status_code == 401
+    assert (
+        node_b.post(
+            "/oauth2/token", json={"clientId": client["id"], "grantType": "refresh_token", "refreshToken": visitor["refresh_token"]}
+        ).status_code
+        == 401
+    )
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
@@ -75,9 +86,14 @@ def test_rotation_and_revocation_on_one_node_apply_on_the_other(nodes, round_: i
     _warm(node_b, client, visitor["access_token"])
     rotated = node_a.post(f"{BASE}/{client['id']}/rotate-secret", headers=headers, json={"gracePeriodSeconds": 0})
     assert rotated.status_code == 200
-    old = node_b.post("/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": client["secret"]})
+    old = node_b.post(
+        "/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": client["secret"]}
+    )
     assert old.status_code == 401
-    new = node_b.post("/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": rotated.json()["oAuthAppSecret"]})
+    new = node_b.post(
+        "/oauth2/token",
+        json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": rotated.json()["oAuthAppSecret"]},
+    )
     assert new.status_code == 200
     assert node_a.post("/oauth2/revoke", data={"client_id": client["id"], "token": visitor["refresh_token"]}).status_code == 200
     assert not _active(node_b, visitor["access_token"])

@@ -20,7 +20,9 @@ CALLBACK = "http://localhost:3998/cb"
 
 def _collection(http: httpx.Client, tenant: Tenant, **permissions: str) -> str:
     name = f"Products{uuid.uuid4().hex[:6]}"
-    response = http.post("/wix-data/v2/collections", headers=tenant.key_headers, json={"collection": {"id": name, "permissions": permissions or None}})
+    response = http.post(
+        "/wix-data/v2/collections", headers=tenant.key_headers, json={"collection": {"id": name, "permissions": permissions or None}}
+    )
     assert response.status_code == 200, response.text
     return name
 
@@ -46,7 +48,11 @@ def catalogue(http: httpx.Client, tenant: Tenant) -> str:
 
 def test_insert_get_update_remove_wire_shapes(http: httpx.Client, tenant: Tenant) -> None:
     name = _collection(http, tenant)
-    inserted = http.post(ITEMS, headers=tenant.key_headers, json={"dataCollectionId": name, "dataItem": {"id": "sku-1", "data": {"title": "Lamp", "_owner": "forged"}}})
+    inserted = http.post(
+        ITEMS,
+        headers=tenant.key_headers,
+        json={"dataCollectionId": name, "dataItem": {"id": "sku-1", "data": {"title": "Lamp", "_owner": "forged"}}},
+    )
     assert inserted.status_code == 200, inserted.text
     item = inserted.json()["dataItem"]
     assert item["id"] == "sku-1" and item["dataCollectionId"] == name
@@ -56,7 +62,9 @@ def test_insert_get_update_remove_wire_shapes(http: httpx.Client, tenant: Tenant
     assert again.status_code == 409 and again.json()["details"]["applicationError"]["code"] == "WDE0074"
     got = http.get(f"{ITEMS}/sku-1", headers=tenant.key_headers, params={"dataCollectionId": name})
     assert got.json()["dataItem"]["data"]["title"] == "Lamp"
-    replaced = http.put(f"{ITEMS}/sku-1", headers=tenant.key_headers, json={"dataCollectionId": name, "dataItem": {"data": {"name": "Desk lamp"}}})
+    replaced = http.put(
+        f"{ITEMS}/sku-1", headers=tenant.key_headers, json={"dataCollectionId": name, "dataItem": {"data": {"name": "Desk lamp"}}}
+    )
     assert replaced.status_code == 200
     assert "title" not in replaced.json()["dataItem"]["data"], "update replaces the whole item, as in Wix Data"
     removed = http.delete(f"{ITEMS}/sku-1", headers=tenant.key_headers, params={"dataCollectionId": name})
@@ -85,7 +93,9 @@ def test_insert_get_update_remove_wire_shapes(http: httpx.Client, tenant: Tenant
         ({"sort": [{"fieldName": "price", "order": "DESC"}], "paging": {"limit": 2, "offset": 1}}, ["100% juice_box", "apricot"]),
     ],
 )
-def test_queries_run_in_sql_on_json_fields(http: httpx.Client, tenant: Tenant, catalogue: str, query: dict[str, object], titles: list[str]) -> None:
+def test_queries_run_in_sql_on_json_fields(
+    http: httpx.Client, tenant: Tenant, catalogue: str, query: dict[str, object], titles: list[str]
+) -> None:
     response = _query(http, tenant.key_headers, catalogue, query)
     assert response.status_code == 200, response.text
     assert [i["data"]["title"] for i in response.json()["dataItems"]] == titles
@@ -108,7 +118,9 @@ def test_paging_metadata(http: httpx.Client, tenant: Tenant, catalogue: str) -> 
         ({"filter": {"$nor": []}}, "query.filter.$nor", "UNKNOWN_OPERATOR"),
     ],
 )
-def test_query_errors_name_the_field(http: httpx.Client, tenant: Tenant, catalogue: str, query: dict[str, object], field: str, rule: str) -> None:
+def test_query_errors_name_the_field(
+    http: httpx.Client, tenant: Tenant, catalogue: str, query: dict[str, object], field: str, rule: str
+) -> None:
     response = _query(http, tenant.key_headers, catalogue, query)
     assert response.status_code == 400
     violation = response.json()["details"]["validationError"]["fieldViolations"][0]
@@ -153,7 +165,9 @@ def test_members_api_roles(http: httpx.Client, tenant: Tenant) -> None:
     assert refused.json()["details"]["applicationError"]["code"] == "MEMBER_TOKEN_REQUIRED"
     listed = http.get("/members/v1/members", headers=tenant.key_headers)
     assert [m["loginEmail"] for m in listed.json()["members"]] == [email]
-    admin = http.post("/oauth2/token", json={"grant_type": "client_credentials", "client_id": app["id"], "client_secret": app["secret"]}).json()
+    admin = http.post(
+        "/oauth2/token", json={"grant_type": "client_credentials", "client_id": app["id"], "client_secret": app["secret"]}
+    ).json()
     one = http.get(f"/members/v1/members/{me.json()['member']['id']}", headers={"Authorization": admin["access_token"]})
     assert one.status_code == 200 and one.json()["member"]["loginEmail"] == email
     assert http.get("/members/v1/members", headers={"Authorization": str(member["access_token"])}).status_code == 403
@@ -176,7 +190,12 @@ def test_query_as_a_complex_get(http: httpx.Client, tenant: Tenant, catalogue: s
     bad = http.get(f"{ITEMS}/query", headers=tenant.key_headers, params={".r": "%%%"})
     assert bad.status_code == 400 and bad.json()["details"]["validationError"]["fieldViolations"][0]["field"] == ".r"
     # Without .r it is an ordinary get of the item whose id is "query".
-    assert http.post(ITEMS, headers=tenant.key_headers, json={"dataCollectionId": catalogue, "dataItem": {"id": "query", "data": {"title": "Q"}}}).status_code == 200
+    assert (
+        http.post(
+            ITEMS, headers=tenant.key_headers, json={"dataCollectionId": catalogue, "dataItem": {"id": "query", "data": {"title": "Q"}}}
+        ).status_code
+        == 200
+    )
     item = http.get(f"{ITEMS}/query", headers=tenant.key_headers, params={"dataCollectionId": catalogue})
     assert item.status_code == 200 and item.json()["dataItem"]["data"]["title"] == "Q"
 
@@ -185,7 +204,11 @@ def test_field_projection_keeps_id(http: httpx.Client, tenant: Tenant, catalogue
     query = {"filter": {"title": "Apple"}, "fields": ["title", "_createdDate", "unknown"]}
     data = _query(http, tenant.key_headers, catalogue, query).json()["dataItems"][0]["data"]
     assert set(data) == {"_id", "title", "_createdDate"}
-    got = http.get(f"{ITEMS}/{data['_id']}", headers=tenant.key_headers, params=[("dataCollectionId", catalogue), ("fields", "price"), ("fields", "tag")])
+    got = http.get(
+        f"{ITEMS}/{data['_id']}",
+        headers=tenant.key_headers,
+        params=[("dataCollectionId", catalogue), ("fields", "price"), ("fields", "tag")],
+    )
     assert got.json()["dataItem"]["data"] == {"_id": data["_id"], "price": 3, "tag": "fruit"}
     everything = _query(http, tenant.key_headers, catalogue, {"filter": {"title": "Apple"}, "fields": []}).json()["dataItems"][0]["data"]
     assert {"_owner", "_updatedDate", "price", "stock"} <= set(everything)
@@ -194,9 +217,16 @@ def test_field_projection_keeps_id(http: httpx.Client, tenant: Tenant, catalogue
 
 
 def test_cursor_paging_walks_the_query_both_ways(http: httpx.Client, tenant: Tenant, catalogue: str) -> None:
-    first = _query(http, tenant.key_headers, catalogue, {
-        "filter": {"price": {"$gt": 2}}, "sort": [{"fieldName": "price"}], "cursorPaging": {"limit": 2},
-    }).json()
+    first = _query(
+        http,
+        tenant.key_headers,
+        catalogue,
+        {
+            "filter": {"price": {"$gt": 2}},
+            "sort": [{"fieldName": "price"}],
+            "cursorPaging": {"limit": 2},
+        },
+    ).json()
     assert [i["data"]["title"] for i in first["dataItems"]] == ["Apple", "apricot"]
     meta = first["pagingMetadata"]
     assert meta["count"] == 2 and meta["hasNext"] is True and set(meta["cursors"]) == {"next"}
@@ -249,8 +279,11 @@ def test_a_cursor_carries_its_query_and_collection(http: httpx.Client, tenant: T
     assert elsewhere.status_code == 400
     assert elsewhere.json()["details"]["validationError"]["fieldViolations"][0]["violatedRule"] == "INVALID_CURSOR"
     # A cursor is re-checked like a query: a forged one with a bad filter is a validation error.
-    forged = base64.urlsafe_b64encode(json.dumps(
-        {"v": 1, "c": catalogue, "f": {"price": {"$regex": "."}}, "s": None, "o": 0, "l": 2}).encode()).rstrip(b"=").decode()
+    forged = (
+        base64.urlsafe_b64encode(json.dumps({"v": 1, "c": catalogue, "f": {"price": {"$regex": "."}}, "s": None, "o": 0, "l": 2}).encode())
+        .rstrip(b"=")
+        .decode()
+    )
     assert _query(http, tenant.key_headers, catalogue, {"cursorPaging": {"cursor": forged}}).status_code == 400
     # The caller's own read rights apply on every page: a cursor grants nothing.
     private = _collection(http, tenant, read="ADMIN")
@@ -271,7 +304,12 @@ def test_count_and_the_sdk_not_encoding(http: httpx.Client, tenant: Tenant, cata
     assert count({"tag": "fruit"}).json() == {"totalCount": 3}
     # @wix/data sends .not(q) as {"$not": [tree]} and may and-in an empty tree.
     assert count({"$and": [{}, {"$not": [{"price": {"$gt": 3}}]}]}).json() == {"totalCount": 2}
-    not_titles = _query(http, tenant.key_headers, catalogue, {"filter": {"$not": [{"price": {"$gt": 3}}, {"stock": True}]}, "sort": [{"fieldName": "title"}]})
+    not_titles = _query(
+        http,
+        tenant.key_headers,
+        catalogue,
+        {"filter": {"$not": [{"price": {"$gt": 3}}, {"stock": True}]}, "sort": [{"fieldName": "title"}]},
+    )
     # Several trees under $not are and-ed: not (price > 3 and in stock).
     assert [i["data"]["title"] for i in not_titles.json()["dataItems"]] == ["Apple", "Banana", "Cherry", "apricot"]
     bad = count({"price": {"$regex": "x"}})
@@ -286,7 +324,9 @@ def test_item_dates_filter_equal_to_what_was_returned(http: httpx.Client, tenant
     name = _collection(http, tenant)
     created = []
     for n in range(3):
-        item = http.post(ITEMS, headers=tenant.key_headers, json={"dataCollectionId": name, "dataItem": {"data": {"n": n}}}).json()["dataItem"]
+        item = http.post(ITEMS, headers=tenant.key_headers, json={"dataCollectionId": name, "dataItem": {"data": {"n": n}}}).json()[
+            "dataItem"
+        ]
         created.append(item["data"]["_createdDate"])
         time.sleep(0.005)  # distinct milliseconds
     middle = created[1]
@@ -294,6 +334,7 @@ def test_item_dates_filter_equal_to_what_was_returned(http: httpx.Client, tenant
     def ns(filt: dict[str, object]) -> list[int]:
         body = _query(http, tenant.key_headers, name, {"filter": filt, "sort": [{"fieldName": "n"}]}).json()
         return [i["data"]["n"] for i in body["dataItems"]]
+
     assert ns({"_createdDate": middle}) == [1]
     assert ns({"_createdDate": {"$gt": middle}}) == [2]
     assert ns({"_createdDate": {"$lte": middle}}) == [0, 1]
@@ -303,15 +344,23 @@ def test_item_dates_filter_equal_to_what_was_returned(http: httpx.Client, tenant
 def test_dates_in_item_fields_are_canonical_and_queryable(http: httpx.Client, tenant: Tenant) -> None:
     name = _collection(http, tenant)
     for label, when in (("early", "2024-01-01T10:00:00Z"), ("mid", "2024-06-01T10:00:00.5+02:00"), ("late", "2025-01-01T00:00:00.000Z")):
-        response = http.post(ITEMS, headers=tenant.key_headers, json={"dataCollectionId": name, "dataItem": {"data": {"label": label, "at": {"$date": when}}}})
+        response = http.post(
+            ITEMS,
+            headers=tenant.key_headers,
+            json={"dataCollectionId": name, "dataItem": {"data": {"label": label, "at": {"$date": when}}}},
+        )
         assert response.status_code == 200, response.text
     stored = response.json()["dataItem"]["data"]["at"]
     assert stored == {"$date": "2025-01-01T00:00:00.000Z"}
-    found = _query(http, tenant.key_headers, name, {"filter": {"at": {"$gt": {"$date": "2024-03-01T00:00:00Z"}}}, "sort": [{"fieldName": "at"}]})
+    found = _query(
+        http, tenant.key_headers, name, {"filter": {"at": {"$gt": {"$date": "2024-03-01T00:00:00Z"}}}, "sort": [{"fieldName": "at"}]}
+    )
     assert found.status_code == 200, found.text
     assert [i["data"]["label"] for i in found.json()["dataItems"]] == ["mid", "late"]
     assert found.json()["dataItems"][0]["data"]["at"] == {"$date": "2024-06-01T08:00:00.500Z"}
-    bad = http.post(ITEMS, headers=tenant.key_headers, json={"dataCollectionId": name, "dataItem": {"data": {"at": {"$date": "yesterday"}}}})
+    bad = http.post(
+        ITEMS, headers=tenant.key_headers, json={"dataCollectionId": name, "dataItem": {"data": {"at": {"$date": "yesterday"}}}}
+    )
     assert bad.status_code == 400
     wrong = _query(http, tenant.key_headers, name, {"filter": {"at": {"$gt": [1]}}})
     assert wrong.status_code == 400 and "must be a string, number" in wrong.text

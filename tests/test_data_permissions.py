@@ -44,15 +44,19 @@ def world(server: Server) -> Iterator[World]:
     project, app, instance = run_db(server.database_url, setup)
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
         token = app_token(http, app.app_id, app.app_secret, instance)
-        client = http.post("/oauth-app/v1/oauth-apps", headers={"Authorization": token},
-                           json={"oAuthApp": {"name": "Site", "allowedRedirectUris": [CALLBACK]}}).json()["oAuthApp"]
+        client = http.post(
+            "/oauth-app/v1/oauth-apps",
+            headers={"Authorization": token},
+            json={"oAuthApp": {"name": "Site", "allowedRedirectUris": [CALLBACK]}},
+        ).json()["oAuthApp"]
         suffix = uuid.uuid4().hex[:8]
         member = member_tokens(http, client["id"], CALLBACK, f"a-{suffix}@example.com", "password-a-123")
         other = member_tokens(http, client["id"], CALLBACK, f"b-{suffix}@example.com", "password-b-123")
         visitor = visitor_tokens(http, client["id"])
         admin = {"Authorization": project.api_key, "wix-site-id": project.project_id}
         yield World(
-            http=http, admin=admin,
+            http=http,
+            admin=admin,
             callers={
                 "visitor": {"Authorization": str(visitor["access_token"])},
                 "member": {"Authorization": str(member["access_token"])},
@@ -65,9 +69,11 @@ def world(server: Server) -> Iterator[World]:
 def _collection(world: World, operation: str, policy: str) -> str:
     """All operations open to anyone except the one under test, so set-up can use any caller."""
     name = f"C{uuid.uuid4().hex[:10]}"
-    permissions = {op: "ANYONE" for op in OPERATIONS}
+    permissions = dict.fromkeys(OPERATIONS, "ANYONE")
     permissions[operation] = policy
-    created = world.http.post("/wix-data/v2/collections", headers=world.admin, json={"collection": {"id": name, "permissions": permissions}})
+    created = world.http.post(
+        "/wix-data/v2/collections", headers=world.admin, json={"collection": {"id": name, "permissions": permissions}}
+    )
     assert created.status_code == 200, created.text
     return name
 
@@ -108,8 +114,11 @@ def test_permission_matrix(world: World, policy: str, operation: str, role: str)
         if operation == "read":
             return world.http.get(f"{ITEMS}/{item_id}", headers=caller, params={"dataCollectionId": collection})
         if operation == "update":
-            return world.http.post(f"{ITEMS}/update", headers=caller,
-                                   json={"dataCollectionId": collection, "dataItem": {"id": item_id, "data": {"text": "changed"}}})
+            return world.http.post(
+                f"{ITEMS}/update",
+                headers=caller,
+                json={"dataCollectionId": collection, "dataItem": {"id": item_id, "data": {"text": "changed"}}},
+            )
         return world.http.post(f"{ITEMS}/remove", headers=caller, json={"dataCollectionId": collection, "dataItemId": item_id})
 
     on_own, on_other = act(own), act(others)

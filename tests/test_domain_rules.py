@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -114,7 +114,7 @@ SPEC = QuerySpec(
     default_limit=50,
     max_limit=100,
 )
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def filt(raw: Any) -> Any:
@@ -358,7 +358,7 @@ def test_query_path_prefix() -> None:
         ("2024-05-01T14:30:00+02:30", T0),
         ("2024-05-01T07:00:00-05:00", T0),
         ("2024-05-01T12:00:00", T0),  # naive means UTC
-        ("2024-05-01", datetime(2024, 5, 1, tzinfo=timezone.utc)),
+        ("2024-05-01", datetime(2024, 5, 1, tzinfo=UTC)),
         ({"$date": "2024-05-01T12:00:00Z"}, T0),
         ({"$date": "2024-05-01T13:00:00+01:00"}, T0),
     ],
@@ -393,9 +393,7 @@ def test_parse_datetime_errors(value: Any, rule: str) -> None:
 
 
 def test_out_of_range_datetime_in_a_filter_is_a_validation_error() -> None:
-    assert query_error({"filter": {"createdDate": {"$gt": "0001-01-01T00:00:00+05:00"}}}) == [
-        ("query.filter.createdDate.$gt", "FORMAT")
-    ]
+    assert query_error({"filter": {"createdDate": {"$gt": "0001-01-01T00:00:00+05:00"}}}) == [("query.filter.createdDate.$gt", "FORMAT")]
 
 
 # =============================================================================================
@@ -433,7 +431,10 @@ def test_create_full_body_normalises() -> None:
         "redirectUrlWixPages": "https://shop.example.com/wix",
         "wixPagesDomainsMappings": [{"origin": "a", "destination": "b"}, {"origin": "a", "destination": "b"}],
         "refreshTokenRotation": True,
-        "id": "ignored", "createdDate": "ignored", "secret": "ignored", "allowSecretGeneration": True,
+        "id": "ignored",
+        "createdDate": "ignored",
+        "secret": "ignored",
+        "allowSecretGeneration": True,
     }
     changes = validate_create(body)
     assert changes.values == {
@@ -471,7 +472,10 @@ def test_create_full_body_normalises() -> None:
         ({"name": "ok", "allowedRedirectUris": [""]}, [("oAuthApp.allowedRedirectUris[0]", "REQUIRED")]),
         ({"name": "ok", "allowedRedirectUris": [None]}, [("oAuthApp.allowedRedirectUris[0]", "REQUIRED")]),
         ({"name": "ok", "loginUrl": 5}, [("oAuthApp.loginUrl", "TYPE")]),
-        ({"name": "ok", "allowedRedirectUris": ["https://ok.example.com", "ftp://x.example.com"]}, [("oAuthApp.allowedRedirectUris[1]", "SCHEME")]),
+        (
+            {"name": "ok", "allowedRedirectUris": ["https://ok.example.com", "ftp://x.example.com"]},
+            [("oAuthApp.allowedRedirectUris[1]", "SCHEME")],
+        ),
         ({"name": "ok", "allowedRedirectUris": ["https://u:p@x.example.com/"]}, [("oAuthApp.allowedRedirectUris[0]", "NO_USERINFO")]),
         ({"name": "ok", "allowedRedirectUris": ["https://x.example.com/#f"]}, [("oAuthApp.allowedRedirectUris[0]", "NO_FRAGMENT")]),
         ({"name": "ok", "allowedRedirectDomains": ["https://x.example.com"]}, [("oAuthApp.allowedRedirectDomains[0]", "NO_SCHEME")]),
@@ -485,9 +489,18 @@ def test_create_full_body_normalises() -> None:
         ({"name": "ok", "allowSecretGeneration": "yes"}, [("oAuthApp.allowSecretGeneration", "TYPE")]),
         ({"name": "ok", "wixPagesDomainsMappings": [{"origin": "a"}]}, []),  # destination defaults to ""
         ({"name": "ok", "wixPagesDomainsMappings": ["a"]}, [("oAuthApp.wixPagesDomainsMappings[0]", "TYPE")]),
-        ({"name": "ok", "wixPagesDomainsMappings": [{"origin": "a", "destination": "b", "x": 1}]}, [("oAuthApp.wixPagesDomainsMappings[0].x", "UNKNOWN_FIELD")]),
-        ({"name": "ok", "wixPagesDomainsMappings": [{"origin": 1, "destination": "b"}]}, [("oAuthApp.wixPagesDomainsMappings[0].origin", "TYPE")]),
-        ({"name": "ok", "wixPagesDomainsMappings": [{"origin": "a", "destination": "b" * 2049}]}, [("oAuthApp.wixPagesDomainsMappings[0].destination", "MAX_LENGTH")]),
+        (
+            {"name": "ok", "wixPagesDomainsMappings": [{"origin": "a", "destination": "b", "x": 1}]},
+            [("oAuthApp.wixPagesDomainsMappings[0].x", "UNKNOWN_FIELD")],
+        ),
+        (
+            {"name": "ok", "wixPagesDomainsMappings": [{"origin": 1, "destination": "b"}]},
+            [("oAuthApp.wixPagesDomainsMappings[0].origin", "TYPE")],
+        ),
+        (
+            {"name": "ok", "wixPagesDomainsMappings": [{"origin": "a", "destination": "b" * 2049}]},
+            [("oAuthApp.wixPagesDomainsMappings[0].destination", "MAX_LENGTH")],
+        ),
         ({"name": "ok", "color": "red", "size": 1}, [("oAuthApp.color", "UNKNOWN_FIELD"), ("oAuthApp.size", "UNKNOWN_FIELD")]),
     ],
 )
@@ -530,8 +543,12 @@ def test_body_must_be_an_object(body: Any) -> None:
 
 @pytest.mark.parametrize(
     ("wire", "limit"),
-    [("allowedRedirectUris", MAX_REDIRECT_ENTRIES), ("allowedRedirectDomains", MAX_REDIRECT_ENTRIES),
-     ("allowedDomains", MAX_REDIRECT_ENTRIES), ("wixPagesDomainsMappings", MAX_DOMAIN_MAPPINGS)],
+    [
+        ("allowedRedirectUris", MAX_REDIRECT_ENTRIES),
+        ("allowedRedirectDomains", MAX_REDIRECT_ENTRIES),
+        ("allowedDomains", MAX_REDIRECT_ENTRIES),
+        ("wixPagesDomainsMappings", MAX_DOMAIN_MAPPINGS),
+    ],
 )
 def test_list_limits(wire: str, limit: int) -> None:
     def entries(n: int) -> list[Any]:
@@ -587,8 +604,18 @@ def test_update_with_mask_changes_exactly_the_masked_fields() -> None:
 
 
 def test_update_masked_but_absent_fields_are_cleared() -> None:
-    mask = ["description", "loginUrl", "logoutUrl", "allowedRedirectUris", "allowedDomains", "applicationType",
-            "technology", "redirectUrlWixPages", "wixPagesDomainsMappings", "refreshTokenRotation"]
+    mask = [
+        "description",
+        "loginUrl",
+        "logoutUrl",
+        "allowedRedirectUris",
+        "allowedDomains",
+        "applicationType",
+        "technology",
+        "redirectUrlWixPages",
+        "wixPagesDomainsMappings",
+        "refreshTokenRotation",
+    ]
     assert validate_update({}, mask).values == {
         "description": "",
         "login_url": "",
@@ -616,7 +643,8 @@ def test_update_mask_read_only_and_unknown_paths() -> None:
     assert exc.value.violations[0].data == {"path": "colour"}
     # Mask problems and field problems are reported together.
     assert sorted(update_error({"technology": "x"}, ["technology", "id"])) == [
-        ("mask", "READ_ONLY"), ("oAuthApp.technology", "ENUM"),
+        ("mask", "READ_ONLY"),
+        ("oAuthApp.technology", "ENUM"),
     ]
 
 
@@ -674,21 +702,31 @@ def test_enums_and_writable_field_table() -> None:
 
 @pytest.mark.parametrize(
     "prefix",
-    [credentials.OAUTH_APP_SECRET_PREFIX, credentials.APP_SECRET_PREFIX, credentials.API_KEY_PREFIX,
-     credentials.REFRESH_TOKEN_PREFIX, credentials.CODE_PREFIX],
+    [
+        credentials.OAUTH_APP_SECRET_PREFIX,
+        credentials.APP_SECRET_PREFIX,
+        credentials.API_KEY_PREFIX,
+        credentials.REFRESH_TOKEN_PREFIX,
+        credentials.CODE_PREFIX,
+    ],
 )
 def test_generated_secret_is_prefix_plus_32_random_bytes(prefix: str) -> None:
     secret = credentials.generate_secret(prefix)
     assert secret.startswith(prefix)
-    body = secret[len(prefix):]
+    body = secret[len(prefix) :]
     assert len(body) == 43  # base64url of 32 bytes, unpadded
     assert set(body) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     assert len(base64.urlsafe_b64decode(body + "=")) == 32
 
 
 def test_prefixes_are_distinct() -> None:
-    prefixes = [credentials.OAUTH_APP_SECRET_PREFIX, credentials.APP_SECRET_PREFIX, credentials.API_KEY_PREFIX,
-                credentials.REFRESH_TOKEN_PREFIX, credentials.CODE_PREFIX]
+    prefixes = [
+        credentials.OAUTH_APP_SECRET_PREFIX,
+        credentials.APP_SECRET_PREFIX,
+        credentials.API_KEY_PREFIX,
+        credentials.REFRESH_TOKEN_PREFIX,
+        credentials.CODE_PREFIX,
+    ]
     assert len(set(prefixes)) == len(prefixes)
     assert credentials.SECRET_BYTES == 32
 
@@ -712,7 +750,7 @@ def test_hash_round_trip() -> None:
     assert len(stored) == 64 and secret not in stored
     assert credentials.hash_secret(secret) == stored  # deterministic, so it can be looked up
     assert credentials.secret_matches(secret, stored)
-    assert credentials.hash_secret("é") == hashlib.sha256("é".encode("utf-8")).hexdigest()
+    assert credentials.hash_secret("é") == hashlib.sha256("é".encode()).hexdigest()
 
 
 def test_secret_matches_rejects_wrong_and_missing() -> None:
@@ -749,7 +787,7 @@ def test_secret_matches_compares_in_constant_time(monkeypatch: pytest.MonkeyPatc
 
 
 def test_known_scopes() -> None:
-    assert scopes.KNOWN_SCOPES == {"SCOPE.OAUTH_APP.MANAGE", "SCOPE.OAUTH_APP.READ", "SCOPE.HEADLESS.MANAGE"}
+    assert {"SCOPE.OAUTH_APP.MANAGE", "SCOPE.OAUTH_APP.READ", "SCOPE.HEADLESS.MANAGE"} == scopes.KNOWN_SCOPES
     assert scopes.WRITE_SCOPES < scopes.READ_SCOPES <= scopes.KNOWN_SCOPES
 
 

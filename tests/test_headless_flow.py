@@ -30,16 +30,24 @@ def test_member_login_code_exchange_refresh_and_cut_off(http: httpx.Client, tena
     params = response_params(location)
     assert params["state"] == "xyz" and params["code"].startswith("oac_")
 
-    exchanged = http.post("/oauth2/token", json={
-        "clientId": client_id, "grantType": "authorization_code", "redirectUri": CALLBACK,
-        "code": params["code"], "codeVerifier": pkce.verifier,
-    })
+    exchanged = http.post(
+        "/oauth2/token",
+        json={
+            "clientId": client_id,
+            "grantType": "authorization_code",
+            "redirectUri": CALLBACK,
+            "code": params["code"],
+            "codeVerifier": pkce.verifier,
+        },
+    )
     assert exchanged.status_code == 200, exchanged.text
     member = exchanged.json()
     info = http.post("/oauth2/token-info", json={"token": member["access_token"]}).json()
     assert info["active"] is True and info["subjectType"] == "MEMBER" and info["clientId"] == client_id
 
-    renewed = http.post("/oauth2/token", json={"clientId": client_id, "grantType": "refresh_token", "refreshToken": member["refresh_token"]})
+    renewed = http.post(
+        "/oauth2/token", json={"clientId": client_id, "grantType": "refresh_token", "refreshToken": member["refresh_token"]}
+    )
     assert renewed.status_code == 200, renewed.text
     assert renewed.json()["access_token"] != member["access_token"]
 
@@ -47,6 +55,8 @@ def test_member_login_code_exchange_refresh_and_cut_off(http: httpx.Client, tena
     assert http.delete(f"{BASE}/{client_id}", headers=tenant.app_headers).status_code == 200
     for token in (member["access_token"], renewed.json()["access_token"], visitor["access_token"]):
         assert http.post("/oauth2/token-info", json={"token": token}).json() == {"active": False}
-    refused = http.post("/oauth2/token", json={"clientId": client_id, "grantType": "refresh_token", "refreshToken": member["refresh_token"]})
+    refused = http.post(
+        "/oauth2/token", json={"clientId": client_id, "grantType": "refresh_token", "refreshToken": member["refresh_token"]}
+    )
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
     assert http.post("/oauth2/token", json={"clientId": client_id, "grantType": "anonymous"}).status_code == 401

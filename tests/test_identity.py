@@ -13,8 +13,23 @@ import pytest
 from .conftest import Tenant
 from .headless import Pkce, auth_session, response_params
 from .oauth2_helpers import (
-    CALLBACK, IDENTITY, PASSWORD, Client, authorize_query, authorize_url, client_from, delete_client, exchange,
-    fresh_address, fresh_email, login, new_client, register, token_call, token_info, visitor,
+    CALLBACK,
+    IDENTITY,
+    PASSWORD,
+    Client,
+    authorize_query,
+    authorize_url,
+    client_from,
+    delete_client,
+    exchange,
+    fresh_address,
+    fresh_email,
+    login,
+    new_client,
+    register,
+    token_call,
+    token_info,
+    visitor,
 )
 from .servers import Server
 
@@ -53,6 +68,7 @@ def field_violations(response: httpx.Response) -> list[dict[str, Any]]:
 
 # --- register ---------------------------------------------------------------------------------
 
+
 def test_register_succeeds_with_a_session_token_and_identity(http: httpx.Client, access: str) -> None:
     email = fresh_email()
     response = register(http, access, email.upper())
@@ -62,8 +78,9 @@ def test_register_succeeds_with_a_session_token_and_identity(http: httpx.Client,
     assert body["sessionToken"].startswith("oat_")
     assert body["identity"]["id"] and body["identity"]["email"]["address"] == email  # normalised
     # Bearer or bare, both work; the new member can log in.
-    again = http.post(f"{IDENTITY}/login", headers={"Authorization": f"Bearer {access}"},
-                      json={"loginId": {"email": email}, "password": PASSWORD})
+    again = http.post(
+        f"{IDENTITY}/login", headers={"Authorization": f"Bearer {access}"}, json={"loginId": {"email": email}, "password": PASSWORD}
+    )
     assert again.status_code == 200 and again.json()["identity"]["id"] == body["identity"]["id"]
     assert again.json()["sessionToken"] != body["sessionToken"]
 
@@ -101,6 +118,7 @@ def test_members_belong_to_one_project(http: httpx.Client, make_tenant: Any) -> 
 
 # --- login ---------------------------------------------------------------------------------------
 
+
 def test_wrong_password_and_unknown_email_answer_the_same(server: Server, http: httpx.Client, access: str) -> None:
     email = fresh_email()
     assert register(http, access, email).status_code == 200
@@ -123,7 +141,11 @@ def test_every_login_error_carries_an_application_error_code(server: Server, acc
             browser.post(url, headers=auth, json={"loginId": {"email": fresh_email()}}),
             browser.post(url, headers=auth, json={"loginId": {"email": 42}, "password": PASSWORD}),
             browser.post(url, headers=auth, json={"loginId": {"email": fresh_email()}, "password": ["x"]}),
-            browser.post(url, headers=auth, content=b"{not json", ),
+            browser.post(
+                url,
+                headers=auth,
+                content=b"{not json",
+            ),
             browser.post(url, headers=auth, content=b"[1, 2]"),
             browser.post(url, headers=auth),
         ]
@@ -208,15 +230,29 @@ def test_identity_calls_need_a_visitor_or_member_token(http: httpx.Client, tenan
 
 # --- redirect sessions --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", PATHS)
 def test_redirect_session_for_login_at_every_path(http: httpx.Client, server: Server, client: Client, access: str, path: str) -> None:
     pkce = Pkce.new()
-    response = http.post(path, headers={"Authorization": access}, json={
-        "auth": {"authRequest": {
-            "redirectUri": CALLBACK, "clientId": client.id, "codeChallenge": pkce.challenge, "codeChallengeMethod": "S256",
-            "responseMode": "fragment", "responseType": "code", "scope": "offline_access", "state": "s-1",
-        }, "prompt": "login"},
-    })
+    response = http.post(
+        path,
+        headers={"Authorization": access},
+        json={
+            "auth": {
+                "authRequest": {
+                    "redirectUri": CALLBACK,
+                    "clientId": client.id,
+                    "codeChallenge": pkce.challenge,
+                    "codeChallengeMethod": "S256",
+                    "responseMode": "fragment",
+                    "responseType": "code",
+                    "scope": "offline_access",
+                    "state": "s-1",
+                },
+                "prompt": "login",
+            },
+        },
+    )
     assert response.status_code == 200, response.text
     session = response.json()["redirectSession"]
     assert session["id"] and session["fullUrl"] and session["shortUrl"] and "sessionToken" in session
@@ -242,16 +278,23 @@ def test_redirect_session_needs_a_token(http: httpx.Client, client: Client, path
 
 
 def session_at(http: httpx.Client, path: str, access: str, client_id: str, redirect_uri: str | None) -> httpx.Response:
-    request = {"clientId": client_id, "codeChallenge": Pkce.new().challenge, "codeChallengeMethod": "S256",
-               "responseMode": "fragment", "responseType": "code", "state": "s"}
+    request = {
+        "clientId": client_id,
+        "codeChallenge": Pkce.new().challenge,
+        "codeChallengeMethod": "S256",
+        "responseMode": "fragment",
+        "responseType": "code",
+        "state": "s",
+    }
     if redirect_uri is not None:
         request["redirectUri"] = redirect_uri
     return http.post(path, headers={"Authorization": access}, json={"auth": {"authRequest": request, "prompt": "login"}})
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_unapproved_redirect_uri_and_foreign_client_id_at_every_path(http: httpx.Client, tenant: Tenant, client: Client,
-                                                                     access: str, path: str) -> None:
+def test_unapproved_redirect_uri_and_foreign_client_id_at_every_path(
+    http: httpx.Client, tenant: Tenant, client: Client, access: str, path: str
+) -> None:
     assert session_at(http, path, access, client.id, CALLBACK).status_code == 200
     unapproved = field_violations(session_at(http, path, access, client.id, "https://evil.example.com/callback"))
     assert [v["field"] for v in unapproved] == ["auth.authRequest.redirectUri"]
@@ -261,7 +304,9 @@ def test_unapproved_redirect_uri_and_foreign_client_id_at_every_path(http: httpx
     assert foreign.json()["details"]["applicationError"]["code"] == "PERMISSION_DENIED"
 
 
-def test_redirect_session_refuses_unapproved_or_missing_redirect_uris(http: httpx.Client, tenant: Tenant, client: Client, access: str) -> None:
+def test_redirect_session_refuses_unapproved_or_missing_redirect_uris(
+    http: httpx.Client, tenant: Tenant, client: Client, access: str
+) -> None:
     for uri in ("https://evil.example.com/callback", "http://localhost:3001/callback", None):
         response = session_at(http, PATHS[0], access, client.id, uri)
         fields = [v["field"] for v in field_violations(response)]
@@ -285,20 +330,32 @@ def test_redirect_session_with_another_apps_client_id_is_403(http: httpx.Client,
 
 
 def test_redirect_session_checks_the_authorize_request(http: httpx.Client, client: Client, access: str) -> None:
-    response = http.post(PATHS[0], headers={"Authorization": access}, json={
-        "auth": {"authRequest": {"redirectUri": CALLBACK, "clientId": client.id, "codeChallenge": Pkce.new().challenge,
-                                 "codeChallengeMethod": "plain"}},
-    })
+    response = http.post(
+        PATHS[0],
+        headers={"Authorization": access},
+        json={
+            "auth": {
+                "authRequest": {
+                    "redirectUri": CALLBACK,
+                    "clientId": client.id,
+                    "codeChallenge": Pkce.new().challenge,
+                    "codeChallengeMethod": "plain",
+                }
+            },
+        },
+    )
     assert field_violations(response)[0]["field"] == "auth.authRequest"
-    no_pkce = http.post(PATHS[0], headers={"Authorization": access},
-                        json={"auth": {"authRequest": {"redirectUri": CALLBACK, "clientId": client.id}}})
+    no_pkce = http.post(
+        PATHS[0], headers={"Authorization": access}, json={"auth": {"authRequest": {"redirectUri": CALLBACK, "clientId": client.id}}}
+    )
     assert field_violations(no_pkce)[0]["field"] == "auth.authRequest"
 
 
 def test_redirect_session_for_logout(http: httpx.Client, server: Server, client: Client, access: str) -> None:
     back = "http://localhost:3000/signed-out?x=1"
-    response = http.post(PATHS[1], headers={"Authorization": access},
-                         json={"logout": {"clientId": client.id}, "callbacks": {"postFlowUrl": back}})
+    response = http.post(
+        PATHS[1], headers={"Authorization": access}, json={"logout": {"clientId": client.id}, "callbacks": {"postFlowUrl": back}}
+    )
     assert response.status_code == 200, response.text
     session = response.json()["redirectSession"]
     assert session["urlDetails"]["endpoint"] == f"{server.base_url}/oauth2/logout"
@@ -307,8 +364,9 @@ def test_redirect_session_for_logout(http: httpx.Client, server: Server, client:
     assert followed.status_code == 303 and followed.headers["location"] == back
 
     for bad in ("https://evil.example.com/", "http://localhost:3001/x", "javascript:alert(1)"):
-        refused = http.post(PATHS[0], headers={"Authorization": access},
-                            json={"logout": {"clientId": client.id}, "callbacks": {"postFlowUrl": bad}})
+        refused = http.post(
+            PATHS[0], headers={"Authorization": access}, json={"logout": {"clientId": client.id}, "callbacks": {"postFlowUrl": bad}}
+        )
         assert [v["field"] for v in field_violations(refused)] == ["callbacks.postFlowUrl"]
     # Without postFlowUrl: a logout URL that shows the signed-out page.
     plain = http.post(PATHS[2], headers={"Authorization": access}, json={"logout": {}})
@@ -316,17 +374,23 @@ def test_redirect_session_for_logout(http: httpx.Client, server: Server, client:
     assert plain.json()["redirectSession"]["urlDetails"]["searchParams"] == {"client_id": client.id}
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"callbacks": {"postFlowUrl": "http://localhost:3000/"}},
-    {"auth": {"authRequest": {"redirectUri": CALLBACK}}, "logout": {}},
-    {"bookingsCheckout": {"slotAvailability": {}}},
-], ids=["empty", "callbacks-only", "two-intents", "unsupported"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"callbacks": {"postFlowUrl": "http://localhost:3000/"}},
+        {"auth": {"authRequest": {"redirectUri": CALLBACK}}, "logout": {}},
+        {"bookingsCheckout": {"slotAvailability": {}}},
+    ],
+    ids=["empty", "callbacks-only", "two-intents", "unsupported"],
+)
 def test_redirect_session_needs_exactly_one_supported_intent(http: httpx.Client, access: str, body: dict[str, Any]) -> None:
     assert field_violations(http.post(PATHS[3], headers={"Authorization": access}, json=body))
 
 
-def test_member_tokens_create_redirect_sessions_and_deleted_apps_cannot(http: httpx.Client, tenant: Tenant, client: Client, access: str) -> None:
+def test_member_tokens_create_redirect_sessions_and_deleted_apps_cannot(
+    http: httpx.Client, tenant: Tenant, client: Client, access: str
+) -> None:
     ticket = register(http, access, fresh_email()).json()["sessionToken"]
     pkce = Pkce.new()
     landed = http.get(authorize_url(authorize_query(client.id, CALLBACK, pkce, session_token=ticket)))
@@ -338,18 +402,34 @@ def test_member_tokens_create_redirect_sessions_and_deleted_apps_cannot(http: ht
     assert auth_session(http, access, client.id, CALLBACK, Pkce.new()).status_code == 401
 
 
-def test_redirect_session_with_a_session_token_signs_in_without_a_page(http: httpx.Client, server: Server, client: Client, access: str) -> None:
+def test_redirect_session_with_a_session_token_signs_in_without_a_page(
+    http: httpx.Client, server: Server, client: Client, access: str
+) -> None:
     """The SDK's getAuthUrl(oauthData, {sessionToken, prompt: 'none'}) after login()."""
     email = fresh_email()
     assert register(http, access, email).status_code == 200
     ticket = login(http, access, email).json()["sessionToken"]
     pkce = Pkce.new()
-    response = http.post(PATHS[0], headers={"Authorization": access}, json={
-        "auth": {"authRequest": {
-            "redirectUri": CALLBACK, "clientId": client.id, "codeChallenge": pkce.challenge, "codeChallengeMethod": "S256",
-            "responseMode": "query", "responseType": "code", "scope": "offline_access", "state": "s-2", "sessionToken": ticket,
-        }, "prompt": "none"},
-    })
+    response = http.post(
+        PATHS[0],
+        headers={"Authorization": access},
+        json={
+            "auth": {
+                "authRequest": {
+                    "redirectUri": CALLBACK,
+                    "clientId": client.id,
+                    "codeChallenge": pkce.challenge,
+                    "codeChallengeMethod": "S256",
+                    "responseMode": "query",
+                    "responseType": "code",
+                    "scope": "offline_access",
+                    "state": "s-2",
+                    "sessionToken": ticket,
+                },
+                "prompt": "none",
+            },
+        },
+    )
     assert response.status_code == 200, response.text
     with httpx.Client(base_url=server.base_url, timeout=30) as browser:
         landed = browser.get(response.json()["redirectSession"]["fullUrl"])

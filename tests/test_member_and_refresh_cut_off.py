@@ -39,9 +39,11 @@ class Nodes:
 
 @pytest.fixture(scope="module")
 def nodes(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
-    with running_server(database_url, tmp_path_factory.mktemp("node-a"), workers=2, extra_env=CLUSTER) as a, running_server(
-        database_url, tmp_path_factory.mktemp("node-b"), workers=2, extra_env=CLUSTER
-    ) as b:
+    with (
+        running_server(database_url, tmp_path_factory.mktemp("node-a"), workers=2, extra_env=CLUSTER) as a,
+        running_server(database_url, tmp_path_factory.mktemp("node-b"), workers=2, extra_env=CLUSTER) as b,
+    ):
+
         async def setup(db):  # type: ignore[no-untyped-def]
             project = await tenancy.create_project(db, "Nodes")
             app = await tenancy.create_app(db, "Manager", [OAUTH_APP_MANAGE])
@@ -84,9 +86,23 @@ def _warm_member(node: httpx.Client, client_id: str, tokens: dict[str, object]) 
 
 def _delete_member_with_cli(nodes: Nodes, member_id: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "oauthapps.cli", "members", "delete", "--project", nodes.project_id,
-         "--member-id", member_id, "--database", nodes.database_url, "--json"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "oauthapps.cli",
+            "members",
+            "delete",
+            "--project",
+            nodes.project_id,
+            "--member-id",
+            member_id,
+            "--database",
+            nodes.database_url,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
 
@@ -109,9 +125,22 @@ def test_member_deleted_elsewhere_is_refused_by_warm_nodes_at_once(nodes: Nodes,
 
 def test_deleting_an_unknown_member_is_an_error(nodes: Nodes) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "oauthapps.cli", "members", "delete", "--project", nodes.project_id,
-         "--member-id", "no-such-member", "--database", nodes.database_url],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "oauthapps.cli",
+            "members",
+            "delete",
+            "--project",
+            nodes.project_id,
+            "--member-id",
+            "no-such-member",
+            "--database",
+            nodes.database_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1 and "MEMBER_NOT_FOUND" in done.stderr
 

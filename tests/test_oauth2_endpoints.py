@@ -23,14 +23,23 @@ from oauthapps.store.migrate import upgrade
 
 from .conftest import Tenant, app_token, run_db
 from .oauth2_helpers import (
-    Client, assert_oauth_error, delete_client, is_active, member_tokens, new_client, patch_client, refresh, token_call,
-    token_info, visitor,
+    Client,
+    assert_oauth_error,
+    delete_client,
+    is_active,
+    member_tokens,
+    new_client,
+    patch_client,
+    refresh,
+    token_call,
+    token_info,
+    visitor,
 )
 from .servers import Server, fresh_database, running_server
 
 
 def kid_of(token: str) -> str:
-    header = json.loads(_b64(token.split(".")[0]))
+    header = json.loads(_b64(token.split(".", maxsplit=1)[0]))
     return str(header["kid"])
 
 
@@ -66,6 +75,7 @@ def revoke(http: httpx.Client, client_id: str, token: str, **extra: str) -> http
 
 
 # --- token-info -----------------------------------------------------------------------------------
+
 
 def test_token_info_for_visitor_member_and_app_tokens(http: httpx.Client, tenant: Tenant, client: Client) -> None:
     before = int(time.time())
@@ -170,13 +180,16 @@ def test_expired_access_token_is_inactive(http: httpx.Client, client: Client, sh
 
 # --- introspection (RFC 7662) --------------------------------------------------------------------
 
+
 def test_introspection_needs_the_client_secret(http: httpx.Client, client: Client) -> None:
     token = visitor(http, client.id)["access_token"]
     no_secret = http.post("/oauth2/introspect", data={"client_id": client.id, "token": token})
     assert_oauth_error(no_secret, 401, "invalid_client")
     wrong = http.post("/oauth2/introspect", data={"client_id": client.id, "client_secret": "oas_wrong", "token": token})
     assert_oauth_error(wrong, 401, "invalid_client")
-    unknown = http.post("/oauth2/introspect", data={"client_id": "2b8f2f7e-0000-4000-8000-000000000000", "client_secret": client.secret, "token": token})
+    unknown = http.post(
+        "/oauth2/introspect", data={"client_id": "2b8f2f7e-0000-4000-8000-000000000000", "client_secret": client.secret, "token": token}
+    )
     assert_oauth_error(unknown, 401, "invalid_client")
     # HTTP Basic works as well as the body.
     import base64
@@ -213,7 +226,14 @@ def test_introspection_never_reveals_another_projects_tokens(http: httpx.Client,
     guest_b = visitor(http, client_b.id)
     member_b = member_tokens(http, client_b)
     admin_b = token_call(http, grant_type="client_credentials", client_id=client_b.id, client_secret=client_b.secret).json()
-    for token in (guest_b["access_token"], guest_b["refresh_token"], member_b["access_token"], member_b["refresh_token"], admin_b["access_token"], b.token):
+    for token in (
+        guest_b["access_token"],
+        guest_b["refresh_token"],
+        member_b["access_token"],
+        member_b["refresh_token"],
+        admin_b["access_token"],
+        b.token,
+    ):
         response = introspect(http, client_a, token)
         assert response.status_code == 200 and response.json() == {"active": False}, token
     # ...while its own project's client sees them.
@@ -239,6 +259,7 @@ def test_introspection_of_refresh_tokens(http: httpx.Client, tenant: Tenant, cli
 
 # --- revocation (RFC 7009) -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("which", ["access_token", "refresh_token"])
 def test_revoking_either_token_kills_the_grant(http: httpx.Client, client: Client, which: str) -> None:
     member = member_tokens(http, client)
@@ -262,7 +283,9 @@ def test_revoking_an_unknown_token_is_200(http: httpx.Client, client: Client) ->
     assert_oauth_error(http.post("/oauth2/revoke", data={"client_id": client.id}), 400, "invalid_request")
 
 
-def test_another_clients_token_is_left_alone(http: httpx.Client, tenant: Tenant, make_tenant: Callable[..., Tenant], client: Client) -> None:
+def test_another_clients_token_is_left_alone(
+    http: httpx.Client, tenant: Tenant, make_tenant: Callable[..., Tenant], client: Client
+) -> None:
     sibling = new_client(http, tenant)
     stranger = new_client(http, make_tenant(name="Elsewhere"))
     member = member_tokens(http, client)
@@ -284,6 +307,7 @@ def test_revoke_by_a_deleted_or_unknown_client_is_401(http: httpx.Client, tenant
 
 
 # --- metadata and JWKS ---------------------------------------------------------------------------
+
 
 def test_authorization_server_metadata(http: httpx.Client, server: Server) -> None:
     response = http.get("/.well-known/oauth-authorization-server")
@@ -331,8 +355,12 @@ ROTATION_ISSUER = "https://issuer.rotation.test"  # two nodes of one deployment 
 
 
 def rotate_keys(database_url: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "oauthapps.cli", "keys", "rotate", "--database", database_url, "--json"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "oauthapps.cli", "keys", "rotate", "--database", database_url, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return str(json.loads(done.stdout)["kid"])
 
@@ -381,8 +409,10 @@ def test_keys_rotate_switches_signing_and_old_tokens_keep_verifying(running_node
         assert new_kid != old_kid
 
         # A node started after the rotation (a restart) signs with the new key at once...
-        with running_server(running_node.database_url, running_node.tmp / "b", extra_env=env) as node_b, \
-                httpx.Client(base_url=node_b.base_url, timeout=30) as b:
+        with (
+            running_server(running_node.database_url, running_node.tmp / "b", extra_env=env) as node_b,
+            httpx.Client(base_url=node_b.base_url, timeout=30) as b,
+        ):
             fresh = app_token(b, *app)
             assert kid_of(fresh) == new_kid
             jwks_b = jwks_of(b)

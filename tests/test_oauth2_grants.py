@@ -19,9 +19,24 @@ from oauthapps.domain.pkce import s256
 from .conftest import Tenant
 from .headless import Pkce, response_params
 from .oauth2_helpers import (
-    CALLBACK, Client, assert_oauth_error, authorize_query, authorize_url, code_with_ticket, delete_client, exchange,
-    is_active, member_code, member_tokens, new_client, new_member_ticket, patch_client, refresh, token_call,
-    token_info, visitor,
+    CALLBACK,
+    Client,
+    assert_oauth_error,
+    authorize_query,
+    authorize_url,
+    code_with_ticket,
+    delete_client,
+    exchange,
+    is_active,
+    member_code,
+    member_tokens,
+    new_client,
+    new_member_ticket,
+    patch_client,
+    refresh,
+    token_call,
+    token_info,
+    visitor,
 )
 from .servers import Server, running_server
 
@@ -65,6 +80,7 @@ def session_code(http: httpx.Client, client: Client, pkce: Pkce, redirect_uri: s
 
 # --- anonymous ----------------------------------------------------------------------------------
 
+
 def test_anonymous_answers_the_token_shape(http: httpx.Client, client: Client) -> None:
     body = assert_token_response(token_call(http, clientId=client.id, grantType="anonymous"), refresh_token=True)
     info = token_info(http, body["access_token"])
@@ -90,27 +106,37 @@ def test_anonymous_with_a_wrong_secret_is_invalid_client(http: httpx.Client, cli
 
 # --- request formats ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("encoding", ["json", "form"])
 @pytest.mark.parametrize("style", ["camel", "snake"])
 def test_json_and_form_bodies_with_camel_or_snake_names(http: httpx.Client, client: Client, encoding: str, style: str) -> None:
     pkce = Pkce.new()
     code = member_code(http, client, pkce)
-    names = {"client_id": "clientId", "grant_type": "grantType", "redirect_uri": "redirectUri",
-             "code_verifier": "codeVerifier", "refresh_token": "refreshToken", "code": "code"}
+    names = {
+        "client_id": "clientId",
+        "grant_type": "grantType",
+        "redirect_uri": "redirectUri",
+        "code_verifier": "codeVerifier",
+        "refresh_token": "refreshToken",
+        "code": "code",
+    }
+
     def body(**params: str) -> dict[str, str]:
         return {(names[k] if style == "camel" else k): v for k, v in params.items()}
 
     def post(params: dict[str, str]) -> httpx.Response:
         if encoding == "json":
             return http.post("/oauth2/token", json=params)
-        return http.post("/oauth2/token", content=urlencode(params),
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        return http.post("/oauth2/token", content=urlencode(params), headers={"Content-Type": "application/x-www-form-urlencoded"})
 
-    member = assert_token_response(post(body(client_id=client.id, grant_type="authorization_code", code=code,
-                                             redirect_uri=CALLBACK, code_verifier=pkce.verifier)), refresh_token=True)
+    member = assert_token_response(
+        post(body(client_id=client.id, grant_type="authorization_code", code=code, redirect_uri=CALLBACK, code_verifier=pkce.verifier)),
+        refresh_token=True,
+    )
     assert token_info(http, member["access_token"])["subjectType"] == "MEMBER"
-    renewed = assert_token_response(post(body(client_id=client.id, grant_type="refresh_token",
-                                              refresh_token=member["refresh_token"])), refresh_token=True)
+    renewed = assert_token_response(
+        post(body(client_id=client.id, grant_type="refresh_token", refresh_token=member["refresh_token"])), refresh_token=True
+    )
     assert is_active(http, renewed["access_token"])
     assert_token_response(post(body(client_id=client.id, grant_type="anonymous")), refresh_token=True)
 
@@ -135,20 +161,30 @@ def test_a_parameter_sent_twice_is_refused(http: httpx.Client, client: Client) -
     assert_token_response(ok, refresh_token=True)
 
 
-@pytest.mark.parametrize("content_type, payload", [
-    ("application/json", b"{not json"),
-    ("application/json", b'["grant_type"]'),
-    ("application/json", b'{"grant_type": "anonymous", "client_id": ["a", "b"]}'),
-    ("text/plain", b"grant_type=anonymous"),
-])
+@pytest.mark.parametrize(
+    "content_type, payload",
+    [
+        ("application/json", b"{not json"),
+        ("application/json", b'["grant_type"]'),
+        ("application/json", b'{"grant_type": "anonymous", "client_id": ["a", "b"]}'),
+        ("text/plain", b"grant_type=anonymous"),
+    ],
+)
 def test_malformed_bodies_are_invalid_request(http: httpx.Client, content_type: str, payload: bytes) -> None:
     assert_oauth_error(http.post("/oauth2/token", content=payload, headers={"Content-Type": content_type}), 400, "invalid_request")
 
 
 # --- authorization_code -------------------------------------------------------------------------
 
-FAILURES = ["pkce_mismatch", "missing_verifier", "short_verifier", "wrong_redirect_uri", "missing_redirect_uri",
-            "another_client", "unknown_code"]
+FAILURES = [
+    "pkce_mismatch",
+    "missing_verifier",
+    "short_verifier",
+    "wrong_redirect_uri",
+    "missing_redirect_uri",
+    "another_client",
+    "unknown_code",
+]
 
 
 @pytest.mark.parametrize("case", FAILURES)
@@ -247,6 +283,7 @@ def test_expired_code_is_invalid_grant(http: httpx.Client, client: Client, short
 
 # --- refresh_token --------------------------------------------------------------------------------
 
+
 def test_refresh_token_failures(http: httpx.Client, tenant: Tenant, client: Client) -> None:
     member = member_tokens(http, client)
     other = new_client(http, tenant)
@@ -318,8 +355,10 @@ def test_rotation_applies_to_visitor_refresh_tokens_too(http: httpx.Client, tena
 
 # --- client_credentials ---------------------------------------------------------------------------
 
+
 def basic(client_id: str, secret: str, *, encode_all: bool = False) -> dict[str, str]:
     """client_secret_basic (RFC 6749 2.3.1): id and secret form-urlencoded, then base64."""
+
     def enc(value: str) -> str:
         return "".join(f"%{b:02X}" for b in value.encode()) if encode_all else value
 
@@ -328,28 +367,42 @@ def basic(client_id: str, secret: str, *, encode_all: bool = False) -> dict[str,
 
 
 def test_client_credentials_with_the_secret_in_the_body(http: httpx.Client, client: Client) -> None:
-    ok = assert_token_response(token_call(http, grant_type="client_credentials", client_id=client.id, client_secret=client.secret),
-                               refresh_token=False)
+    ok = assert_token_response(
+        token_call(http, grant_type="client_credentials", client_id=client.id, client_secret=client.secret), refresh_token=False
+    )
     info = token_info(http, ok["access_token"])
     assert info["subjectType"] == "APP" and info["clientId"] == client.id
-    assert_oauth_error(token_call(http, grant_type="client_credentials", client_id=client.id, client_secret="oas_wrong"), 401, "invalid_client")
-    assert_oauth_error(token_call(http, grant_type="client_credentials", client_id=client.id, client_secret=client.secret + "x"), 401, "invalid_client")
-    unknown = token_call(http, grant_type="client_credentials", client_id="1e6b0c35-0000-4000-8000-000000000000", client_secret=client.secret)
+    assert_oauth_error(
+        token_call(http, grant_type="client_credentials", client_id=client.id, client_secret="oas_wrong"), 401, "invalid_client"
+    )
+    assert_oauth_error(
+        token_call(http, grant_type="client_credentials", client_id=client.id, client_secret=client.secret + "x"), 401, "invalid_client"
+    )
+    unknown = token_call(
+        http, grant_type="client_credentials", client_id="1e6b0c35-0000-4000-8000-000000000000", client_secret=client.secret
+    )
     assert_oauth_error(unknown, 401, "invalid_client")
     assert_oauth_error(token_call(http, grant_type="client_credentials", client_id=client.id), 400, "invalid_request")
 
 
 @pytest.mark.parametrize("encode_all", [False, True], ids=["plain", "percent-encoded"])
 def test_client_credentials_with_http_basic(http: httpx.Client, client: Client, encode_all: bool) -> None:
-    response = http.post("/oauth2/token", data={"grant_type": "client_credentials"},
-                         headers=basic(client.id, client.secret, encode_all=encode_all))
+    response = http.post(
+        "/oauth2/token", data={"grant_type": "client_credentials"}, headers=basic(client.id, client.secret, encode_all=encode_all)
+    )
     body = assert_token_response(response, refresh_token=False)
     assert token_info(http, body["access_token"])["clientId"] == client.id
 
 
-@pytest.mark.parametrize("header", [
-    "wrong-secret", "unknown-client", "not-base64", "no-colon",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "wrong-secret",
+        "unknown-client",
+        "not-base64",
+        "no-colon",
+    ],
+)
 def test_bad_http_basic_is_401_with_www_authenticate(http: httpx.Client, client: Client, header: str) -> None:
     headers = {
         "wrong-secret": basic(client.id, "oas_wrong"),
@@ -363,8 +416,9 @@ def test_bad_http_basic_is_401_with_www_authenticate(http: httpx.Client, client:
 
 
 def test_two_client_authentication_methods_are_refused(http: httpx.Client, client: Client) -> None:
-    response = http.post("/oauth2/token", data={"grant_type": "client_credentials", "client_secret": client.secret},
-                         headers=basic(client.id, client.secret))
+    response = http.post(
+        "/oauth2/token", data={"grant_type": "client_credentials", "client_secret": client.secret}, headers=basic(client.id, client.secret)
+    )
     assert_oauth_error(response, 400, "invalid_request")
 
 
@@ -372,5 +426,7 @@ def test_deleted_client_cannot_use_any_grant(http: httpx.Client, tenant: Tenant,
     member = member_tokens(http, client)
     delete_client(http, tenant, client.id)
     assert_oauth_error(refresh(http, client.id, member["refresh_token"]), 401, "invalid_client")
-    assert_oauth_error(token_call(http, grant_type="client_credentials", client_id=client.id, client_secret=client.secret), 401, "invalid_client")
+    assert_oauth_error(
+        token_call(http, grant_type="client_credentials", client_id=client.id, client_secret=client.secret), 401, "invalid_client"
+    )
     assert_oauth_error(exchange(http, client, "oac_whatever", Pkce.new().verifier), 401, "invalid_client")

@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from oauthapps.domain.scopes import HEADLESS_MANAGE, OAUTH_APP_MANAGE, OAUTH_APP_READ
-
 from oauthapps.services import tenancy
 from oauthapps.store.database import Database
 
@@ -27,6 +26,7 @@ InstallOn = Callable[[Tenant, tuple[str, ...]], dict[str, str]]
 def install_on(server: Server, http: httpx.Client) -> InstallOn:
     """Install a new platform app with the given scopes on an existing tenant's project; return
     the Authorization header of its app token."""
+
     def install(owner: Tenant, scopes: tuple[str, ...]) -> dict[str, str]:
         async def setup(db: Database) -> tuple[str, str, str]:
             new = await tenancy.create_app(db, f"Extra {uuid.uuid4().hex[:6]}", list(scopes))
@@ -158,7 +158,10 @@ def test_api_key_acts_on_its_own_project_only(http: httpx.Client, make_tenant: C
 def test_manage_scopes_allow_every_operation(http: httpx.Client, make_tenant: Callable[..., Tenant], scope: str) -> None:
     t = make_tenant(scopes=(scope,))
     app = create(http, t, name="Managed", allowSecretGeneration=True)
-    assert http.patch(f"{BASE}/{app['id']}", headers=t.app_headers, json={"oAuthApp": {"description": "d"}, "mask": "description"}).status_code == 200
+    assert (
+        http.patch(f"{BASE}/{app['id']}", headers=t.app_headers, json={"oAuthApp": {"description": "d"}, "mask": "description"}).status_code
+        == 200
+    )
     assert get(http, t, app["id"])["description"] == "d"
     assert http.post(f"{BASE}/query", headers=t.app_headers, json={}).status_code == 200
     assert http.post(f"{BASE}/{app['id']}/generate-secret", headers=t.app_headers, json={}).status_code == 200
@@ -280,5 +283,3 @@ def test_unknown_route_and_wrong_method_use_the_wix_error_shape(http: httpx.Clie
     app = create(http, tenant, name="Routes")
     assert_app_error(http.put(f"{BASE}/{app['id']}", headers=tenant.app_headers, json={}), 405, "METHOD_NOT_ALLOWED")
     assert_app_error(http.get("/oauth-app/v1/nothing-here", headers=tenant.app_headers), 404, "NOT_FOUND")
-
-

@@ -74,7 +74,9 @@ def meta(response: httpx.Response) -> dict[str, Any]:
     [{}, {"query": None}, {"query": {}}, {"query": {"filter": {}, "paging": {"offset": 0, "limit": 50}}}],
     ids=["empty-body", "null-query", "empty-query", "sdk-builder-defaults"],
 )
-def test_no_filter_lists_everything_newest_id_first(http: httpx.Client, reader: Tenant, catalogue: list[dict[str, Any]], body: dict[str, Any]) -> None:
+def test_no_filter_lists_everything_newest_id_first(
+    http: httpx.Client, reader: Tenant, catalogue: list[dict[str, Any]], body: dict[str, Any]
+) -> None:
     response = http.post(f"{BASE}/query", headers=reader.app_headers, json=body)
     apps = found(response)
     assert [a["id"] for a in apps] == sorted((a["id"] for a in catalogue), reverse=True)  # default: id descending
@@ -222,7 +224,9 @@ def test_two_operators_on_one_field_both_apply(http: httpx.Client, reader: Tenan
 
 @pytest.mark.parametrize("field", ["createdDate", "name", "id", "created_date", "_createdDate", "_id"])
 @pytest.mark.parametrize("order", ["ASC", "DESC"])
-def test_sort_each_field_both_directions(http: httpx.Client, reader: Tenant, catalogue: list[dict[str, Any]], field: str, order: str) -> None:
+def test_sort_each_field_both_directions(
+    http: httpx.Client, reader: Tenant, catalogue: list[dict[str, Any]], field: str, order: str
+) -> None:
     key = {"created_date": "createdDate", "_createdDate": "createdDate", "_id": "id"}.get(field, field)
     expected = sorted(catalogue, key=lambda a: a[key], reverse=order == "DESC")
     response = query(http, reader, {"sort": [{"fieldName": field, "order": order}]})
@@ -234,7 +238,9 @@ def test_sort_created_date_matches_creation_order(http: httpx.Client, reader: Te
     assert names(query(http, reader, {"sort": [{"fieldName": "created_date", "order": "DESC"}]})) == NAMES[::-1]
 
 
-def test_sort_defaults_to_ascending_and_accepts_lowercase_order(http: httpx.Client, reader: Tenant, catalogue: list[dict[str, Any]]) -> None:
+def test_sort_defaults_to_ascending_and_accepts_lowercase_order(
+    http: httpx.Client, reader: Tenant, catalogue: list[dict[str, Any]]
+) -> None:
     assert names(query(http, reader, {"sort": [{"fieldName": "name"}]})) == sorted(NAMES)
     assert names(query(http, reader, {"sort": [{"fieldName": "name", "order": "desc"}]})) == sorted(NAMES, reverse=True)
 
@@ -270,8 +276,11 @@ def test_offset_past_the_end_and_limit_zero(http: httpx.Client, reader: Tenant, 
 
 
 def test_total_counts_the_filtered_set_not_the_page(http: httpx.Client, reader: Tenant, catalogue: list[dict[str, Any]]) -> None:
-    response = query(http, reader, {"filter": {"name": {"$in": ["alpha", "bravo", "charlie"]}}, "paging": {"limit": 1, "offset": 1},
-                                    "sort": [{"fieldName": "name"}]})
+    response = query(
+        http,
+        reader,
+        {"filter": {"name": {"$in": ["alpha", "bravo", "charlie"]}}, "paging": {"limit": 1, "offset": 1}, "sort": [{"fieldName": "name"}]},
+    )
     assert names(response) == ["bravo"]
     assert meta(response) == {"count": 1, "offset": 1, "total": 3, "tooManyToCount": False}
 
@@ -349,4 +358,3 @@ def test_deep_nesting_is_refused_not_a_crash(http: httpx.Client, reader: Tenant)
     response = query(http, reader, {"filter": filt})
     assert response.status_code == 400
     assert response.json()["details"]["validationError"]["fieldViolations"][0]["violatedRule"] == "MAX_DEPTH"
-

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -30,24 +30,35 @@ from .oauth_apps_helpers import BASE, new_tenant
 from .servers import Server, fresh_database, seeded_database
 
 P1, P2, BIG = "project-1", "project-2", "project-big"
-T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 
 def _app(app_id: str, project_id: str, name: str, minutes: int, **fields: Any) -> OAuthApp:
     created = T0 + timedelta(minutes=minutes)
-    return OAuthApp(id=app_id, project_id=project_id, name=name, created_at=created,
-                    updated_at=fields.pop("updated_at", created), **fields)
+    return OAuthApp(id=app_id, project_id=project_id, name=name, created_at=created, updated_at=fields.pop("updated_at", created), **fields)
 
 
 APPS = [
     _app("a1", P1, "Shop", 1),
-    _app("a2", P1, "shop", 2, description="Ünïcode ✓ \"quoted\"", login_url="https://a.example.com/in",
-         logout_url="https://a.example.com/out", redirect_url_wix_pages="https://a.example.com/p",
-         allowed_redirect_uris=["https://a.example.com/cb", "http://localhost:3000/cb"],
-         allowed_redirect_domains=["a.example.com", "ü.example.com"], allow_secret_generation=True,
-         application_type="MOBILE", technology="IOS", refresh_token_rotation=True,
-         wix_pages_domains_mappings=[{"origin": "o.example.com", "destination": "d.example.com"}],
-         updated_at=T0 + timedelta(days=3, microseconds=999_999), secret_hash="h" * 64),
+    _app(
+        "a2",
+        P1,
+        "shop",
+        2,
+        description='Ünïcode ✓ "quoted"',
+        login_url="https://a.example.com/in",
+        logout_url="https://a.example.com/out",
+        redirect_url_wix_pages="https://a.example.com/p",
+        allowed_redirect_uris=["https://a.example.com/cb", "http://localhost:3000/cb"],
+        allowed_redirect_domains=["a.example.com", "ü.example.com"],
+        allow_secret_generation=True,
+        application_type="MOBILE",
+        technology="IOS",
+        refresh_token_rotation=True,
+        wix_pages_domains_mappings=[{"origin": "o.example.com", "destination": "d.example.com"}],
+        updated_at=T0 + timedelta(days=3, microseconds=999_999),
+        secret_hash="h" * 64,
+    ),
     _app("a3", P1, "Same", 3),
     _app("a4", P1, "Same", 3),  # same name and instant as a3: the id breaks the tie
     _app("a5", P1, "École", 4),
@@ -96,19 +107,23 @@ def _json(items: list[dict[str, Any]]) -> Any:
     return orjson.loads(orjson.dumps(items))
 
 
-@pytest.mark.parametrize("raw", [
-    {},
-    {"sort": [{"fieldName": "createdDate", "order": "DESC"}]},
-    {"sort": [{"fieldName": "createdDate"}], "paging": {"limit": 2, "offset": 1}},
-    {"sort": [{"fieldName": "name", "order": "DESC"}], "paging": {"limit": 3}},
-    {"filter": {"name": {"$startsWith": "sh"}}, "sort": [{"fieldName": "name"}]},
-    {"filter": {"$or": [{"name": "Same"}, {"id": "a2"}]}, "paging": {"limit": 1, "offset": 2}},
-    {"filter": {"createdDate": {"$gte": iso(T0 + timedelta(minutes=3))}}},
-    {"paging": {"offset": 10}},
-    {"filter": {"name": "Same"}, "paging": {"offset": 10}},
-    {"paging": {"limit": 0}},
-    {"filter": {"name": {"$in": []}}},
-], ids=repr)
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {},
+        {"sort": [{"fieldName": "createdDate", "order": "DESC"}]},
+        {"sort": [{"fieldName": "createdDate"}], "paging": {"limit": 2, "offset": 1}},
+        {"sort": [{"fieldName": "name", "order": "DESC"}], "paging": {"limit": 3}},
+        {"filter": {"name": {"$startsWith": "sh"}}, "sort": [{"fieldName": "name"}]},
+        {"filter": {"$or": [{"name": "Same"}, {"id": "a2"}]}, "paging": {"limit": 1, "offset": 2}},
+        {"filter": {"createdDate": {"$gte": iso(T0 + timedelta(minutes=3))}}},
+        {"paging": {"offset": 10}},
+        {"filter": {"name": "Same"}, "paging": {"offset": 10}},
+        {"paging": {"limit": 0}},
+        {"filter": {"name": {"$in": []}}},
+    ],
+    ids=repr,
+)
 def test_wire_rows_equal_the_entity_path(db_url: str, raw: Any) -> None:
     page, expected, total = _both(db_url, raw)
     assert _json(page.items) == expected
@@ -143,9 +158,15 @@ def test_count_stops_past_the_cap(db_url: str) -> None:
 
 
 def test_micros_iso_is_the_wire_date() -> None:
-    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
-    for dt in (T0, T0.replace(microsecond=999_999), T0.replace(microsecond=0), epoch,
-               epoch - timedelta(microseconds=500), datetime(2038, 1, 19, 3, 14, 8, 1000, tzinfo=timezone.utc)):
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for dt in (
+        T0,
+        T0.replace(microsecond=999_999),
+        T0.replace(microsecond=0),
+        epoch,
+        epoch - timedelta(microseconds=500),
+        datetime(2038, 1, 19, 3, 14, 8, 1000, tzinfo=UTC),
+    ):
         micros = (dt - epoch) // timedelta(microseconds=1)
         assert repo._micros_iso(micros) == iso(dt)
 
@@ -164,6 +185,7 @@ def _plan(url: str, sort: tuple[Sort, ...]) -> str:
     """The plan of the page statement for ``sort``, with every way but an index scan disabled on
     PostgreSQL (its tiny test table would otherwise be read whole): no Sort step means the rows come
     in index order and the page stops after LIMIT rows."""
+
     async def main() -> str:
         db = Database.open(url)
         try:
@@ -203,7 +225,9 @@ def test_the_migration_goes_down_and_up(tmp_path_factory: pytest.TempPathFactory
             assert _indexes(url) == {"ix_oauth_apps_project_created", "ix_oauth_apps_project_name"}
             upgrade(url)
             assert _indexes(url) == {
-                "ix_oauth_apps_project_created_id", "ix_oauth_apps_project_name_id", "ix_oauth_apps_project_id_id",
+                "ix_oauth_apps_project_created_id",
+                "ix_oauth_apps_project_name_id",
+                "ix_oauth_apps_project_id_id",
             }
 
 

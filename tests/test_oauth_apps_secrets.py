@@ -13,10 +13,16 @@ import pytest
 
 from .conftest import Tenant
 from .oauth_apps_helpers import (
-    BASE, assert_app_error, assert_violation, audit_entries, client_credentials, create, get, module_tenant, secret_works,
+    BASE,
+    assert_app_error,
+    assert_violation,
+    audit_entries,
+    client_credentials,
+    create,
+    get,
+    secret_works,
 )
 from .servers import Server
-
 
 
 @pytest.fixture
@@ -135,8 +141,11 @@ def test_concurrent_generate_secret_succeeds_exactly_once(http: httpx.Client, te
 
 def test_allow_secret_generation_cannot_be_switched_back_on_by_update(http: httpx.Client, tenant: Tenant) -> None:
     app = create(http, tenant, name="Closed")
-    response = http.patch(f"{BASE}/{app['id']}", headers=tenant.app_headers,
-                          json={"oAuthApp": {"allowSecretGeneration": True}, "mask": "allowSecretGeneration"})
+    response = http.patch(
+        f"{BASE}/{app['id']}",
+        headers=tenant.app_headers,
+        json={"oAuthApp": {"allowSecretGeneration": True}, "mask": "allowSecretGeneration"},
+    )
     assert response.status_code == 400
     http.patch(f"{BASE}/{app['id']}", headers=tenant.app_headers, json={"oAuthApp": {"allowSecretGeneration": True}})
     assert get(http, tenant, app["id"])["allowSecretGeneration"] is False
@@ -253,9 +262,18 @@ def test_admin_tokens_issued_with_a_secret_belong_to_the_app(http: httpx.Client,
 
 
 def test_audit_trail_of_a_whole_life_never_holds_a_secret(http: httpx.Client, tenant: Tenant, server: Server) -> None:
-    created = http.post(BASE, headers=tenant.app_headers, json={"oAuthApp": {
-        "name": "Audited", "allowSecretGeneration": True, "allowedDomains": ["a.example.com"], "technology": "VUE",
-    }})
+    created = http.post(
+        BASE,
+        headers=tenant.app_headers,
+        json={
+            "oAuthApp": {
+                "name": "Audited",
+                "allowSecretGeneration": True,
+                "allowedDomains": ["a.example.com"],
+                "technology": "VUE",
+            }
+        },
+    )
     app = created.json()["oAuthApp"]
     secrets = []
     responses = [created]
@@ -265,8 +283,13 @@ def test_audit_trail_of_a_whole_life_never_holds_a_secret(http: httpx.Client, te
     r = rotate(http, tenant, app["id"], {"gracePeriodSeconds": 10})
     responses.append(r)
     secrets.append(r.json()["oAuthAppSecret"])
-    responses.append(http.patch(f"{BASE}/{app['id']}", headers=tenant.app_headers,
-                                json={"oAuthApp": {"description": "d", "name": "Audited 2"}, "mask": {"paths": ["description"]}}))
+    responses.append(
+        http.patch(
+            f"{BASE}/{app['id']}",
+            headers=tenant.app_headers,
+            json={"oAuthApp": {"description": "d", "name": "Audited 2"}, "mask": {"paths": ["description"]}},
+        )
+    )
     responses.append(http.delete(f"{BASE}/{app['id']}", headers=tenant.key_headers))
     assert [x.status_code for x in responses] == [200] * 5
 

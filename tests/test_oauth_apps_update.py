@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from .conftest import Tenant
-from .oauth_apps_helpers import BASE, assert_app_error, assert_violation, audit_entries, create, get, patch, module_tenant, violations
+from .oauth_apps_helpers import BASE, assert_app_error, assert_violation, audit_entries, create, get, patch, violations
 from .servers import Server
 
 FULL = {
@@ -22,7 +22,6 @@ FULL = {
     "applicationType": "WEB_APP",
     "technology": "REACT",
 }
-
 
 
 @pytest.fixture
@@ -48,8 +47,16 @@ def public(app: dict[str, Any]) -> dict[str, Any]:
 )
 def test_mask_forms_change_exactly_the_masked_fields(http: httpx.Client, tenant: Tenant, mask: Any) -> None:
     app = create(http, tenant, **FULL)
-    body = {"oAuthApp": {"id": app["id"], "name": "Not in mask", "description": "new", "technology": "VUE",
-                         "allowedRedirectUris": ["https://other.example.com/cb"]}, "mask": mask}
+    body = {
+        "oAuthApp": {
+            "id": app["id"],
+            "name": "Not in mask",
+            "description": "new",
+            "technology": "VUE",
+            "allowedRedirectUris": ["https://other.example.com/cb"],
+        },
+        "mask": mask,
+    }
     response = patch(http, tenant, app["id"], body)
     assert response.status_code == 200, response.text
     updated = response.json()["oAuthApp"]
@@ -70,10 +77,16 @@ def test_without_mask_the_writable_fields_present_change(http: httpx.Client, ten
 
 def test_without_mask_read_only_fields_in_body_are_ignored(http: httpx.Client, tenant: Tenant) -> None:
     app = create(http, tenant, **FULL)
-    body = {"oAuthApp": {
-        "id": app["id"], "createdDate": "2001-01-01T00:00:00.000Z", "updatedDate": "2001-01-01T00:00:00.000Z",
-        "secret": "oas_chosen_by_attacker", "allowSecretGeneration": True, "description": "changed",
-    }}
+    body = {
+        "oAuthApp": {
+            "id": app["id"],
+            "createdDate": "2001-01-01T00:00:00.000Z",
+            "updatedDate": "2001-01-01T00:00:00.000Z",
+            "secret": "oas_chosen_by_attacker",
+            "allowSecretGeneration": True,
+            "description": "changed",
+        }
+    }
     response = patch(http, tenant, app["id"], body)
     assert response.status_code == 200, response.text
     after = get(http, tenant, app["id"])
@@ -84,7 +97,9 @@ def test_without_mask_read_only_fields_in_body_are_ignored(http: httpx.Client, t
     # The secret did not change: the original still works, the one in the body does not.
     ok = http.post("/oauth2/token", json={"grant_type": "client_credentials", "client_id": app["id"], "client_secret": app["secret"]})
     assert ok.status_code == 200
-    bad = http.post("/oauth2/token", json={"grant_type": "client_credentials", "client_id": app["id"], "client_secret": "oas_chosen_by_attacker"})
+    bad = http.post(
+        "/oauth2/token", json={"grant_type": "client_credentials", "client_id": app["id"], "client_secret": "oas_chosen_by_attacker"}
+    )
     assert bad.status_code == 401
 
 
@@ -120,8 +135,14 @@ def test_unknown_path_in_mask_is_a_validation_error(http: httpx.Client, tenant: 
 
 @pytest.mark.parametrize(
     ("mask", "field"),
-    [(5, "mask"), (True, "mask"), ({"paths": 5}, "mask.paths"), ({"fields": ["name"]}, "mask.fields"), ([1], "mask[0]"),
-     ({"paths": [None]}, "mask.paths[0]")],
+    [
+        (5, "mask"),
+        (True, "mask"),
+        ({"paths": 5}, "mask.paths"),
+        ({"fields": ["name"]}, "mask.fields"),
+        ([1], "mask[0]"),
+        ({"paths": [None]}, "mask.paths[0]"),
+    ],
 )
 def test_malformed_mask_is_a_validation_error(http: httpx.Client, tenant: Tenant, mask: Any, field: str) -> None:
     app = create(http, tenant, **FULL)
@@ -149,7 +170,9 @@ def test_masking_name_without_a_name_is_refused(http: httpx.Client, tenant: Tena
 
 def test_mask_alias_allowed_domains_sets_the_shared_list(http: httpx.Client, tenant: Tenant) -> None:
     app = create(http, tenant, **FULL)
-    response = patch(http, tenant, app["id"], {"oAuthApp": {"allowedRedirectDomains": ["via-other-name.example.com"]}, "mask": "allowedDomains"})
+    response = patch(
+        http, tenant, app["id"], {"oAuthApp": {"allowedRedirectDomains": ["via-other-name.example.com"]}, "mask": "allowedDomains"}
+    )
     assert response.status_code == 200, response.text
     after = get(http, tenant, app["id"])
     assert after["allowedDomains"] == after["allowedRedirectDomains"] == ["via-other-name.example.com"]
@@ -224,7 +247,7 @@ def _hammer(base_url: str, headers: dict[str, str], app_id: str, bodies: list[di
                 r = client.patch(f"{BASE}/{app_id}", headers=headers, json=body)
                 if r.status_code != 200:
                     errors.append(r.text)
-    except Exception as exc:  # noqa: BLE001 - reported by the test
+    except Exception as exc:
         errors.append(repr(exc))
 
 
@@ -245,8 +268,7 @@ def test_concurrent_updates_of_different_fields_lose_nothing(http: httpx.Client,
     }
     errors: list[str] = []
     barrier_threads = [
-        threading.Thread(target=_hammer, args=(server.base_url, tenant.app_headers, app["id"], bodies, errors))
-        for bodies in plans.values()
+        threading.Thread(target=_hammer, args=(server.base_url, tenant.app_headers, app["id"], bodies, errors)) for bodies in plans.values()
     ]
     for t in barrier_threads:
         t.start()

@@ -11,14 +11,22 @@ import httpx
 import pytest
 
 from .conftest import Tenant
-from .oauth_apps_helpers import BASE, SHORT_BASE, assert_app_error, assert_violation, create, get, module_tenant, violations
+from .oauth_apps_helpers import BASE, SHORT_BASE, assert_app_error, assert_violation, create, get, violations
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ALWAYS_PRESENT = (
-    "id", "createdDate", "name", "description", "allowedRedirectUris", "allowedRedirectDomains", "allowedDomains",
-    "allowSecretGeneration", "applicationType", "technology", "wixPagesDomainsMappings",
+    "id",
+    "createdDate",
+    "name",
+    "description",
+    "allowedRedirectUris",
+    "allowedRedirectDomains",
+    "allowedDomains",
+    "allowSecretGeneration",
+    "applicationType",
+    "technology",
+    "wixPagesDomainsMappings",
 )
-
 
 
 @pytest.fixture
@@ -123,7 +131,8 @@ def test_delete_returns_empty_object_then_404_everywhere(http: httpx.Client, ten
     assert_app_error(http.delete(f"{BASE}/{app['id']}", headers=tenant.app_headers), 404, "OAUTH_APP_NOT_FOUND")
     assert_app_error(
         http.patch(f"{BASE}/{app['id']}", headers=tenant.app_headers, json={"oAuthApp": {"name": "Zombie"}}),
-        404, "OAUTH_APP_NOT_FOUND",
+        404,
+        "OAUTH_APP_NOT_FOUND",
     )
     assert get(http, tenant, keep["id"])["name"] == "To keep"
     ids = [a["id"] for a in http.post(f"{BASE}/query", headers=tenant.app_headers, json={}).json()["oAuthApps"]]
@@ -180,7 +189,8 @@ def test_unknown_field_is_refused_with_every_unknown_named(http: httpx.Client, t
     response = post_app(http, tenant, {"name": "Unknown fields probe", "colour": "red", "scopes": ["x"]})
     found = violations(response)
     assert {(v["field"], v["violatedRule"]) for v in found} == {
-        ("oAuthApp.colour", "UNKNOWN_FIELD"), ("oAuthApp.scopes", "UNKNOWN_FIELD"),
+        ("oAuthApp.colour", "UNKNOWN_FIELD"),
+        ("oAuthApp.scopes", "UNKNOWN_FIELD"),
     }
     listed = http.post(f"{BASE}/query", headers=tenant.app_headers, json={"query": {"filter": {"name": "Unknown fields probe"}}}).json()
     assert listed["pagingMetadata"]["total"] == 0
@@ -211,6 +221,7 @@ def test_body_over_one_mebibyte_is_413(http: httpx.Client, tenant: Tenant) -> No
 
 def test_chunked_body_over_one_mebibyte_is_413(http: httpx.Client, tenant: Tenant) -> None:
     """No Content-Length: the cap must hold while streaming too."""
+
     def chunks() -> Iterator[bytes]:
         yield b'{"oAuthApp": {"name": "Big", "description": "'
         for _ in range(80):
@@ -229,10 +240,16 @@ def test_body_just_under_the_cap_is_not_413(http: httpx.Client, tenant: Tenant) 
 
 
 def test_every_violation_is_reported_at_once(http: httpx.Client, tenant: Tenant) -> None:
-    response = post_app(http, tenant, {
-        "name": "x", "loginUrl": "http://example.com/login", "allowedRedirectDomains": ["https://bad.example.com"],
-        "technology": "COBOL",
-    })
+    response = post_app(
+        http,
+        tenant,
+        {
+            "name": "x",
+            "loginUrl": "http://example.com/login",
+            "allowedRedirectDomains": ["https://bad.example.com"],
+            "technology": "COBOL",
+        },
+    )
     fields = {v["field"] for v in violations(response)}
     assert {"oAuthApp.name", "oAuthApp.loginUrl", "oAuthApp.allowedRedirectDomains[0]", "oAuthApp.technology"} <= fields
 
@@ -302,15 +319,23 @@ def test_redirect_url_wix_pages_limit_is_1024(http: httpx.Client, tenant: Tenant
     prefix = "https://example.com/"
     ok = prefix + "p" * (1024 - len(prefix))
     assert create(http, tenant, name="Pages", redirectUrlWixPages=ok)["redirectUrlWixPages"] == ok
-    assert_violation(post_app(http, tenant, {"name": "Pages", "redirectUrlWixPages": ok + "p"}), "oAuthApp.redirectUrlWixPages", "MAX_LENGTH")
+    assert_violation(
+        post_app(http, tenant, {"name": "Pages", "redirectUrlWixPages": ok + "p"}), "oAuthApp.redirectUrlWixPages", "MAX_LENGTH"
+    )
 
 
 def test_url_must_be_a_string(http: httpx.Client, tenant: Tenant) -> None:
     assert_violation(post_app(http, tenant, {"name": "App", "loginUrl": 5}), "oAuthApp.loginUrl", "TYPE")
-    assert_violation(post_app(http, tenant, {"name": "App", "allowedRedirectUris": "https://a.example.com/"}), "oAuthApp.allowedRedirectUris", "TYPE")
+    assert_violation(
+        post_app(http, tenant, {"name": "App", "allowedRedirectUris": "https://a.example.com/"}), "oAuthApp.allowedRedirectUris", "TYPE"
+    )
     assert_violation(post_app(http, tenant, {"name": "App", "allowedRedirectUris": [None]}), "oAuthApp.allowedRedirectUris[0]", "REQUIRED")
     assert_violation(post_app(http, tenant, {"name": "App", "allowedRedirectUris": [""]}), "oAuthApp.allowedRedirectUris[0]", "REQUIRED")
-    assert_violation(post_app(http, tenant, {"name": "App", "allowedRedirectUris": [{"url": "https://a.example.com/"}]}), "oAuthApp.allowedRedirectUris[0]", "TYPE")
+    assert_violation(
+        post_app(http, tenant, {"name": "App", "allowedRedirectUris": [{"url": "https://a.example.com/"}]}),
+        "oAuthApp.allowedRedirectUris[0]",
+        "TYPE",
+    )
 
 
 # --- domains ----------------------------------------------------------------------------------
@@ -377,7 +402,9 @@ def test_conflicting_domain_aliases_are_refused(http: httpx.Client, tenant: Tena
 
 def test_duplicate_list_entries_are_kept_once(http: httpx.Client, tenant: Tenant) -> None:
     app = create(
-        http, tenant, name="Dupes",
+        http,
+        tenant,
+        name="Dupes",
         allowedRedirectDomains=["a.example.com", "A.EXAMPLE.COM", "b.example.com"],
         allowedRedirectUris=["https://a.example.com/cb", "https://a.example.com/cb"],
     )
@@ -410,7 +437,9 @@ def test_technology_values(http: httpx.Client, tenant: Tenant, value: str) -> No
     assert create(http, tenant, name="Enum", technology=value)["technology"] == value
 
 
-@pytest.mark.parametrize(("field", "value"), [("applicationType", "web_app"), ("applicationType", "DESKTOP"), ("technology", 3), ("technology", "react")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("applicationType", "web_app"), ("applicationType", "DESKTOP"), ("technology", 3), ("technology", "react")]
+)
 def test_bad_enum_is_refused(http: httpx.Client, tenant: Tenant, field: str, value: Any) -> None:
     v = assert_violation(post_app(http, tenant, {"name": "Enum", field: value}), f"oAuthApp.{field}", "ENUM")
     assert "WEB_APP" in v["data"]["allowed"] or "REACT" in v["data"]["allowed"]
@@ -419,18 +448,21 @@ def test_bad_enum_is_refused(http: httpx.Client, tenant: Tenant, field: str, val
 def test_domain_mappings(http: httpx.Client, tenant: Tenant) -> None:
     assert_violation(
         post_app(http, tenant, {"name": "Map", "wixPagesDomainsMappings": [{"origin": "a", "destination": "b", "x": 1}]}),
-        "oAuthApp.wixPagesDomainsMappings[0].x", "UNKNOWN_FIELD",
+        "oAuthApp.wixPagesDomainsMappings[0].x",
+        "UNKNOWN_FIELD",
     )
     assert_violation(
         post_app(http, tenant, {"name": "Map", "wixPagesDomainsMappings": ["a->b"]}), "oAuthApp.wixPagesDomainsMappings[0]", "TYPE"
     )
     assert_violation(
         post_app(http, tenant, {"name": "Map", "wixPagesDomainsMappings": [{"origin": "a", "destination": "d" * 2049}]}),
-        "oAuthApp.wixPagesDomainsMappings[0].destination", "MAX_LENGTH",
+        "oAuthApp.wixPagesDomainsMappings[0].destination",
+        "MAX_LENGTH",
     )
     assert_violation(
         post_app(http, tenant, {"name": "Map", "wixPagesDomainsMappings": [{"origin": "a", "destination": "b"}] * 201}),
-        "oAuthApp.wixPagesDomainsMappings", "MAX_ITEMS",
+        "oAuthApp.wixPagesDomainsMappings",
+        "MAX_ITEMS",
     )
 
 
@@ -474,7 +506,10 @@ def test_update_applies_the_same_field_rules(http: httpx.Client, tenant: Tenant)
     [
         ({"name": "nul\u0000name"}, "oAuthApp.name"),
         ({"name": "Fine", "description": "d\u0000"}, "oAuthApp.description"),
-        ({"name": "Fine", "wixPagesDomainsMappings": [{"origin": "a\u0000", "destination": "b"}]}, "oAuthApp.wixPagesDomainsMappings[0].origin"),
+        (
+            {"name": "Fine", "wixPagesDomainsMappings": [{"origin": "a\u0000", "destination": "b"}]},
+            "oAuthApp.wixPagesDomainsMappings[0].origin",
+        ),
         ({"name": "Fine", "loginUrl": "https://a.example.com/\u0000"}, "oAuthApp.loginUrl"),
         ({"name": "Fine", "allowedDomains": ["a\u0000.example.com"]}, "oAuthApp.allowedDomains[0]"),
     ],

@@ -127,8 +127,17 @@ def test_documented_create_body_matches_the_writable_fields(doc: dict[str, Any])
     assert set(oauth_app["properties"]) == set(WRITABLE_FIELDS) | {"allowSecretGeneration"}
     entity = deref(doc, resolve(doc, "#/components/schemas/OAuthApp"))
     assert set(WRITABLE_FIELDS) <= set(entity["properties"])
-    assert set(entity["required"]) >= {"id", "createdDate", "name", "allowedRedirectUris", "allowedRedirectDomains",
-                                       "allowedDomains", "applicationType", "technology", "wixPagesDomainsMappings"}
+    assert set(entity["required"]) >= {
+        "id",
+        "createdDate",
+        "name",
+        "allowedRedirectUris",
+        "allowedRedirectDomains",
+        "allowedDomains",
+        "applicationType",
+        "technology",
+        "wixPagesDomainsMappings",
+    }
     assert set(schemas.ApplicationType.__args__) == set(APPLICATION_TYPES)  # type: ignore[attr-defined]
     assert set(schemas.Technology.__args__) == set(TECHNOLOGIES)  # type: ignore[attr-defined]
 
@@ -172,9 +181,15 @@ def reader(server: Server, http: httpx.Client, tenant: Tenant) -> dict[str, str]
 def test_success_responses_match_the_models(http: httpx.Client, tenant: Tenant) -> None:
     h = tenant.app_headers
     full = {
-        "name": "Documented", "description": "d", "loginUrl": "https://a.example.com/in", "logoutUrl": "https://a.example.com/out",
-        "allowedRedirectUris": ["https://a.example.com/cb"], "allowedDomains": ["a.example.com"], "applicationType": "MOBILE",
-        "technology": "IOS", "redirectUrlWixPages": "https://a.example.com/p",
+        "name": "Documented",
+        "description": "d",
+        "loginUrl": "https://a.example.com/in",
+        "logoutUrl": "https://a.example.com/out",
+        "allowedRedirectUris": ["https://a.example.com/cb"],
+        "allowedDomains": ["a.example.com"],
+        "applicationType": "MOBILE",
+        "technology": "IOS",
+        "redirectUrlWixPages": "https://a.example.com/p",
         "wixPagesDomainsMappings": [{"origin": "o.example.com", "destination": "d.example.com"}],
     }
     conforms(schemas.CreateRequest, {"oAuthApp": full})
@@ -187,8 +202,13 @@ def test_success_responses_match_the_models(http: httpx.Client, tenant: Tenant) 
     update = {"oAuthApp": {"description": "e"}, "mask": {"paths": ["description"]}}
     conforms(schemas.UpdateRequest, update)
     conforms(schemas.OAuthAppResponse, http.patch(f"{BASE}/{app_id}", headers=h, json=update))
-    q = {"query": {"filter": {"name": {"$startsWith": "Doc"}}, "sort": [{"fieldName": "createdDate", "order": "DESC"}],
-                   "paging": {"limit": 10, "offset": 0}}}
+    q = {
+        "query": {
+            "filter": {"name": {"$startsWith": "Doc"}},
+            "sort": [{"fieldName": "createdDate", "order": "DESC"}],
+            "paging": {"limit": 10, "offset": 0},
+        }
+    }
     conforms(schemas.QueryRequest, q)
     listed = http.post(f"{BASE}/query", headers=h, json=q)
     assert listed.json()["pagingMetadata"]["total"] == 1

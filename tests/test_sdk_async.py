@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -86,7 +86,10 @@ async def member_login(client: AsyncClient[OAuthStrategy[Async]], browser: httpx
 
 
 async def test_visitor_browses_with_anonymous_tokens(
-    http: httpx.Client, site: Site, make_client: Callable[..., AsyncClient[Any]], recorder: GrantRecorder,
+    http: httpx.Client,
+    site: Site,
+    make_client: Callable[..., AsyncClient[Any]],
+    recorder: GrantRecorder,
 ) -> None:
     collection = create_collection(http, site.tenant)
     fill_catalogue(http, site.tenant, collection)
@@ -105,7 +108,10 @@ async def test_visitor_browses_with_anonymous_tokens(
 
 
 async def test_member_login_flow_and_logout(
-    site: Site, make_client: Callable[..., AsyncClient[Any]], browser: httpx.Client, recorder: GrantRecorder,
+    site: Site,
+    make_client: Callable[..., AsyncClient[Any]],
+    browser: httpx.Client,
+    recorder: GrantRecorder,
 ) -> None:
     client = make_client(OAuthStrategy(site.client_id))
     oauth_data = client.auth.generate_oauth_data(CALLBACK, original_uri=f"{ORIGIN}/cart")
@@ -131,7 +137,9 @@ async def test_member_login_flow_and_logout(
 
 
 async def test_app_strategy_manages_oauth_apps(
-    tenant: Tenant, make_client: Callable[..., AsyncClient[Any]], recorder: GrantRecorder,
+    tenant: Tenant,
+    make_client: Callable[..., AsyncClient[Any]],
+    recorder: GrantRecorder,
 ) -> None:
     client = make_client(AppStrategy(tenant.app_id, tenant.app_secret, tenant.instance_id), modules=[oauth_apps])
     created = await asyncio.gather(*(client.oauth_apps.create({"name": f"async app {n}"}) for n in range(3)))
@@ -186,7 +194,10 @@ async def test_errors_are_mapped(reader: Tenant, tenant: Tenant, make_client: Ca
 
 
 async def test_admin_and_api_key_data_and_members(
-    http: httpx.Client, site: Site, make_client: Callable[..., AsyncClient[Any]], browser: httpx.Client,
+    http: httpx.Client,
+    site: Site,
+    make_client: Callable[..., AsyncClient[Any]],
+    browser: httpx.Client,
 ) -> None:
     email = fresh_email()
     await member_login(make_client(OAuthStrategy(site.client_id)), browser, email)
@@ -199,13 +210,13 @@ async def test_admin_and_api_key_data_and_members(
     assert no_member.value.code == "MEMBER_NOT_FOUND"
 
     collection = create_collection(http, site.tenant, read="ADMIN", insert="ADMIN", update="ADMIN", remove="ADMIN")
-    stamp = datetime(2023, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    stamp = datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC)
     inserted = await asyncio.gather(*(admin.data.insert(collection, {"n": n, "at": stamp}) for n in range(4)))
     assert sorted(i["n"] for i in inserted) == [0, 1, 2, 3] and all(i["at"] == stamp for i in inserted)
     page = await admin.data.query(collection).ge("n", 1).ascending("n").limit(2).find()
     assert [i["n"] for i in page] == [1, 2] and page.has_next()
     assert [i["n"] for i in await page.next()] == [3]
-    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    later = datetime.now(UTC) + timedelta(hours=1)
     assert [i["n"] for i in await admin.data.query(collection).lt("_createdDate", later).le("n", 0).find()] == [0]
 
     owner = make_client(ApiKeyStrategy(site.tenant.api_key, site.tenant.project_id), modules=[data])
@@ -219,11 +230,16 @@ async def test_admin_and_api_key_data_and_members(
 
 
 async def test_expired_tokens_renew_themselves(
-    http: httpx.Client, site: Site, short_server: Server, recorder: GrantRecorder, browser: httpx.Client,  # noqa: F811
+    http: httpx.Client,
+    site: Site,
+    short_server: Server,
+    recorder: GrantRecorder,
+    browser: httpx.Client,
 ) -> None:
     collection = create_collection(http, site.tenant)
     fill_catalogue(http, site.tenant, collection)
     async with recorder.async_client() as transport:
+
         def short(auth: Any) -> AsyncClient[Any]:
             return create_async_client(auth=auth, base_url=short_server.base_url, http_client=transport)
 
@@ -238,7 +254,9 @@ async def test_expired_tokens_renew_themselves(
         await asyncio.sleep(2.5)
         assert time.time() > max(c.auth.get_tokens().access_token.expires_at for c in (visitor, member))
         found, me, listed = await asyncio.gather(
-            visitor.data.query(collection).find(), member.members.get_current_member(), admin.members.list_members(),
+            visitor.data.query(collection).find(),
+            member.members.get_current_member(),
+            admin.members.list_members(),
         )
         assert len(found) == 5 and me["loginEmail"] == email and listed.total >= 1
         assert sorted(recorder.grants) == ["client_credentials", "refresh_token", "refresh_token"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -91,8 +91,12 @@ def member_login(client: Client[OAuthStrategy[Sync]], browser: httpx.Client, ema
 
 # --- OAuthStrategy: visitors --------------------------------------------------------------------
 
+
 def test_visitor_gets_anonymous_tokens_on_first_use_and_reuses_them(
-    http: httpx.Client, site: Site, make_client: MakeClient, recorder: GrantRecorder,
+    http: httpx.Client,
+    site: Site,
+    make_client: MakeClient,
+    recorder: GrantRecorder,
 ) -> None:
     collection = create_collection(http, site.tenant)  # readable by anyone by default
     fill_catalogue(http, site.tenant, collection)
@@ -128,7 +132,9 @@ def test_generate_visitor_tokens_returns_without_storing(site: Site, make_client
 
 
 def test_visitor_with_a_refused_refresh_token_starts_over_anonymous(
-    site: Site, make_client: MakeClient, recorder: GrantRecorder,
+    site: Site,
+    make_client: MakeClient,
+    recorder: GrantRecorder,
 ) -> None:
     stale = Tokens.from_dict({"accessToken": {"value": ""}, "refreshToken": {"value": "oar_x", "role": "visitor"}})
     client = make_client(OAuthStrategy(site.client_id, tokens=stale), modules=[data])
@@ -138,8 +144,12 @@ def test_visitor_with_a_refused_refresh_token_starts_over_anonymous(
 
 # --- OAuthStrategy: members ---------------------------------------------------------------------
 
+
 def test_member_login_with_redirect_members_and_logout(
-    site: Site, make_client: MakeClient, browser: httpx.Client, recorder: GrantRecorder,
+    site: Site,
+    make_client: MakeClient,
+    browser: httpx.Client,
+    recorder: GrantRecorder,
 ) -> None:
     client = make_client(OAuthStrategy(site.client_id))
     oauth_data = client.auth.generate_oauth_data(CALLBACK, original_uri=f"{ORIGIN}/account")
@@ -230,6 +240,7 @@ def test_unknown_client_id_is_a_token_error(make_client: MakeClient) -> None:
 
 # --- AppStrategy + oauth_apps -------------------------------------------------------------------
 
+
 def test_manage_oauth_apps_with_app_strategy(tenant: Tenant, make_client: MakeClient, recorder: GrantRecorder) -> None:
     client = make_client(AppStrategy(tenant.app_id, tenant.app_secret, tenant.instance_id), modules=[oauth_apps])
     created = client.oauth_apps.create({"name": "alpha shop", "allowedRedirectUris": [CALLBACK]})
@@ -307,8 +318,13 @@ def test_validation_and_permission_errors(make_tenant: Callable[..., Tenant], te
 
 # --- ApiKeyStrategy -----------------------------------------------------------------------------
 
+
 def test_api_key_strategy(
-    http: httpx.Client, tenant: Tenant, site: Site, make_client: MakeClient, recorder: GrantRecorder,
+    http: httpx.Client,
+    tenant: Tenant,
+    site: Site,
+    make_client: MakeClient,
+    recorder: GrantRecorder,
 ) -> None:
     owner = make_client(ApiKeyStrategy(tenant.api_key, tenant.project_id))
     assert site.client_id in {a["id"] for a in owner.oauth_apps.query().find()}
@@ -323,8 +339,13 @@ def test_api_key_strategy(
 
 # --- ClientCredentialsStrategy (admin) + data + members -----------------------------------------
 
+
 def test_admin_data_crud_and_members(
-    http: httpx.Client, site: Site, make_client: MakeClient, browser: httpx.Client, recorder: GrantRecorder,
+    http: httpx.Client,
+    site: Site,
+    make_client: MakeClient,
+    browser: httpx.Client,
+    recorder: GrantRecorder,
 ) -> None:
     email = fresh_email()
     member_login(make_client(OAuthStrategy(site.client_id)), browser, email)
@@ -338,7 +359,7 @@ def test_admin_data_crud_and_members(
     assert not_member.value.code == "MEMBER_TOKEN_REQUIRED"
 
     collection = create_collection(http, site.tenant, read="ADMIN", insert="ADMIN", update="ADMIN", remove="ADMIN")
-    when = datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
+    when = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
     item = admin.data.insert(collection, {"title": "Lamp", "since": when}, id="lamp-1")
     assert item["_id"] == "lamp-1" and item["since"] == when and isinstance(item["_createdDate"], datetime)
     with pytest.raises(ConflictError) as duplicate:
@@ -379,7 +400,11 @@ def test_admin_data_crud_and_members(
     ],
 )
 def test_data_query_builder(
-    http: httpx.Client, tenant: Tenant, make_client: MakeClient, build: Callable[[Query], Query], titles: list[str],
+    http: httpx.Client,
+    tenant: Tenant,
+    make_client: MakeClient,
+    build: Callable[[Query], Query],
+    titles: list[str],
 ) -> None:
     collection = create_collection(http, tenant)
     fill_catalogue(http, tenant, collection)
@@ -408,6 +433,7 @@ def test_data_query_paging_and_errors(http: httpx.Client, tenant: Tenant, make_c
 
 # --- the client itself --------------------------------------------------------------------------
 
+
 def test_strategy_belongs_to_one_client(server: Server, site: Site) -> None:
     strategy = OAuthStrategy(site.client_id)
     with pytest.raises(RuntimeError, match="not attached"):
@@ -430,8 +456,13 @@ def test_transport_errors_are_not_wrapped(site: Site) -> None:
 
 # --- expiry and automatic renewal (2-second tokens) ---------------------------------------------
 
+
 def test_expired_tokens_renew_themselves(
-    http: httpx.Client, site: Site, short_server: Server, recorder: GrantRecorder, browser: httpx.Client,  # noqa: F811
+    http: httpx.Client,
+    site: Site,
+    short_server: Server,
+    recorder: GrantRecorder,
+    browser: httpx.Client,
 ) -> None:
     collection = create_collection(http, site.tenant)
     fill_catalogue(http, site.tenant, collection)
@@ -465,7 +496,9 @@ def test_expired_tokens_renew_themselves(
 
 
 def test_a_member_whose_refresh_is_refused_is_not_downgraded(
-    site: Site, short_server: Server, browser: httpx.Client,  # noqa: F811
+    site: Site,
+    short_server: Server,
+    browser: httpx.Client,
 ) -> None:
     member = create_client(auth=OAuthStrategy(site.client_id), base_url=short_server.base_url)
     tokens = member_login(member, browser, fresh_email())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from oauthapps.store.schema import projects
 from .servers import seeded_database
 
 P1, P2 = "project-1", "project-2"
-T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 # id -> (name, minutes after T0). Equal names and equal timestamps on purpose.
 ROWS: dict[str, tuple[str, int]] = {
@@ -105,6 +105,7 @@ def ids(url: str, filter_: Any, sort: Any = None, paging: Any = None) -> list[st
 
 # --- $startsWith ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("prefix", "expected"),
     [
@@ -137,12 +138,15 @@ def test_starts_with(db_url: str, prefix: str, expected: list[str]) -> None:
 
 
 def test_starts_with_inside_not_and_or(db_url: str) -> None:
-    assert ids(db_url, {"$not": {"name": {"$startsWith": "s"}}}) == [i for i in ALL if i not in ("a07", "a08", "a09", "a10", "a11", "a12", "a17")]
+    assert ids(db_url, {"$not": {"name": {"$startsWith": "s"}}}) == [
+        i for i in ALL if i not in ("a07", "a08", "a09", "a10", "a11", "a12", "a17")
+    ]
     assert ids(db_url, {"$or": [{"name": {"$startsWith": "100%"}}, {"name": {"$startsWith": "a_"}}]}) == ["a01", "a03"]
     assert ids(db_url, {"$and": [{"name": {"$startsWith": "s"}}, {"name": {"$ne": "Same"}}]}) == ["a07", "a08", "a09"]
 
 
 # --- equality and sets ------------------------------------------------------------------------
+
 
 def test_eq_ne_in(db_url: str) -> None:
     assert ids(db_url, {"name": "shop"}) == ["a08"]  # $eq is exact, not case-insensitive
@@ -171,6 +175,7 @@ def test_other_projects_rows_never_show(db_url: str) -> None:
 
 # --- datetimes --------------------------------------------------------------------------------
 
+
 def test_datetime_comparisons(db_url: str) -> None:
     # Stored with microseconds; the exact instant is found whatever offset the caller writes it in.
     assert ids(db_url, {"createdDate": iso(7)}) == ["a07"]
@@ -197,6 +202,7 @@ def test_datetime_sort(db_url: str) -> None:
 
 
 # --- sort and paging --------------------------------------------------------------------------
+
 
 def test_default_sort_is_id_descending(db_url: str) -> None:
     [(found, total)] = run(db_url, {})

@@ -38,9 +38,25 @@ from .servers import Server
 
 def create_member(server: Server, project_id: str, email: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "oauthapps.cli", "members", "create", "--project", project_id, "--email", email,
-         "--password", PASSWORD, "--json", "--database", server.database_url],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "oauthapps.cli",
+            "members",
+            "create",
+            "--project",
+            project_id,
+            "--email",
+            email,
+            "--password",
+            PASSWORD,
+            "--json",
+            "--database",
+            server.database_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr + done.stdout
     return str(json.loads(done.stdout)["memberId"])
@@ -77,8 +93,13 @@ def member(server: Server, tenant: Tenant) -> str:
 @pytest.fixture
 def authlib_client(oauth_app: Client) -> Iterator[OAuth2Client]:
     with OAuth2Client(
-        client_id=oauth_app.id, client_secret=oauth_app.secret, scope="offline_access", redirect_uri=CALLBACK,
-        code_challenge_method="S256", token_endpoint_auth_method="client_secret_basic", timeout=30,
+        client_id=oauth_app.id,
+        client_secret=oauth_app.secret,
+        scope="offline_access",
+        redirect_uri=CALLBACK,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_basic",
+        timeout=30,
     ) as client:
         yield client
 
@@ -125,7 +146,10 @@ def test_discovery_metadata_is_valid_for_authlib(metadata: rfc8414.Authorization
 
 
 def test_code_flow_refresh_introspect_revoke(
-    server: Server, metadata: rfc8414.AuthorizationServerMetadata, authlib_client: OAuth2Client, member: str,
+    server: Server,
+    metadata: rfc8414.AuthorizationServerMetadata,
+    authlib_client: OAuth2Client,
+    member: str,
 ) -> None:
     token = code_flow(server, metadata, authlib_client, member)
     assert token["token_type"] == "Bearer"
@@ -159,14 +183,18 @@ def test_code_flow_refresh_introspect_revoke(
 
 
 def test_code_reuse_and_wrong_verifier_are_invalid_grant(
-    server: Server, metadata: rfc8414.AuthorizationServerMetadata, authlib_client: OAuth2Client, member: str,
+    server: Server,
+    metadata: rfc8414.AuthorizationServerMetadata,
+    authlib_client: OAuth2Client,
+    member: str,
 ) -> None:
     verifier = generate_token(48)
     url, state = authlib_client.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier)
     location = sign_in(server, url, member)
     with pytest.raises(OAuthError) as wrong:
-        authlib_client.fetch_token(metadata["token_endpoint"], authorization_response=location, state=state,
-                                   code_verifier=generate_token(48))
+        authlib_client.fetch_token(
+            metadata["token_endpoint"], authorization_response=location, state=state, code_verifier=generate_token(48)
+        )
     assert wrong.value.error == "invalid_grant"
     # A failed verifier check does not consume the code; the right verifier still works once.
     token = authlib_client.fetch_token(metadata["token_endpoint"], authorization_response=location, state=state, code_verifier=verifier)
@@ -177,7 +205,8 @@ def test_code_reuse_and_wrong_verifier_are_invalid_grant(
 
 
 def test_client_credentials_with_the_oauth_app_secret(
-    metadata: rfc8414.AuthorizationServerMetadata, oauth_app: Client,
+    metadata: rfc8414.AuthorizationServerMetadata,
+    oauth_app: Client,
 ) -> None:
     with OAuth2Client(client_id=oauth_app.id, client_secret=oauth_app.secret, timeout=30) as client:
         token = client.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")

@@ -51,6 +51,7 @@ ADMIN_PASSWORD = "moderate-me-" + uuid.uuid4().hex[:8]
 
 # --- the template, served from this process ------------------------------------------------------
 
+
 @dataclass
 class Site:
     """The guestbook on http://127.0.0.1:<port>, and the paths the browser asked it for."""
@@ -97,16 +98,25 @@ def run_connect(server: Server, tenant: Tenant, site: Site, env_file: Path, *, a
     entry = ["examples/guestbook/connect.py"] if as_script else ["-m", "examples.guestbook.connect"]
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("OAUTHAPPS_", "GUESTBOOK_"))},
-        "OAUTHAPPS_URL": server.base_url, "OAUTHAPPS_APP_ID": tenant.app_id, "OAUTHAPPS_APP_SECRET": tenant.app_secret,
+        "OAUTHAPPS_URL": server.base_url,
+        "OAUTHAPPS_APP_ID": tenant.app_id,
+        "OAUTHAPPS_APP_SECRET": tenant.app_secret,
         "OAUTHAPPS_INSTANCE_ID": tenant.instance_id,
     }
-    done = subprocess.run([sys.executable, *entry, "--site-url", site.url, "--env-file", str(env_file)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, *entry, "--site-url", site.url, "--env-file", str(env_file)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
 
 # --- the browser ---------------------------------------------------------------------------------------
+
 
 @contextmanager
 def no_js_context(browser: Browser) -> Iterator[BrowserContext]:
@@ -170,8 +180,13 @@ def entry(page: Page, text: str) -> Any:
 
 # --- the end-to-end test -------------------------------------------------------------------------------
 
+
 def test_guestbook_end_to_end(
-    server: Server, http: httpx.Client, make_tenant: Callable[..., Tenant], browser: Browser, tmp_path: Path,
+    server: Server,
+    http: httpx.Client,
+    make_tenant: Callable[..., Tenant],
+    browser: Browser,
+    tmp_path: Path,
 ) -> None:
     started = time.monotonic()
     tenant = off_loop(make_tenant, name="Guestbook owner")
@@ -190,8 +205,9 @@ def test_guestbook_end_to_end(
         assert f"Reusing OAuth app {client_id}" in again and "collection already exists" in again, again
         assert read_env_file(env_file)["OAUTHAPPS_CLIENT_ID"] == client_id
 
-        manager = create_client(auth=AppStrategy(tenant.app_id, tenant.app_secret, tenant.instance_id),
-                                modules=[oauth_apps], base_url=server.base_url)
+        manager = create_client(
+            auth=AppStrategy(tenant.app_id, tenant.app_secret, tenant.instance_id), modules=[oauth_apps], base_url=server.base_url
+        )
         oauth_app = manager.oauth_apps.get(client_id)
         assert oauth_app["allowedDomains"] == [f"127.0.0.1:{site.port}"]
         assert oauth_app["allowedRedirectUris"] == [f"{site.url}/callback"]
@@ -200,8 +216,9 @@ def test_guestbook_end_to_end(
 
         # --- the template, configured only by the env file (plus the admin password).
         site.app = guestbook.create_app(Settings.load(env_file, environ={"GUESTBOOK_ADMIN_PASSWORD": ADMIN_PASSWORD}))
-        admin = create_client(auth=ClientCredentialsStrategy(client_id, written["OAUTHAPPS_CLIENT_SECRET"]),
-                              modules=[data], base_url=server.base_url)
+        admin = create_client(
+            auth=ClientCredentialsStrategy(client_id, written["OAUTHAPPS_CLIENT_SECRET"]), modules=[data], base_url=server.base_url
+        )
         admin.data.insert("Guestbook", {"name": "The owner", "message": "Welcome to our guestbook!"})
         admin.data.insert("Guestbook", {"name": "Moderator", "message": "Please be kind."})
 
@@ -226,7 +243,7 @@ def test_guestbook_end_to_end(
             ada_session = site.session(ada_ctx)
             assert ada_session["member"]["email"] == email_a
             assert Tokens.from_dict(ada_session["tokens"]).refresh_token.role == "member"
-            expect(ada.get_by_label("Your name")).to_have_value(email_a.split("@")[0])
+            expect(ada.get_by_label("Your name")).to_have_value(email_a.split("@", maxsplit=1)[0])
             assert_accessible(ada)
             ada.get_by_label("Your name").fill("Ada")
             ada.get_by_label("Message").fill("Lovely site, Ada was here.")
@@ -351,11 +368,13 @@ def test_guestbook_end_to_end(
             # Ada's old member token is dead at the server, not just forgotten by the template.
             info = http.post("/oauth2/token-info", json={"token": ada_tokens.access_token.value}).json()
             assert info["active"] is False
-            query = http.post("/wix-data/v2/items/query", headers={"Authorization": ada_tokens.access_token.value},
-                              json={"dataCollectionId": "Guestbook"})
+            query = http.post(
+                "/wix-data/v2/items/query", headers={"Authorization": ada_tokens.access_token.value}, json={"dataCollectionId": "Guestbook"}
+            )
             assert query.status_code == 401
-            renew = http.post("/oauth2/token", json={"clientId": client_id, "grantType": "refresh_token",
-                                                     "refreshToken": ada_tokens.refresh_token.value})
+            renew = http.post(
+                "/oauth2/token", json={"clientId": client_id, "grantType": "refresh_token", "refreshToken": ada_tokens.refresh_token.value}
+            )
             assert renew.status_code == 401 and renew.json()["error"] == "invalid_client"
         manager.close()
         admin.close()
@@ -365,6 +384,7 @@ def test_guestbook_end_to_end(
 
 
 # --- small parts, without a browser ----------------------------------------------------------------------
+
 
 def test_env_file_keeps_other_lines_and_is_private(tmp_path: Path) -> None:
     path = tmp_path / ".env"

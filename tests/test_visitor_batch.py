@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -43,6 +43,7 @@ REFUSED = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
 
 # --- ids ----------------------------------------------------------------------------------------
 
+
 def test_ids_are_the_text_of_rfc_4122_uuids() -> None:
     for make, version in ((random_uuid, 4), (time_ordered_uuid, 7)):
         ids = {make() for _ in range(2000)}
@@ -63,6 +64,7 @@ def test_time_ordered_ids_sort_by_creation_time() -> None:
 
 # --- the writer, in-process ---------------------------------------------------------------------
 
+
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database.open(database_url)
@@ -75,14 +77,24 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def app_id(db: Database) -> str:
     """An OAuth app row for the visitors' foreign key."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     project, app = str(uuid.uuid4()), str(uuid.uuid4())
     async with db.transaction() as conn:
         await conn.execute(insert(projects).values(id=project, name="Visitors", created_at=now))
-        await conn.execute(insert(oauth_apps).values(
-            id=app, project_id=project, name="Site", allowed_redirect_uris=[], allowed_redirect_domains=[],
-            application_type="web", technology="other", wix_pages_domains_mappings=[], created_at=now, updated_at=now,
-        ))
+        await conn.execute(
+            insert(oauth_apps).values(
+                id=app,
+                project_id=project,
+                name="Site",
+                allowed_redirect_uris=[],
+                allowed_redirect_domains=[],
+                application_type="web",
+                technology="other",
+                wix_pages_domains_mappings=[],
+                created_at=now,
+                updated_at=now,
+            )
+        )
     return app
 
 
@@ -95,9 +107,9 @@ def new_rows(app: str, project: str = "p") -> VisitorRows:
 async def stored(db: Database, grant_ids: list[str]) -> tuple[int, int]:
     async with db.read() as conn:
         n_grants = (await conn.execute(select(func.count()).select_from(grants).where(grants.c.id.in_(grant_ids)))).scalar_one()
-        n_refresh = (await conn.execute(
-            select(func.count()).select_from(refresh_tokens).where(refresh_tokens.c.grant_id.in_(grant_ids))
-        )).scalar_one()
+        n_refresh = (
+            await conn.execute(select(func.count()).select_from(refresh_tokens).where(refresh_tokens.c.grant_id.in_(grant_ids)))
+        ).scalar_one()
     return n_grants, n_refresh
 
 
@@ -126,11 +138,17 @@ async def test_concurrent_visitors_share_one_commit_and_are_stored_as_the_schema
             grant = await get_grant(conn, rows.grant_id)
             assert grant is not None
             assert (grant.project_id, grant.oauth_app_id, grant.subject_type, grant.subject_id, grant.member_id, grant.revoked_at) == (
-                "p", app_id, "visitor", rows.subject_id, None, None)
+                "p",
+                app_id,
+                "visitor",
+                rows.subject_id,
+                None,
+                None,
+            )
             record = await find_refresh_token(conn, rows.token_hash)
             assert record is not None and record.grant.id == rows.grant_id and record.rotated_at is None
-            assert record.expires_at == datetime.fromtimestamp(rows.expires_at / 1e6, timezone.utc)
-            assert record.expires_at - REFRESH_TOKEN_LIFETIME == datetime.fromtimestamp(rows.created_at / 1e6, timezone.utc)
+            assert record.expires_at == datetime.fromtimestamp(rows.expires_at / 1e6, UTC)
+            assert record.expires_at - REFRESH_TOKEN_LIFETIME == datetime.fromtimestamp(rows.created_at / 1e6, UTC)
 
 
 async def test_a_failed_batch_fails_every_waiter_and_leaves_none_of_its_rows(db: Database, app_id: str) -> None:
@@ -242,7 +260,9 @@ async def test_the_sqlite_writer_is_as_durable_as_the_engine(db: Database, app_i
 
     ours = await asyncio.get_running_loop().run_in_executor(worker.thread, pragmas)
     async with db.engine.connect() as conn:
-        engines = tuple([(await conn.exec_driver_sql(f"PRAGMA {name}")).scalar() for name in ("journal_mode", "synchronous", "foreign_keys")])
+        engines = tuple(
+            [(await conn.exec_driver_sql(f"PRAGMA {name}")).scalar() for name in ("journal_mode", "synchronous", "foreign_keys")]
+        )
     assert ours == engines == ("wal", 2, 1)  # 2: synchronous=FULL
 
 
@@ -289,6 +309,7 @@ async def test_an_in_memory_sqlite_database_uses_the_pool_fallback() -> None:
 
 # --- over HTTP: what the anonymous grant answers is in the database -----------------------------
 
+
 def claims(access_token: str) -> dict[str, Any]:
     payload = access_token.split(".")[1]
     return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
@@ -307,12 +328,19 @@ def test_an_answered_visitor_has_its_rows_and_its_refresh_token_works(http: http
 
     async def read(db: Database) -> Any:
         async with db.read() as conn:
-            return await get_grant(conn, token["gid"]), await find_refresh_token(conn, hashlib.sha256(guest["refresh_token"].encode()).hexdigest())
+            return await get_grant(conn, token["gid"]), await find_refresh_token(
+                conn, hashlib.sha256(guest["refresh_token"].encode()).hexdigest()
+            )
 
     grant, record = run_db(database_url, read)
     assert grant is not None and record is not None
     assert (grant.subject_type, grant.subject_id, grant.oauth_app_id, grant.member_id, grant.revoked_at) == (
-        "visitor", token["sub"], client.id, None, None)
+        "visitor",
+        token["sub"],
+        client.id,
+        None,
+        None,
+    )
     assert uuid.UUID(grant.id).version == 7 and uuid.UUID(grant.subject_id).version == 4
     assert record.grant.id == grant.id and record.rotated_at is None
     created = record.expires_at - REFRESH_TOKEN_LIFETIME

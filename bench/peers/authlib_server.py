@@ -88,10 +88,7 @@ def _keyset() -> KeySet:
 
 
 def create_app() -> Flask:
-    clients = {
-        c["client_id"]: Client(c["client_id"], c["client_secret"])
-        for c in json.loads(os.environ.get("BENCH_CLIENTS", "[]"))
-    }
+    clients = {c["client_id"]: Client(c["client_id"], c["client_secret"]) for c in json.loads(os.environ.get("BENCH_CLIENTS", "[]"))}
     lifetime = int(os.environ.get("BENCH_TOKEN_SECONDS", "14400"))
     app = Flask(__name__)
     server = AuthorizationServer(app, query_client=clients.get, save_token=lambda _token, _request: None)

@@ -26,7 +26,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -89,8 +89,9 @@ class Backend:
     def client_gone(self) -> bool:
         """Ask the token endpoint whether our client ID still exists: a fresh anonymous grant
         answers ``invalid_client`` once the OAuth app was deleted."""
-        probe = create_client(auth=OAuthStrategy(self.settings.client_id), modules=[], base_url=self.settings.oauthapps_url,
-                              http_client=self.http)
+        probe = create_client(
+            auth=OAuthStrategy(self.settings.client_id), modules=[], base_url=self.settings.oauthapps_url, http_client=self.http
+        )
         try:
             probe.auth.generate_visitor_tokens()
         except TokenError as err:
@@ -99,6 +100,7 @@ class Backend:
 
 
 # --- small helpers ---------------------------------------------------------------------------------
+
 
 def backend() -> Backend:
     from flask import current_app
@@ -213,11 +215,12 @@ def page_number() -> int:
 def format_date(value: datetime | None) -> str:
     if value is None:
         return ""
-    moment = value.astimezone(timezone.utc)
+    moment = value.astimezone(UTC)
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 # --- the app ---------------------------------------------------------------------------------------
+
 
 def create_app(settings: Settings | None = None, http_client: httpx.Client | None = None) -> Flask:
     settings = settings or Settings.load()
@@ -238,8 +241,12 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
     if settings.oauthapps_url:
         parts = urlsplit(settings.oauthapps_url)
         server_origin = f"{parts.scheme}://{parts.netloc}"
-    app.jinja_env.globals.update(csrf_token=csrf_token, current_member=current_member, is_admin=is_admin,
-                                 admin_enabled=lambda: bool(backend().settings.admin_password))
+    app.jinja_env.globals.update(
+        csrf_token=csrf_token,
+        current_member=current_member,
+        is_admin=is_admin,
+        admin_enabled=lambda: bool(backend().settings.admin_password),
+    )
     app.jinja_env.filters["date"] = format_date
 
     @app.before_request
@@ -250,7 +257,9 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
             return message(
                 "This site is not connected yet",
                 "The guestbook does not know its sign-in and data service yet.",
-                503, detail="Run  python -m examples.guestbook.connect  (see examples/guestbook/README.md).", links=False,
+                503,
+                detail="Run  python -m examples.guestbook.connect  (see examples/guestbook/README.md).",
+                links=False,
             )
         if request.method == "POST":
             sent = request.form.get("csrf_token", "")
@@ -272,11 +281,14 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
                 session["tokens"] = saved
             if tokens.refresh_token.role != "member":
                 session.pop("member", None)
-        response.headers.setdefault("Content-Security-Policy", (
-            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; "
-            # Sign out posts here and is redirected to the server's logout page.
-            f"form-action 'self' {server_origin}".rstrip()
-        ))
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            (
+                "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; "
+                # Sign out posts here and is redirected to the server's logout page.
+                f"form-action 'self' {server_origin}".rstrip()
+            ),
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
@@ -302,9 +314,12 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
             if admin_request:
                 backend().admin_client().auth.invalidate()
                 if isinstance(err, TokenError):
-                    return message("The admin credentials were refused",
-                                   "The server does not accept this site's OAUTHAPPS_CLIENT_SECRET (was it rotated?).", 502,
-                                   detail="Run connect again, or put the current secret in the env file.")
+                    return message(
+                        "The admin credentials were refused",
+                        "The server does not accept this site's OAUTHAPPS_CLIENT_SECRET (was it rotated?).",
+                        502,
+                        detail="Run connect again, or put the current secret in the env file.",
+                    )
                 return message("Please try again", "The admin token was refused; a new one will be fetched.", 502)
             # This browser's tokens were refused (revoked, or its member signed out elsewhere).
             had_tokens = g.get("had_tokens", False)
@@ -316,15 +331,23 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
         if isinstance(err, AuthorizationError):
             return message("Sign-in did not complete", "Please try signing in again.", 400, detail=err.error)
         if isinstance(err, NotFoundError) and err.code == COLLECTION_NOT_FOUND:
-            return message("This site is not set up yet", f"The {COLLECTION} collection does not exist.", 503,
-                           detail="Run  python -m examples.guestbook.connect  to create it.")
+            return message(
+                "This site is not set up yet",
+                f"The {COLLECTION} collection does not exist.",
+                503,
+                detail="Run  python -m examples.guestbook.connect  to create it.",
+            )
         if isinstance(err, NotFoundError):
             return message("Not found", "That entry does not exist (any more).", 404)
         if isinstance(err, PermissionDeniedError):
             return message("Not allowed", "The guestbook's server refused this.", 403, detail=err.message)
         if isinstance(err, ApiError):
-            return message("Something went wrong", "The sign-in and data service refused the request.", 502,
-                           detail=f"{err.status} {err.code}" + (f" (request id {err.request_id})" if err.request_id else ""))
+            return message(
+                "Something went wrong",
+                "The sign-in and data service refused the request.",
+                502,
+                detail=f"{err.status} {err.code}" + (f" (request id {err.request_id})" if err.request_id else ""),
+            )
         raise err
 
     @app.errorhandler(httpx.HTTPError)
@@ -342,9 +365,16 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
         query = site_client().data.query(COLLECTION).descending("_createdDate").limit(PAGE_SIZE)
         found = query.skip((number - 1) * PAGE_SIZE).find()
         member = current_member()
-        return page("index.html", status, entries=[entry_view(item) for item in found], page_no=number,
-                    has_next=found.has_next(), total=found.total_count,
-                    form=form or {"name": member["name"] if member else "", "message": ""}, errors=errors or {})
+        return page(
+            "index.html",
+            status,
+            entries=[entry_view(item) for item in found],
+            page_no=number,
+            has_next=found.has_next(),
+            total=found.total_count,
+            form=form or {"name": member["name"] if member else "", "message": ""},
+            errors=errors or {},
+        )
 
     @app.get("/")
     def index() -> Any:
@@ -366,8 +396,7 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
     def edit_entry(item_id: str) -> Any:
         # No ownership check here on purpose: saving is what the server allows or refuses.
         item = site_client().data.get(COLLECTION, item_id)
-        return page("edit.html", entry=entry_view(item), form={"name": item.get("name", ""), "message": item.get("message", "")},
-                    errors={})
+        return page("edit.html", entry=entry_view(item), form={"name": item.get("name", ""), "message": item.get("message", "")}, errors={})
 
     @app.post("/entries/<item_id>/edit")
     def save_entry(item_id: str) -> Any:
@@ -377,9 +406,12 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
         try:
             site_client().data.update(COLLECTION, fields, id=item_id)
         except PermissionDeniedError as err:
-            return message("You can only change your own entries",
-                           "The guestbook's server refused to save this: the entry belongs to someone else.", 403,
-                           detail=err.message)
+            return message(
+                "You can only change your own entries",
+                "The guestbook's server refused to save this: the entry belongs to someone else.",
+                403,
+                detail=err.message,
+            )
         except NotFoundError:
             return message("Not found", "That entry does not exist (any more).", 404)
         flash("Your entry was updated.")
@@ -390,9 +422,12 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
         try:
             site_client().data.remove(COLLECTION, item_id)
         except PermissionDeniedError as err:
-            return message("You can only delete your own entries",
-                           "The guestbook's server refused to delete this: the entry belongs to someone else.", 403,
-                           detail=err.message)
+            return message(
+                "You can only delete your own entries",
+                "The guestbook's server refused to delete this: the entry belongs to someone else.",
+                403,
+                detail=err.message,
+            )
         except NotFoundError:
             return message("Not found", "That entry does not exist (any more).", 404)
         flash("Your entry was deleted.")
@@ -412,9 +447,12 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
         except ValidationError as err:
             # e.g. REDIRECT_URI_NOT_APPROVED: the OAuth app no longer approves this site's address.
             rules = ", ".join(v.violated_rule for v in err.violations) or err.code
-            return message("Signing in is not available",
-                           "The sign-in service did not approve this site's address, so you cannot sign in here right now.",
-                           502, detail=rules)
+            return message(
+                "Signing in is not available",
+                "The sign-in service did not approve this site's address, so you cannot sign in here right now.",
+                502,
+                detail=rules,
+            )
         session["login"] = oauth.to_dict()
         return redirect(auth.auth_url, 303)
 
@@ -437,8 +475,9 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
         except TokenError as err:
             if err.error != "invalid_grant":
                 raise
-            return message("Sign-in did not complete", "The sign-in took too long or was already used. Please try again.",
-                           400, detail=err.error)
+            return message(
+                "Sign-in did not complete", "The sign-in took too long or was already used. Please try again.", 400, detail=err.error
+            )
         client.auth.set_tokens(tokens)
         me = client.members.get_current_member()
         nickname = str((me.get("profile") or {}).get("nickname") or me.get("loginEmail") or "member")
@@ -478,8 +517,9 @@ def create_app(settings: Settings | None = None, http_client: httpx.Client | Non
         number = page_number()
         query = backend().admin_client().data.query(COLLECTION).descending("_createdDate").limit(PAGE_SIZE)
         found = query.skip((number - 1) * PAGE_SIZE).find()
-        return page("admin.html", entries=[entry_view(item) for item in found], page_no=number, has_next=found.has_next(),
-                    total=found.total_count)
+        return page(
+            "admin.html", entries=[entry_view(item) for item in found], page_no=number, has_next=found.has_next(), total=found.total_count
+        )
 
     @app.post("/admin/login")
     def admin_login() -> Any:

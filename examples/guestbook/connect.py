@@ -34,15 +34,31 @@ import httpx
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from examples.guestbook.settings import (  # noqa: E402
-        CLIENT_ID, CLIENT_SECRET, COLLECTION, PERMISSIONS, SECRET_KEY, URL, env_file_path, read_env_file, write_env_file,
+    from examples.guestbook.settings import (
+        CLIENT_ID,
+        CLIENT_SECRET,
+        COLLECTION,
+        PERMISSIONS,
+        SECRET_KEY,
+        URL,
+        env_file_path,
+        read_env_file,
+        write_env_file,
     )
 else:
     from .settings import (
-        CLIENT_ID, CLIENT_SECRET, COLLECTION, PERMISSIONS, SECRET_KEY, URL, env_file_path, read_env_file, write_env_file,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        COLLECTION,
+        PERMISSIONS,
+        SECRET_KEY,
+        URL,
+        env_file_path,
+        read_env_file,
+        write_env_file,
     )
 
-from oauthapps.sdk import (  # noqa: E402
+from oauthapps.sdk import (
     ApiError,
     AppStrategy,
     ClientCredentialsStrategy,
@@ -78,8 +94,17 @@ def _describe(err: OAuthAppsError) -> str:
 
 
 def connect(
-    server_url: str, app_id: str, app_secret: str, instance_id: str, site_url: str, env_file: Path, *,
-    name: str = "Guestbook", new: bool = False, http: httpx.Client | None = None, out: Any = sys.stdout,
+    server_url: str,
+    app_id: str,
+    app_secret: str,
+    instance_id: str,
+    site_url: str,
+    env_file: Path,
+    *,
+    name: str = "Guestbook",
+    new: bool = False,
+    http: httpx.Client | None = None,
+    out: Any = sys.stdout,
 ) -> dict[str, str]:
     """Do it; returns what was written. Raises ConnectError (or the SDK's errors)."""
     base, domain = site_parts(site_url)
@@ -90,8 +115,9 @@ def connect(
     owns_http = http is None
     http = http or httpx.Client(timeout=30)
     try:
-        manager = create_client(auth=AppStrategy(app_id, app_secret, instance_id), modules=[oauth_apps],
-                                base_url=server_url, http_client=http)
+        manager = create_client(
+            auth=AppStrategy(app_id, app_secret, instance_id), modules=[oauth_apps], base_url=server_url, http_client=http
+        )
         client_id = client_secret = ""
         # Re-run: keep the OAuth app this file already names on this server, if it still exists.
         if not new and previous.get(URL, "").rstrip("/") == server_url and previous.get(CLIENT_ID) and previous.get(CLIENT_SECRET):
@@ -104,9 +130,13 @@ def connect(
                 manager.oauth_apps.update(client_id, wanted, mask=list(wanted))
                 print(f"Reusing OAuth app {client_id}; approved {domain} and {callback}.", file=out)
         if not client_id:
-            created = manager.oauth_apps.create({
-                "name": name, "description": "Guestbook sample template (examples/guestbook)", **wanted,
-            })
+            created = manager.oauth_apps.create(
+                {
+                    "name": name,
+                    "description": "Guestbook sample template (examples/guestbook)",
+                    **wanted,
+                }
+            )
             client_id, client_secret = created["id"], created.get("secret", "")
             if not client_secret:
                 raise ConnectError("The server did not return the new OAuth app's secret")
@@ -115,14 +145,13 @@ def connect(
         # The new app's admin token. The SDK has no collections call, so after one admin call
         # (which also proves the token is an admin's) the collection is created over plain HTTP
         # with the strategy's cached token.
-        admin = create_client(auth=ClientCredentialsStrategy(client_id, client_secret), modules=[members],
-                              base_url=server_url, http_client=http)
+        admin = create_client(
+            auth=ClientCredentialsStrategy(client_id, client_secret), modules=[members], base_url=server_url, http_client=http
+        )
         try:
             admin.members.list_members(limit=1)
         except TokenError as err:
-            raise ConnectError(
-                f"The OAuth app {client_id} refused its secret from {env_file} ({err.error}); run again with --new"
-            ) from err
+            raise ConnectError(f"The OAuth app {client_id} refused its secret from {env_file} ({err.error}); run again with --new") from err
         headers = {"Authorization": admin.auth.access_token.value}
         body = {"collection": {"id": COLLECTION, "permissions": PERMISSIONS}}
         answer = http.post(server_url + COLLECTIONS_PATH, headers=headers, json=body)
@@ -130,11 +159,15 @@ def connect(
             print(f"Created the {COLLECTION} collection.", file=out)
         elif answer.status_code == 409:
             listed = http.get(server_url + COLLECTIONS_PATH, headers=headers)
-            existing = next((c for c in (listed.json().get("collections") or []) if c.get("id") == COLLECTION), {}) \
-                if listed.status_code == 200 else {}
+            existing = (
+                next((c for c in (listed.json().get("collections") or []) if c.get("id") == COLLECTION), {})
+                if listed.status_code == 200
+                else {}
+            )
             if existing.get("permissions") not in (None, PERMISSIONS):
-                print(f"Warning: the existing {COLLECTION} collection has permissions {existing['permissions']}, "
-                      f"not {PERMISSIONS}.", file=out)
+                print(
+                    f"Warning: the existing {COLLECTION} collection has permissions {existing['permissions']}, not {PERMISSIONS}.", file=out
+                )
             else:
                 print(f"The {COLLECTION} collection already exists.", file=out)
         else:
@@ -159,18 +192,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app-secret", default=env.get("OAUTHAPPS_APP_SECRET"), help="its secret (OAUTHAPPS_APP_SECRET)")
     parser.add_argument("--instance-id", default=env.get("OAUTHAPPS_INSTANCE_ID"), help="its instance ID (OAUTHAPPS_INSTANCE_ID)")
     parser.add_argument("--site-url", default="http://127.0.0.1:5000", help="where the guestbook runs (default http://127.0.0.1:5000)")
-    parser.add_argument("--env-file", type=Path, default=env_file_path(env),
-                        help="where to write the settings (default: GUESTBOOK_ENV_FILE, else examples/guestbook/.env)")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=env_file_path(env),
+        help="where to write the settings (default: GUESTBOOK_ENV_FILE, else examples/guestbook/.env)",
+    )
     parser.add_argument("--name", default="Guestbook", help="the OAuth app's name")
     parser.add_argument("--new", action="store_true", help="always create a new OAuth app, even if the env file names one")
     args = parser.parse_args(argv)
-    missing = [flag for flag, value in (("--url", args.url), ("--app-id", args.app_id), ("--app-secret", args.app_secret),
-                                        ("--instance-id", args.instance_id)) if not value]
+    missing = [
+        flag
+        for flag, value in (
+            ("--url", args.url),
+            ("--app-id", args.app_id),
+            ("--app-secret", args.app_secret),
+            ("--instance-id", args.instance_id),
+        )
+        if not value
+    ]
     if missing:
         parser.error(f"missing {', '.join(missing)} (or their OAUTHAPPS_* environment variables)")
     try:
-        connect(args.url, args.app_id, args.app_secret, args.instance_id, args.site_url, args.env_file, name=args.name,
-                new=args.new)
+        connect(args.url, args.app_id, args.app_secret, args.instance_id, args.site_url, args.env_file, name=args.name, new=args.new)
     except ConnectError as err:
         print(f"connect: {err}", file=sys.stderr)
         return 1

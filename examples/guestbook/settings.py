@@ -106,7 +106,11 @@ class Settings:
             return merged.get(name, "").strip()
 
         return cls(
-            oauthapps_url=get(URL).rstrip("/"), client_id=get(CLIENT_ID), client_secret=get(CLIENT_SECRET),
-            secret_key=get(SECRET_KEY), admin_password=get(ADMIN_PASSWORD), site_url=get(SITE_URL).rstrip("/"),
+            oauthapps_url=get(URL).rstrip("/"),
+            client_id=get(CLIENT_ID),
+            client_secret=get(CLIENT_SECRET),
+            secret_key=get(SECRET_KEY),
+            admin_password=get(ADMIN_PASSWORD),
+            site_url=get(SITE_URL).rstrip("/"),
             env_file=path,
         )

@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from .config import ACCESS_TOKEN_SECONDS
 from .domain.errors import DomainError, NotFound, ValidationFailed
@@ -27,10 +27,10 @@ from .http.auth import ALL_OWNER_SCOPES
 from .services import callers
 from .services import data as data_service
 from .services import members as member_service
-from .services.callers import Caller
 from .services import oauth_apps as oauth_app_service
 from .services import tenancy as tenancy_service
 from .services.actor import Actor
+from .services.callers import Caller
 from .store import oauth_apps as oauth_app_repo
 from .store import tenancy as tenancy_repo
 from .store.database import Database, default_database_url
@@ -69,7 +69,9 @@ def _run(database: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
     try:
         upgrade(url)
     except (ValueError, OSError, SQLAlchemyError) as exc:
-        err_console.print(f"[red]error:[/red] cannot open the database {escape(_safe_url(url))}: {escape(type(exc).__name__)}: {escape(str(exc).splitlines()[0] if str(exc) else '')}")
+        err_console.print(
+            f"[red]error:[/red] cannot open the database {escape(_safe_url(url))}: {escape(type(exc).__name__)}: {escape(str(exc).splitlines()[0] if str(exc) else '')}"
+        )
         raise typer.Exit(2) from None
 
     async def main() -> T:
@@ -94,7 +96,7 @@ def _safe_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True) if "://" in url else url
-    except Exception:  # noqa: BLE001 - a URL too broken to parse is shown as is
+    except Exception:
         return url
 
 
@@ -113,6 +115,7 @@ async def _require_project(db: Database, project_id: str) -> None:
 
 
 # --- serve ------------------------------------------------------------------------------------
+
 
 @app.command()
 def serve(
@@ -153,7 +156,7 @@ def serve(
         lines.extend(f"  {key:<11} {value}" for key, value in creds.items())
         lines.append(
             f"  try: curl -s -X POST {base}/oauth-app/v1/oauth-apps -H 'Authorization: {creds['apiKey']}' "
-            f"-H 'wix-site-id: {creds['projectId']}' -d '{{\"oAuthApp\":{{\"name\":\"My site\",\"allowedDomains\":[\"localhost:3000\"]}}}}'"
+            f'-H \'wix-site-id: {creds["projectId"]}\' -d \'{{"oAuthApp":{{"name":"My site","allowedDomains":["localhost:3000"]}}}}\''
         )
     for line in lines:
         if banner is not None:
@@ -162,12 +165,20 @@ def serve(
             sys.stdout.write(line + "\n")
     sys.stdout.flush()
     uvicorn.run(
-        "oauthapps.http.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-        log_level="warning", access_log=False, proxy_headers=False, server_header=False,
+        "oauthapps.http.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
     )
 
 
 # --- projects, apps, installations ------------------------------------------------------------
+
 
 @projects_app.command("create")
 def projects_create(name: str, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
@@ -183,6 +194,7 @@ def projects_create(name: str, database: DatabaseOpt = None, as_json: JsonOpt = 
 @projects_app.command("list")
 def projects_list(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
     """List projects."""
+
     async def work(db: Database) -> list[tenancy_repo.Project]:
         async with db.read() as conn:
             return await tenancy_repo.list_projects(conn)
@@ -236,10 +248,17 @@ def demo(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
 
 # --- OAuth apps -------------------------------------------------------------------------------
 
+
 def _apps_table(apps: list[dict[str, Any]]) -> Table:
     table = Table("id (client id)", "name", "redirect URIs", "domains", "created")
     for a in apps:
-        table.add_row(a["id"], escape(a["name"]), escape("\n".join(a["allowedRedirectUris"])), "\n".join(a["allowedRedirectDomains"]), a["createdDate"])
+        table.add_row(
+            a["id"],
+            escape(a["name"]),
+            escape("\n".join(a["allowedRedirectUris"])),
+            "\n".join(a["allowedRedirectDomains"]),
+            a["createdDate"],
+        )
     return table
 
 
@@ -271,6 +290,7 @@ def oauth_apps_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's OAuth apps, newest first."""
+
     async def work(db: Database) -> tuple[list[dict[str, Any]], int]:
         await _require_project(db, project)
         query = {"sort": [{"fieldName": "createdDate", "order": "DESC"}], "paging": {"limit": limit, "offset": offset}}
@@ -288,6 +308,7 @@ def oauth_apps_list(
 @oauth_apps_app.command("show")
 def oauth_apps_show(app_id: str, project: ProjectOpt, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
     """Show one OAuth app (never its secret)."""
+
     async def work(db: Database) -> dict[str, Any]:
         await _require_project(db, project)
         return to_wire(await oauth_app_service.get(db, _owner(project), app_id))
@@ -311,6 +332,7 @@ def oauth_apps_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an OAuth app; its secret is printed once."""
+
     async def work(db: Database) -> dict[str, Any]:
         await _require_project(db, project)
         created = await oauth_app_service.create(db, _owner(project), _body(name, description, redirect_uri, domain))
@@ -351,6 +373,7 @@ def oauth_apps_update(
 @oauth_apps_app.command("delete")
 def oauth_apps_delete(app_id: str, project: ProjectOpt, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
     """Delete an OAuth app: its client ID and every token issued through it stop working."""
+
     async def work(db: Database) -> None:
         await _require_project(db, project)
         await oauth_app_service.delete(db, _owner(project), app_id)
@@ -371,6 +394,7 @@ def audit(
     as_json: JsonOpt = False,
 ) -> None:
     """Show who changed which OAuth app fields, and when (never a secret)."""
+
     async def work(db: Database) -> list[oauth_app_repo.AuditEntry]:
         await _require_project(db, project)
         async with db.read() as conn:
@@ -378,8 +402,15 @@ def audit(
 
     entries = _run(database, work)
     rows = [
-        {"at": e.at.isoformat(), "oAuthAppId": e.oauth_app_id, "action": e.action, "actorType": e.actor_type,
-         "actorId": e.actor_id, "fields": e.fields, "requestId": e.request_id}
+        {
+            "at": e.at.isoformat(),
+            "oAuthAppId": e.oauth_app_id,
+            "action": e.action,
+            "actorType": e.actor_type,
+            "actorId": e.actor_id,
+            "fields": e.fields,
+            "requestId": e.request_id,
+        }
         for e in entries
     ]
     if as_json:
@@ -400,6 +431,7 @@ def members_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a member who can sign in through the hosted login page."""
+
     async def work(db: Database) -> str:
         await _require_project(db, project)
         return (await member_service.create_member(db, project, email, password)).id
@@ -419,6 +451,7 @@ def members_delete(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete a member with their sessions and tokens (refused at once on every server)."""
+
     async def work(db: Database) -> None:
         await member_service.delete_member(db, project, member_id)
 
@@ -465,6 +498,7 @@ def collections_create(
 @collections_app.command("list")
 def collections_list(project: ProjectOpt, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
     """List a project's data collections and their permissions."""
+
     async def work(db: Database) -> list[dict[str, Any]]:
         await _require_project(db, project)
         return [data_service.collection_to_wire(c) for c in await data_service.list_collections(db, _owner_caller(project))]

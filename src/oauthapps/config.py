@@ -42,7 +42,7 @@ class Settings:
     access_log: bool = True
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         host = os.environ.get("OAUTHAPPS_HOST", "127.0.0.1")
         port = os.environ.get("OAUTHAPPS_PORT", "8080")
         return cls(

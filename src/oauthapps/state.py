@@ -20,7 +20,7 @@ class AppState:
     grant_writer: GrantWriter
 
     @classmethod
-    async def start(cls, settings: Settings) -> "AppState":
+    async def start(cls, settings: Settings) -> AppState:
         db = Database.open(settings.database_url)
         await db.start_caches()
         keys = SigningKeys(db)

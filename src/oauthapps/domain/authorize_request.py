@@ -82,8 +82,14 @@ def parse(params: Mapping[str, str], client_id: str, redirect_uri: str) -> Autho
     if prompt is not None and prompt not in PROMPTS:
         raise AuthorizeError("invalid_request", f"prompt must be one of {', '.join(PROMPTS)}")
     return AuthorizeRequest(
-        client_id=client_id, redirect_uri=redirect_uri, code_challenge=challenge, response_mode=mode,
-        state=state, prompt=prompt, scope=params.get("scope", ""), session_token=params.get("session_token") or None,
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        code_challenge=challenge,
+        response_mode=mode,
+        state=state,
+        prompt=prompt,
+        scope=params.get("scope", ""),
+        session_token=params.get("session_token") or None,
     )
 
 

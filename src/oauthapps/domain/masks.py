@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ValidationFailed, FieldViolation
+from .errors import FieldViolation, ValidationFailed
 
 
 def parse_mask(raw: Any, field_name: str = "mask") -> list[str] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import FieldViolation, ValidationFailed, Violations
@@ -16,8 +16,15 @@ from .urls import UrlError, parse_host_port, parse_web_url
 
 APPLICATION_TYPES = ("OAUTH_APP_TYPE_UNSPECIFIED", "WEB_APP", "MOBILE", "OTHER")
 TECHNOLOGIES = (
-    "OAUTH_TECHNOLOGY_UNSPECIFIED", "JAVASCRIPT", "ANGULAR", "VUE", "REACT",
-    "REACT_NATIVE", "IOS", "ANDROID", "OTHER_TECHNOLOGY",
+    "OAUTH_TECHNOLOGY_UNSPECIFIED",
+    "JAVASCRIPT",
+    "ANGULAR",
+    "VUE",
+    "REACT",
+    "REACT_NATIVE",
+    "IOS",
+    "ANDROID",
+    "OTHER_TECHNOLOGY",
 )
 MAX_REDIRECT_ENTRIES = 20
 MAX_DOMAIN_MAPPINGS = 200
@@ -54,13 +61,26 @@ class OAuthApp:
 
 def iso(dt: datetime) -> str:
     """ISO-8601 with milliseconds and Z, the form the SDK turns into a JS Date."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def wire_shape(
-    *, id: str, created: str, updated: str, name: str, description: str, redirect_uris: Any, redirect_domains: Any,
-    allow_secret_generation: bool, application_type: str, technology: str, wix_pages_domains_mappings: Any,
-    refresh_token_rotation: bool, login_url: str | None, logout_url: str | None, redirect_url_wix_pages: str | None,
+    *,
+    id: str,
+    created: str,
+    updated: str,
+    name: str,
+    description: str,
+    redirect_uris: Any,
+    redirect_domains: Any,
+    allow_secret_generation: bool,
+    application_type: str,
+    technology: str,
+    wix_pages_domains_mappings: Any,
+    refresh_token_rotation: bool,
+    login_url: str | None,
+    logout_url: str | None,
+    redirect_url_wix_pages: str | None,
 ) -> dict[str, Any]:
     """The public shape from its values: the one place that names the wire fields (to_wire, and
     the query page built straight from rows in store/oauth_apps.py). Never contains a secret;
@@ -91,12 +111,20 @@ def wire_shape(
 
 def to_wire(app: OAuthApp) -> dict[str, Any]:
     return wire_shape(
-        id=app.id, created=iso(app.created_at), updated=iso(app.updated_at), name=app.name,
-        description=app.description, redirect_uris=list(app.allowed_redirect_uris),
-        redirect_domains=list(app.allowed_redirect_domains), allow_secret_generation=app.allow_secret_generation,
-        application_type=app.application_type, technology=app.technology,
+        id=app.id,
+        created=iso(app.created_at),
+        updated=iso(app.updated_at),
+        name=app.name,
+        description=app.description,
+        redirect_uris=list(app.allowed_redirect_uris),
+        redirect_domains=list(app.allowed_redirect_domains),
+        allow_secret_generation=app.allow_secret_generation,
+        application_type=app.application_type,
+        technology=app.technology,
         wix_pages_domains_mappings=[dict(m) for m in app.wix_pages_domains_mappings],
-        refresh_token_rotation=app.refresh_token_rotation, login_url=app.login_url, logout_url=app.logout_url,
+        refresh_token_rotation=app.refresh_token_rotation,
+        login_url=app.login_url,
+        logout_url=app.logout_url,
         redirect_url_wix_pages=app.redirect_url_wix_pages,
     )
 
@@ -270,9 +298,7 @@ def _check_body(body: Any, prefix: str) -> dict[str, Any]:
         raise ValidationFailed([FieldViolation(prefix, "must be an object", "TYPE")])
     unknown = sorted(set(body) - KNOWN_FIELDS)
     if unknown:
-        raise ValidationFailed(
-            [FieldViolation(f"{prefix}.{name}", "is not a field of an OAuth app", "UNKNOWN_FIELD") for name in unknown]
-        )
+        raise ValidationFailed([FieldViolation(f"{prefix}.{name}", "is not a field of an OAuth app", "UNKNOWN_FIELD") for name in unknown])
     return body
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, Union
 
 from .errors import FieldViolation, ValidationFailed
@@ -37,7 +37,7 @@ class FieldSpec:
 class QuerySpec:
     fields: dict[str, FieldSpec]
     aliases: dict[str, str] = field(default_factory=dict)
-    default_sort: tuple["Sort", ...] = ()
+    default_sort: tuple[Sort, ...] = ()
     tiebreaker: str | None = None
     default_limit: int = 50
     max_limit: int = 100
@@ -61,17 +61,17 @@ class Condition:
 
 @dataclass(frozen=True)
 class And:
-    parts: tuple["Node", ...]
+    parts: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    parts: tuple["Node", ...]
+    parts: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    part: "Node"
+    part: Node
 
 
 Node = Union[Condition, And, Or, Not]
@@ -104,9 +104,9 @@ def parse_datetime(value: Any, path: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
+            parsed = parsed.replace(tzinfo=UTC)
         # Converting e.g. 0001-01-01T00:00+01:00 to UTC leaves the representable range.
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
         raise _fail(path, "must be an ISO-8601 date-time string", "FORMAT") from exc
 
@@ -134,7 +134,7 @@ def _scalar(spec: FieldSpec, value: Any, path: str) -> Any:
             return value
         if isinstance(value, dict) and set(value) == {"$date"}:
             return parse_datetime(value, path)
-        raise _fail(path, "must be a string, number, boolean, null or {\"$date\": ISO-8601}", "TYPE")
+        raise _fail(path, 'must be a string, number, boolean, null or {"$date": ISO-8601}', "TYPE")
     raise _fail(path, f"must be a {spec.kind}", "TYPE")
 
 

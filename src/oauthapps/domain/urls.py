@@ -125,8 +125,7 @@ def normalise_host(host: str) -> str:
         raise UrlError("INVALID_HOST", "contains an invisible character that IDNA ignores")
     if any(ch in _IDNA_DEVIATIONS for ch in mapped):
         raise UrlError("INVALID_HOST", "contains a character browsers map to different hosts (use the xn-- form)")
-    if mapped.endswith("."):
-        mapped = mapped[:-1]
+    mapped = mapped.removesuffix(".")
     if not mapped or any(label == "" for label in mapped.split(".")):
         raise UrlError("INVALID_HOST", "has an empty label")
     try:
@@ -184,7 +183,7 @@ def parse_host_port(value: str) -> HostPort:
     if len(value) > MAX_HOST_LENGTH + 6:
         raise UrlError("MAX_LENGTH", "is too long for a host name")
     _reject_unsafe_characters(value)
-    if "://" in value or _SCHEME_RE.match(value) and not _split_ok(value):
+    if "://" in value or (_SCHEME_RE.match(value) and not _split_ok(value)):
         raise UrlError("NO_SCHEME", "must be a host name without a scheme")
     if any(ch in value for ch in "/?#"):
         raise UrlError("NO_PATH", "must be a host name without a path, query or fragment")

@@ -41,8 +41,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     # Starlette tries routes in order: the hot ones (token, token checks, get OAuth app) go first.
     routes = [
-        *oauth2.routes, *oauth_apps.fast_routes, *members.routes,
-        *authorize.routes, *redirect_sessions.routes, *identity.routes, *data.routes,
+        *oauth2.routes,
+        *oauth_apps.fast_routes,
+        *members.routes,
+        *authorize.routes,
+        *redirect_sessions.routes,
+        *identity.routes,
+        *data.routes,
         Mount("", app=build_management_api()),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -11,11 +11,11 @@ from starlette.requests import Request
 
 from ..domain import credentials, scopes
 from ..domain.errors import PermissionDenied, Unauthenticated
+from ..services import callers
 from ..services.actor import Actor
+from ..services.callers import Caller
 from ..state import AppState
 from ..store import cached
-from ..services import callers
-from ..services.callers import Caller
 from ..tokens.access import ADMIN, APP, MEMBER, VISITOR, AccessClaims
 from ..tokens.check import check_access_token
 

@@ -8,9 +8,9 @@ an approved redirect URI ever receives a redirect, errors included (RFC 6749 4.1
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -33,8 +33,17 @@ from .body import read_body
 SESSION_COOKIE = "oauthapps_session"
 CSRF_COOKIE = "oauthapps_csrf"
 FORM_LIMIT = 64 * 1024
-REQUEST_FIELDS = ("client_id", "redirect_uri", "response_type", "response_mode", "code_challenge",
-                  "code_challenge_method", "state", "prompt", "scope")
+REQUEST_FIELDS = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "response_mode",
+    "code_challenge",
+    "code_challenge_method",
+    "state",
+    "prompt",
+    "scope",
+)
 
 
 class PageError(Exception):
@@ -67,8 +76,7 @@ def _page_headers(form_target: str | None = None) -> dict[str, str]:
     form_action = "'self'" + (f" {form_target}" if form_target else "")
     return {
         "Content-Security-Policy": (
-            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-            f"form-action {form_action}; frame-ancestors 'none'"
+            f"default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
         ),
         "X-Frame-Options": "DENY",
         "Cache-Control": "no-store",
@@ -76,7 +84,9 @@ def _page_headers(form_target: str | None = None) -> dict[str, str]:
     }
 
 
-def message_page(title: str, message: str, status: int = 400, *, eyebrow: str = "", detail: str = "", is_error: bool = True) -> HTMLResponse:
+def message_page(
+    title: str, message: str, status: int = 400, *, eyebrow: str = "", detail: str = "", is_error: bool = True
+) -> HTMLResponse:
     body = templates.get_template("message.html").render(title=title, message=message, eyebrow=eyebrow, detail=detail, is_error=is_error)
     return HTMLResponse(body, status_code=status, headers=_page_headers())
 
@@ -108,7 +118,9 @@ def _redirect(state: AppState, redirect_uri: str, mode: str, params: dict[str, s
     return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
-def _error_redirect(state: AppState, redirect_uri: str, mode: str, error: str, description: str, client_state: str | None) -> RedirectResponse:
+def _error_redirect(
+    state: AppState, redirect_uri: str, mode: str, error: str, description: str, client_state: str | None
+) -> RedirectResponse:
     return _redirect(state, redirect_uri, mode, {"error": error, "error_description": description, "state": client_state})
 
 
@@ -120,14 +132,26 @@ async def _code_redirect(state: AppState, app: OAuthApp, req: AuthorizeRequest, 
 
 def _set_session_cookie(response: Response, state: AppState, token: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=int(authorization.SESSION_LIFETIME.total_seconds()), path="/",
-        httponly=True, secure=_secure_cookies(state), samesite="lax",
+        SESSION_COOKIE,
+        token,
+        max_age=int(authorization.SESSION_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        secure=_secure_cookies(state),
+        samesite="lax",
     )
 
 
 async def _login_page(
-    request: Request, state: AppState, app: OAuthApp, req: AuthorizeRequest, *, mode: str = "login",
-    error: str = "", email: str = "", status: int = 200,
+    request: Request,
+    state: AppState,
+    app: OAuthApp,
+    req: AuthorizeRequest,
+    *,
+    mode: str = "login",
+    error: str = "",
+    email: str = "",
+    status: int = 200,
 ) -> HTMLResponse:
     async with state.db.read() as conn:
         project = await tenancy.get_project(conn, app.project_id)
@@ -139,8 +163,13 @@ async def _login_page(
     other = "register" if mode == "login" else "login"
     body = templates.get_template("login.html").render(
         title=f"{'Create account' if mode == 'register' else 'Sign in'} - {app.name}",
-        project_name=project.name if project else "", app_name=app.name, mode=mode, error=error, email=email,
-        request_params=params, csrf_token=csrf,
+        project_name=project.name if project else "",
+        app_name=app.name,
+        mode=mode,
+        error=error,
+        email=email,
+        request_params=params,
+        csrf_token=csrf,
         switch_url="/oauth2/authorize?" + urlencode({**params, "screen": other}),
     )
     response = HTMLResponse(body, status_code=status, headers=_page_headers(_origin(req.redirect_uri)))
@@ -163,7 +192,9 @@ async def authorize_get(request: Request) -> Response:
     if req.session_token:
         member_id = await authorization.redeem_ticket(state.db, app, req.session_token)
         if member_id is None:
-            return _error_redirect(state, redirect_uri, req.response_mode, "login_required", "The session token is invalid or expired", req.state)
+            return _error_redirect(
+                state, redirect_uri, req.response_mode, "login_required", "The session token is invalid or expired", req.state
+            )
         session = await authorization.start_session(state.db, app, member_id)
         response = await _code_redirect(state, app, req, member_id)
         _set_session_cookie(response, state, session)
@@ -205,8 +236,16 @@ async def authorize_post(request: Request) -> Response:
     email = form.get("email", "")
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie.encode(), form.get("csrf_token", "").encode()):
-        return await _login_page(request, state, app, req, mode=mode, email=email, status=400,
-                                 error="This form expired or was not sent from this page. Please try again.")
+        return await _login_page(
+            request,
+            state,
+            app,
+            req,
+            mode=mode,
+            email=email,
+            status=400,
+            error="This form expired or was not sent from this page. Please try again.",
+        )
     if action == "cancel":
         return _error_redirect(state, redirect_uri, req.response_mode, "access_denied", "The member cancelled sign-in", req.state)
 
@@ -217,13 +256,29 @@ async def authorize_post(request: Request) -> Response:
         else:
             member = await members.authenticate(state.db, app.project_id, email, form.get("password"), client_address)
     except TooManyRequests:
-        return await _login_page(request, state, app, req, mode=mode, email=email, status=429,
-                                 error="Too many failed sign-in attempts. Please wait a few minutes and try again.")
+        return await _login_page(
+            request,
+            state,
+            app,
+            req,
+            mode=mode,
+            email=email,
+            status=429,
+            error="Too many failed sign-in attempts. Please wait a few minutes and try again.",
+        )
     except Unauthenticated:
         return await _login_page(request, state, app, req, mode=mode, email=email, status=400, error="Wrong email or password.")
     except Conflict:
-        return await _login_page(request, state, app, req, mode=mode, email=email, status=400,
-                                 error="An account with this email already exists. Sign in instead.")
+        return await _login_page(
+            request,
+            state,
+            app,
+            req,
+            mode=mode,
+            email=email,
+            status=400,
+            error="An account with this email already exists. Sign in instead.",
+        )
     except ValidationFailed as err:
         message = "; ".join(_friendly(v.field, v.description) for v in err.violations)
         return await _login_page(request, state, app, req, mode=mode, email=email, status=400, error=message)

@@ -17,13 +17,20 @@ from starlette.types import Scope, Send
 from .identity import PREFIX as IDENTITY_PREFIX
 from .redirect_sessions import PATHS as REDIRECT_SESSION_PATHS
 
-PUBLIC_PATHS = frozenset({
-    "/oauth2/token", "/oauth2/revoke", "/oauth2/token-info",
-    *REDIRECT_SESSION_PATHS,
-    f"{IDENTITY_PREFIX}/login", f"{IDENTITY_PREFIX}/register",
-    "/members/v1/members/my",
-    "/.well-known/oauth-authorization-server", "/.well-known/jwks.json", "/oauth2/jwks",
-})
+PUBLIC_PATHS = frozenset(
+    {
+        "/oauth2/token",
+        "/oauth2/revoke",
+        "/oauth2/token-info",
+        *REDIRECT_SESSION_PATHS,
+        f"{IDENTITY_PREFIX}/login",
+        f"{IDENTITY_PREFIX}/register",
+        "/members/v1/members/my",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/jwks.json",
+        "/oauth2/jwks",
+    }
+)
 # Data items are read and written from the browser with visitor and member tokens; every path
 # below this prefix is authorised by the token it carries (collections stay admin-only, no CORS).
 PUBLIC_PREFIXES = ("/wix-data/v2/items",)

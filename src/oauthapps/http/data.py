@@ -109,10 +109,12 @@ async def _query(state: AppState, caller: Any, body: dict[str, Any]) -> Response
         paging.update({"cursors": rules.next_cursors(parsed, collection, len(items), total), "hasNext": has_next})
     else:
         paging.update({"offset": q.offset, "total": total, "tooManyToCount": False, "hasNext": has_next})
-    return FastJSONResponse({
-        "dataItems": [service.item_to_wire(i, parsed.fields) for i in items],
-        "pagingMetadata": paging,
-    })
+    return FastJSONResponse(
+        {
+            "dataItems": [service.item_to_wire(i, parsed.fields) for i in items],
+            "pagingMetadata": paging,
+        }
+    )
 
 
 @wire_errors

@@ -33,12 +33,14 @@ async def _success(state: AppState, client_id: str, member: Member) -> FastJSONR
     if app is None:
         raise DomainError("The OAuth app was deleted", code="OAUTH_APP_NOT_FOUND")
     ticket = await authorization.issue_ticket(state.db, app, member.id)
-    return FastJSONResponse({
-        "state": "SUCCESS",
-        "sessionToken": ticket,
-        "stateToken": "",
-        "identity": {"id": member.id, "email": {"address": member.email, "isVerified": False}},
-    })
+    return FastJSONResponse(
+        {
+            "state": "SUCCESS",
+            "sessionToken": ticket,
+            "stateToken": "",
+            "identity": {"id": member.id, "email": {"address": member.email, "isVerified": False}},
+        }
+    )
 
 
 @wire_errors

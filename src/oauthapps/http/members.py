@@ -50,10 +50,12 @@ async def list_members(request: Request) -> Response:
     limit = _int_param(request, ("paging.limit", "limit"), 50, 1, 100)
     offset = _int_param(request, ("paging.offset", "offset"), 0, 0, 10**9)
     rows, total = await members_api.list_members(state.db, caller, limit, offset)
-    return FastJSONResponse({
-        "members": [members_api.to_wire(m) for m in rows],
-        "metadata": {"count": len(rows), "offset": offset, "total": total, "tooManyToCount": False},
-    })
+    return FastJSONResponse(
+        {
+            "members": [members_api.to_wire(m) for m in rows],
+            "metadata": {"count": len(rows), "offset": offset, "total": total, "tooManyToCount": False},
+        }
+    )
 
 
 routes = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -52,7 +52,9 @@ async def _params(request: Request, state: AppState) -> tuple[dict[str, str], bo
     return params, basic
 
 
-def _protocol_endpoint(handler: Callable[[dict[str, str], bool, AppState], Awaitable[dict[str, Any]]]) -> Callable[[Request], Awaitable[Response]]:
+def _protocol_endpoint(
+    handler: Callable[[dict[str, str], bool, AppState], Awaitable[dict[str, Any]]],
+) -> Callable[[Request], Awaitable[Response]]:
     """Parse parameters, run, and answer errors in the RFC 6749 shape. Only the error code is
     logged: parameters hold secrets, codes and tokens."""
 
@@ -90,7 +92,7 @@ async def revoke(params: dict[str, str], _basic: bool, state: AppState) -> dict[
     other clients, are answered 200 as RFC 7009 asks, and left alone."""
     app = await authenticate_client(params, state)
     value = oauth_params.require(params, "token")
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     claims = await state.tokens.verify(value)
     async with state.db.transaction() as conn:
         if claims is not None:
@@ -105,8 +107,13 @@ async def revoke(params: dict[str, str], _basic: bool, state: AppState) -> dict[
 
 def _token_info(claims: AccessClaims) -> dict[str, Any]:
     info: dict[str, Any] = {
-        "active": True, "subjectType": SUBJECT_TYPES.get(claims.kind, "UNKNOWN"), "subjectId": claims.subject,
-        "clientId": claims.client_id, "siteId": claims.project_id, "exp": claims.expires_at, "iat": claims.issued_at,
+        "active": True,
+        "subjectType": SUBJECT_TYPES.get(claims.kind, "UNKNOWN"),
+        "subjectId": claims.subject,
+        "clientId": claims.client_id,
+        "siteId": claims.project_id,
+        "exp": claims.expires_at,
+        "iat": claims.issued_at,
     }
     if claims.instance_id:
         info["instanceId"] = claims.instance_id
@@ -129,24 +136,38 @@ async def introspect(params: dict[str, str], _basic: bool, state: AppState) -> d
         if claims.project_id != caller.project_id:
             return {"active": False}
         result = {
-            "active": True, "token_type": "Bearer", "client_id": claims.client_id, "sub": claims.subject,
-            "exp": claims.expires_at, "iat": claims.issued_at, "iss": state.settings.issuer, "aud": claims.project_id,
-            "jti": claims.token_id, "subject_type": SUBJECT_TYPES.get(claims.kind, "UNKNOWN"),
+            "active": True,
+            "token_type": "Bearer",
+            "client_id": claims.client_id,
+            "sub": claims.subject,
+            "exp": claims.expires_at,
+            "iat": claims.issued_at,
+            "iss": state.settings.issuer,
+            "aud": claims.project_id,
+            "jti": claims.token_id,
+            "subject_type": SUBJECT_TYPES.get(claims.kind, "UNKNOWN"),
         }
         if claims.scopes:
             result["scope"] = " ".join(claims.scopes)
         return result
     async with state.db.transaction() as conn:
         record = await grants.find_refresh_token(conn, credentials.hash_secret(value))
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     if (
-        record is None or record.grant.project_id != caller.project_id or record.grant.revoked_at is not None
-        or record.expires_at <= at or record.rotated_at is not None
+        record is None
+        or record.grant.project_id != caller.project_id
+        or record.grant.revoked_at is not None
+        or record.expires_at <= at
+        or record.rotated_at is not None
     ):
         return {"active": False}
     return {
-        "active": True, "token_type": "refresh_token", "client_id": record.grant.oauth_app_id,
-        "sub": record.grant.subject_id, "exp": int(record.expires_at.timestamp()), "iss": state.settings.issuer,
+        "active": True,
+        "token_type": "refresh_token",
+        "client_id": record.grant.oauth_app_id,
+        "sub": record.grant.subject_id,
+        "exp": int(record.expires_at.timestamp()),
+        "iss": state.settings.issuer,
         "subject_type": record.grant.subject_type.upper(),
     }
 
@@ -154,24 +175,27 @@ async def introspect(params: dict[str, str], _basic: bool, state: AppState) -> d
 async def metadata(request: Request) -> Response:
     state: AppState = request.state.app
     issuer = state.settings.issuer
-    return FastJSONResponse({
-        "issuer": issuer,
-        "authorization_endpoint": f"{issuer}/oauth2/authorize",
-        "token_endpoint": f"{issuer}/oauth2/token",
-        "revocation_endpoint": f"{issuer}/oauth2/revoke",
-        "introspection_endpoint": f"{issuer}/oauth2/introspect",
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "anonymous"],
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "scopes_supported": ["offline_access"],
-        "authorization_response_iss_parameter_supported": True,
-        "service_documentation": f"{issuer}/docs",
-    }, headers={"Cache-Control": "public, max-age=300"})
+    return FastJSONResponse(
+        {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/oauth2/authorize",
+            "token_endpoint": f"{issuer}/oauth2/token",
+            "revocation_endpoint": f"{issuer}/oauth2/revoke",
+            "introspection_endpoint": f"{issuer}/oauth2/introspect",
+            "jwks_uri": f"{issuer}/.well-known/jwks.json",
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "fragment"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "anonymous"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "scopes_supported": ["offline_access"],
+            "authorization_response_iss_parameter_supported": True,
+            "service_documentation": f"{issuer}/docs",
+        },
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 async def jwks(request: Request) -> Response:

@@ -85,12 +85,17 @@ async def _query(request: Request) -> FastJSONResponse:
     actor = await authenticate(request, state)
     body = await _json(request)
     page, parsed = await service.query_page(state.db, actor, body.get("query"))
-    return FastJSONResponse({
-        "oAuthApps": page.items,
-        "pagingMetadata": {
-            "count": len(page.items), "offset": parsed.offset, "total": page.total, "tooManyToCount": page.too_many,
-        },
-    })
+    return FastJSONResponse(
+        {
+            "oAuthApps": page.items,
+            "pagingMetadata": {
+                "count": len(page.items),
+                "offset": parsed.offset,
+                "total": page.total,
+                "tooManyToCount": page.too_many,
+            },
+        }
+    )
 
 
 # The hot calls of this API, reading one OAuth app (a template fetches its client at start-up)
@@ -111,8 +116,13 @@ fast_routes = [
 def build_router(include_in_schema: bool) -> APIRouter:
     router = APIRouter(tags=["OAuth Apps"], responses=ERRORS, include_in_schema=include_in_schema)
 
-    @router.post("", response_model=schemas.CreateResponse, operation_id="createOAuthApp" if include_in_schema else None,
-                 openapi_extra=_body_doc(schemas.CreateRequest), summary="Create an OAuth app; the secret is returned once")
+    @router.post(
+        "",
+        response_model=schemas.CreateResponse,
+        operation_id="createOAuthApp" if include_in_schema else None,
+        openapi_extra=_body_doc(schemas.CreateRequest),
+        summary="Create an OAuth app; the secret is returned once",
+    )
     async def create(request: Request) -> FastJSONResponse:
         state = _state(request)
         actor = await authenticate(request, state)
@@ -125,18 +135,32 @@ def build_router(include_in_schema: bool) -> APIRouter:
             wire["secret"] = created.secret
         return FastJSONResponse({"oAuthApp": wire})
 
-    @router.post("/query", response_model=schemas.QueryResponse, operation_id="queryOAuthApps" if include_in_schema else None,
-                 openapi_extra=_body_doc(schemas.QueryRequest), summary="Query OAuth apps")
+    @router.post(
+        "/query",
+        response_model=schemas.QueryResponse,
+        operation_id="queryOAuthApps" if include_in_schema else None,
+        openapi_extra=_body_doc(schemas.QueryRequest),
+        summary="Query OAuth apps",
+    )
     async def query(request: Request) -> FastJSONResponse:
         return await _query(request)
 
-    @router.get("/{app_id}", response_model=schemas.OAuthAppResponse, operation_id="getOAuthApp" if include_in_schema else None,
-                summary="Get an OAuth app (never its secret)")
+    @router.get(
+        "/{app_id}",
+        response_model=schemas.OAuthAppResponse,
+        operation_id="getOAuthApp" if include_in_schema else None,
+        summary="Get an OAuth app (never its secret)",
+    )
     async def get(app_id: str, request: Request) -> FastJSONResponse:
         return await _get(request)
 
-    @router.patch("/{app_id}", response_model=schemas.OAuthAppResponse, operation_id="updateOAuthApp" if include_in_schema else None,
-                  openapi_extra=_body_doc(schemas.UpdateRequest), summary="Update the fields named by the mask")
+    @router.patch(
+        "/{app_id}",
+        response_model=schemas.OAuthAppResponse,
+        operation_id="updateOAuthApp" if include_in_schema else None,
+        openapi_extra=_body_doc(schemas.UpdateRequest),
+        summary="Update the fields named by the mask",
+    )
     async def update(app_id: str, request: Request) -> FastJSONResponse:
         state = _state(request)
         actor = await authenticate(request, state)
@@ -146,17 +170,24 @@ def build_router(include_in_schema: bool) -> APIRouter:
         app = await service.update(state.db, actor, app_id, _object(body, "oAuthApp"), body.get("mask"))
         return FastJSONResponse({"oAuthApp": to_wire(app)})
 
-    @router.delete("/{app_id}", response_model=schemas.Empty, operation_id="deleteOAuthApp" if include_in_schema else None,
-                   summary="Delete an OAuth app; its client ID and tokens stop working at once")
+    @router.delete(
+        "/{app_id}",
+        response_model=schemas.Empty,
+        operation_id="deleteOAuthApp" if include_in_schema else None,
+        summary="Delete an OAuth app; its client ID and tokens stop working at once",
+    )
     async def delete(app_id: str, request: Request) -> FastJSONResponse:
         state = _state(request)
         actor = await authenticate(request, state)
         await service.delete(state.db, actor, app_id)
         return FastJSONResponse({})
 
-    @router.post("/{app_id}/generate-secret", response_model=schemas.SecretResponse,
-                 operation_id="generateOAuthAppSecret" if include_in_schema else None,
-                 summary="Generate the secret, once, while allowSecretGeneration is true")
+    @router.post(
+        "/{app_id}/generate-secret",
+        response_model=schemas.SecretResponse,
+        operation_id="generateOAuthAppSecret" if include_in_schema else None,
+        summary="Generate the secret, once, while allowSecretGeneration is true",
+    )
     async def generate_secret(app_id: str, request: Request) -> FastJSONResponse:
         state = _state(request)
         actor = await authenticate(request, state)
@@ -164,19 +195,25 @@ def build_router(include_in_schema: bool) -> APIRouter:
         secret = await service.generate_secret(state.db, actor, app_id)
         return FastJSONResponse({"oAuthAppSecret": secret})
 
-    @router.get("/{app_id}/secret", response_model=schemas.SecretResponse,
-                operation_id="getOAuthAppSecret" if include_in_schema else None,
-                summary="Always refused: secrets are stored only as hashes")
+    @router.get(
+        "/{app_id}/secret",
+        response_model=schemas.SecretResponse,
+        operation_id="getOAuthAppSecret" if include_in_schema else None,
+        summary="Always refused: secrets are stored only as hashes",
+    )
     async def get_secret(app_id: str, request: Request) -> FastJSONResponse:
         state = _state(request)
         actor = await authenticate(request, state)
         await service.check_secret_readable(state.db, actor, app_id)
         raise AssertionError("unreachable")  # check_secret_readable always raises
 
-    @router.post("/{app_id}/rotate-secret", response_model=schemas.SecretResponse,
-                 operation_id="rotateOAuthAppSecret" if include_in_schema else None,
-                 openapi_extra=_body_doc(schemas.RotateSecretRequest),
-                 summary="Issue a new secret; the old one works until the grace period ends")
+    @router.post(
+        "/{app_id}/rotate-secret",
+        response_model=schemas.SecretResponse,
+        operation_id="rotateOAuthAppSecret" if include_in_schema else None,
+        openapi_extra=_body_doc(schemas.RotateSecretRequest),
+        summary="Issue a new secret; the old one works until the grace period ends",
+    )
     async def rotate_secret(app_id: str, request: Request) -> FastJSONResponse:
         state = _state(request)
         actor = await authenticate(request, state)

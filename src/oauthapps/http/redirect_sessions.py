@@ -26,13 +26,29 @@ PATHS = (
     "/redirect-session/v1/redirect-session",
     "/v1/redirect-session",
 )
-INTENTS = ("auth", "logout", "login", "bookingsCheckout", "ecomCheckout", "eventsCheckout", "paidPlansCheckout",
-           "storesProduct", "bookingsBook", "ecomOrderPaymentRequest")
+INTENTS = (
+    "auth",
+    "logout",
+    "login",
+    "bookingsCheckout",
+    "ecomCheckout",
+    "eventsCheckout",
+    "paidPlansCheckout",
+    "storesProduct",
+    "bookingsBook",
+    "ecomOrderPaymentRequest",
+)
 # SDK field names inside authRequest -> standard authorization request parameters.
 AUTH_FIELDS = {
-    "clientId": "client_id", "redirectUri": "redirect_uri", "codeChallenge": "code_challenge",
-    "codeChallengeMethod": "code_challenge_method", "responseMode": "response_mode", "responseType": "response_type",
-    "scope": "scope", "state": "state", "sessionToken": "session_token",
+    "clientId": "client_id",
+    "redirectUri": "redirect_uri",
+    "codeChallenge": "code_challenge",
+    "codeChallengeMethod": "code_challenge_method",
+    "responseMode": "response_mode",
+    "responseType": "response_type",
+    "scope": "scope",
+    "state": "state",
+    "sessionToken": "session_token",
 }
 
 
@@ -45,7 +61,10 @@ def _session(state: AppState, path: str, params: dict[str, str]) -> dict[str, An
     full = f"{endpoint}?{urlencode(params)}"
     return {
         "redirectSession": {
-            "id": str(uuid.uuid4()), "fullUrl": full, "shortUrl": full, "sessionToken": "",
+            "id": str(uuid.uuid4()),
+            "fullUrl": full,
+            "shortUrl": full,
+            "sessionToken": "",
             "urlDetails": {"endpoint": endpoint, "searchParams": params},
         }
     }

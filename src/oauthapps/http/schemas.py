@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ApplicationType = Literal["OAUTH_APP_TYPE_UNSPECIFIED", "WEB_APP", "MOBILE", "OTHER"]
 Technology = Literal[
-    "OAUTH_TECHNOLOGY_UNSPECIFIED", "JAVASCRIPT", "ANGULAR", "VUE", "REACT", "REACT_NATIVE", "IOS", "ANDROID",
+    "OAUTH_TECHNOLOGY_UNSPECIFIED",
+    "JAVASCRIPT",
+    "ANGULAR",
+    "VUE",
+    "REACT",
+    "REACT_NATIVE",
+    "IOS",
+    "ANDROID",
     "OTHER_TECHNOLOGY",
 ]
 

@@ -26,7 +26,12 @@ async def new_refresh_token(conn: AsyncConnection, grant: Grant, at: datetime) -
 def access_token_for(state: AppState, grant: Grant) -> dict[str, Any]:
     lifetime = state.settings.access_token_seconds
     token, _ = state.tokens.mint(
-        kind=KIND_OF_SUBJECT[grant.subject_type], subject=grant.subject_id, project_id=grant.project_id,
-        client_id=grant.oauth_app_id, grant_id=grant.id, lifetime=lifetime, scopes=("offline_access",),
+        kind=KIND_OF_SUBJECT[grant.subject_type],
+        subject=grant.subject_id,
+        project_id=grant.project_id,
+        client_id=grant.oauth_app_id,
+        grant_id=grant.id,
+        lifetime=lifetime,
+        scopes=("offline_access",),
     )
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}

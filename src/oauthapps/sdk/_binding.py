@@ -28,7 +28,7 @@ class Bound(Generic[M]):
         return self._ctx
 
 
-class operation(Generic[P, T]):  # noqa: N801 - used as a decorator, like property
+class operation(Generic[P, T]):
     """Turn a method returning ``Op[T]`` into one returning ``T`` (sync) or a coroutine (async)."""
 
     def __init__(self, fn: Callable[Concatenate[Any, P], Op[T]]) -> None:

@@ -34,16 +34,30 @@ class Context:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def request(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Request:
         return httpx.Request(
-            method, self.base_url.rstrip("/") + path, json=json, params=params, headers={**self.headers, **(headers or {})},
+            method,
+            self.base_url.rstrip("/") + path,
+            json=json,
+            params=params,
+            headers={**self.headers, **(headers or {})},
         )
 
 
 def call(
-    ctx: Context, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None,
+    ctx: Context,
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    params: Mapping[str, str] | None = None,
 ) -> Op[dict[str, Any]]:
     """One authenticated REST call; returns the JSON object or raises :class:`ApiError`."""
     headers = yield from ctx.auth.auth_headers()
@@ -84,7 +98,8 @@ def api_error(response: httpx.Response, body: Any) -> ApiError:
         code = "INVALID_ARGUMENT"
         violations = [
             FieldViolation(str(v.get("field", "")), str(v.get("description", "")), str(v.get("violatedRule", "")), v.get("data"))
-            for v in validation.get("fieldViolations") or [] if isinstance(v, dict)
+            for v in validation.get("fieldViolations") or []
+            if isinstance(v, dict)
         ]
     cls = API_ERRORS.get(status, ApiError)
     return cls(status, code, message, violations, request_id, details)
@@ -98,7 +113,8 @@ def token_json(response: httpx.Response) -> dict[str, Any]:
     body = body if isinstance(body, dict) else {}
     fallback = "invalid_response" if response.status_code == 200 else f"http_{response.status_code}"
     raise TokenError(
-        response.status_code, str(body.get("error") or fallback),
+        response.status_code,
+        str(body.get("error") or fallback),
         str(body.get("error_description") or response.reason_phrase or "The token endpoint refused the request"),
         response.headers.get(REQUEST_ID),
     )

@@ -56,7 +56,11 @@ class Client(_BaseClient[Sync, S]):
     your own ``http_client``."""
 
     def __init__(
-        self, auth: S, base_url: str, modules: Sequence[ModuleSpec] | None = None, http_client: httpx.Client | None = None,
+        self,
+        auth: S,
+        base_url: str,
+        modules: Sequence[ModuleSpec] | None = None,
+        http_client: httpx.Client | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self._owns_http = http_client is None
@@ -78,8 +82,12 @@ class AsyncClient(_BaseClient[Async, S]):
     """asyncio client; the same methods return coroutines."""
 
     def __init__(
-        self, auth: S, base_url: str, modules: Sequence[ModuleSpec] | None = None,
-        http_client: httpx.AsyncClient | None = None, timeout: float = DEFAULT_TIMEOUT,
+        self,
+        auth: S,
+        base_url: str,
+        modules: Sequence[ModuleSpec] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self._owns_http = http_client is None
         self.http = http_client or httpx.AsyncClient(timeout=timeout)
@@ -93,7 +101,10 @@ class AsyncClient(_BaseClient[Async, S]):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -102,17 +113,29 @@ class AsyncClient(_BaseClient[Async, S]):
 # return results on a sync client and coroutines on an async one.
 @overload
 def create_client(
-    *, auth: OAuthStrategy[Any], base_url: str, modules: Sequence[ModuleSpec] | None = None,
-    http_client: httpx.Client | None = None, timeout: float = DEFAULT_TIMEOUT,
+    *,
+    auth: OAuthStrategy[Any],
+    base_url: str,
+    modules: Sequence[ModuleSpec] | None = None,
+    http_client: httpx.Client | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Client[OAuthStrategy[Sync]]: ...
 @overload
 def create_client(
-    *, auth: S, base_url: str, modules: Sequence[ModuleSpec] | None = None,
-    http_client: httpx.Client | None = None, timeout: float = DEFAULT_TIMEOUT,
+    *,
+    auth: S,
+    base_url: str,
+    modules: Sequence[ModuleSpec] | None = None,
+    http_client: httpx.Client | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Client[S]: ...
 def create_client(
-    *, auth: Any, base_url: str, modules: Sequence[ModuleSpec] | None = None,
-    http_client: httpx.Client | None = None, timeout: float = DEFAULT_TIMEOUT,
+    *,
+    auth: Any,
+    base_url: str,
+    modules: Sequence[ModuleSpec] | None = None,
+    http_client: httpx.Client | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Any:
     """A blocking client. ``modules`` defaults to all of ``oauth_apps``, ``data``, ``members``;
     pass ``http_client`` to control proxies, retries or event hooks (it is then not closed)."""
@@ -121,17 +144,29 @@ def create_client(
 
 @overload
 def create_async_client(
-    *, auth: OAuthStrategy[Any], base_url: str, modules: Sequence[ModuleSpec] | None = None,
-    http_client: httpx.AsyncClient | None = None, timeout: float = DEFAULT_TIMEOUT,
+    *,
+    auth: OAuthStrategy[Any],
+    base_url: str,
+    modules: Sequence[ModuleSpec] | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> AsyncClient[OAuthStrategy[Async]]: ...
 @overload
 def create_async_client(
-    *, auth: S, base_url: str, modules: Sequence[ModuleSpec] | None = None,
-    http_client: httpx.AsyncClient | None = None, timeout: float = DEFAULT_TIMEOUT,
+    *,
+    auth: S,
+    base_url: str,
+    modules: Sequence[ModuleSpec] | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> AsyncClient[S]: ...
 def create_async_client(
-    *, auth: Any, base_url: str, modules: Sequence[ModuleSpec] | None = None,
-    http_client: httpx.AsyncClient | None = None, timeout: float = DEFAULT_TIMEOUT,
+    *,
+    auth: Any,
+    base_url: str,
+    modules: Sequence[ModuleSpec] | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Any:
     """The asyncio twin of :func:`create_client`."""
     return AsyncClient(auth, base_url, modules, http_client, timeout)

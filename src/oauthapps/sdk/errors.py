@@ -32,8 +32,13 @@ class ApiError(OAuthAppsError):
     """
 
     def __init__(
-        self, status: int, code: str, message: str, violations: list[FieldViolation] | None = None,
-        request_id: str | None = None, details: dict[str, Any] | None = None,
+        self,
+        status: int,
+        code: str,
+        message: str,
+        violations: list[FieldViolation] | None = None,
+        request_id: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -70,7 +75,11 @@ class ConflictError(ApiError):
 
 
 API_ERRORS: dict[int, type[ApiError]] = {
-    400: ValidationError, 401: UnauthenticatedError, 403: PermissionDeniedError, 404: NotFoundError, 409: ConflictError,
+    400: ValidationError,
+    401: UnauthenticatedError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
 }
 
 

@@ -79,7 +79,8 @@ def parse_callback(url: str, response_mode: ResponseMode | None = None) -> Callb
         raw = candidates[response_mode]
     else:
         raw = next(
-            (text for text in candidates.values() if {"code", "state", "error"} & set(parse_qs(text))), parts.fragment,
+            (text for text in candidates.values() if {"code", "state", "error"} & set(parse_qs(text))),
+            parts.fragment,
         )
     params = {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
     return CallbackParams(params.get("code"), params.get("state"), params.get("error"), params.get("error_description"))

@@ -7,14 +7,14 @@ bound to the OAuth app they were created through, so deleting the app kills them
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ..domain import credentials
 from ..domain.authorize_request import AuthorizeRequest
 from ..domain.oauth_app import OAuthApp
 from ..domain.redirect_policy import is_approved_login_redirect
-from ..store import members as member_repo
 from ..store import cached, one_time, sessions
+from ..store import members as member_repo
 from ..store.database import Database
 from ..store.members import Member
 
@@ -26,7 +26,7 @@ TICKET_PREFIX = "oat_"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def load_client(db: Database, client_id: str | None) -> OAuthApp | None:
@@ -45,10 +45,15 @@ async def issue_code(db: Database, app: OAuthApp, member_id: str, request: Autho
     at = _now()
     async with db.transaction() as conn:
         await one_time.put(
-            conn, token_hash=credentials.hash_secret(code), purpose=one_time.CODE, project_id=app.project_id,
-            oauth_app_id=app.id, member_id=member_id,
+            conn,
+            token_hash=credentials.hash_secret(code),
+            purpose=one_time.CODE,
+            project_id=app.project_id,
+            oauth_app_id=app.id,
+            member_id=member_id,
             data={"redirect_uri": request.redirect_uri, "code_challenge": request.code_challenge},
-            at=at, expires_at=at + min(lifetime, CODE_LIFETIME),
+            at=at,
+            expires_at=at + min(lifetime, CODE_LIFETIME),
         )
         await one_time.purge_expired(conn, at - timedelta(hours=1))
     return code
@@ -59,8 +64,13 @@ async def start_session(db: Database, app: OAuthApp, member_id: str) -> str:
     at = _now()
     async with db.transaction() as conn:
         await sessions.create(
-            conn, token_hash=credentials.hash_secret(token), project_id=app.project_id, member_id=member_id,
-            oauth_app_id=app.id, at=at, expires_at=at + SESSION_LIFETIME,
+            conn,
+            token_hash=credentials.hash_secret(token),
+            project_id=app.project_id,
+            member_id=member_id,
+            oauth_app_id=app.id,
+            at=at,
+            expires_at=at + SESSION_LIFETIME,
         )
     return token
 
@@ -86,8 +96,15 @@ async def issue_ticket(db: Database, app: OAuthApp, member_id: str) -> str:
     at = _now()
     async with db.transaction() as conn:
         await one_time.put(
-            conn, token_hash=credentials.hash_secret(ticket), purpose=one_time.LOGIN_TICKET, project_id=app.project_id,
-            oauth_app_id=app.id, member_id=member_id, data={}, at=at, expires_at=at + TICKET_LIFETIME,
+            conn,
+            token_hash=credentials.hash_secret(ticket),
+            purpose=one_time.LOGIN_TICKET,
+            project_id=app.project_id,
+            oauth_app_id=app.id,
+            member_id=member_id,
+            data={},
+            at=at,
+            expires_at=at + TICKET_LIFETIME,
         )
     return ticket
 

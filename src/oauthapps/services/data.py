@@ -7,7 +7,7 @@ caller's role; "own" access narrows reads to the caller's items and writes to it
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..domain import data_items as rules
@@ -28,7 +28,7 @@ def _now() -> datetime:
     """Now, to the millisecond: items show their dates as ISO strings with milliseconds (which
     the SDK turns into a JS Date), so a date read back from an item must compare equal to the
     stored one in a filter (``_createdDate`` ``$eq``/``$gt``/``$lt``)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
@@ -40,8 +40,11 @@ def _require_admin(caller: Caller) -> None:
 def item_to_wire(item: Item, fields: tuple[str, ...] = ()) -> dict[str, Any]:
     """``fields`` is a projection (``_id`` always stays); empty means the whole item."""
     data = {
-        **item.data, "_id": item.id, "_owner": item.owner_id,
-        "_createdDate": {"$date": iso(item.created_at)}, "_updatedDate": {"$date": iso(item.updated_at)},
+        **item.data,
+        "_id": item.id,
+        "_owner": item.owner_id,
+        "_createdDate": {"$date": iso(item.created_at)},
+        "_updatedDate": {"$date": iso(item.updated_at)},
     }
     return {"id": item.id, "dataCollectionId": item.collection_id, "data": rules.project(data, fields)}
 

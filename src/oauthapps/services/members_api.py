@@ -32,7 +32,9 @@ def to_wire(member: Member | MemberProfile) -> dict[str, Any]:
 async def current_member(db: Database, caller: Caller) -> MemberProfile:
     """From this process's cache: a member's deletion is in the change log (store/members.py)."""
     if caller.role != MEMBER or caller.member_id is None:
-        raise PermissionDenied("Only a signed-in member has a current member; this is a visitor or admin token", code="MEMBER_TOKEN_REQUIRED")
+        raise PermissionDenied(
+            "Only a signed-in member has a current member; this is a visitor or admin token", code="MEMBER_TOKEN_REQUIRED"
+        )
     member = await cached.member(db, caller.project_id, caller.member_id)
     if member is None:
         raise NotFound("Member not found", code="MEMBER_NOT_FOUND")

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,7 +27,7 @@ MAX_GRACE_SECONDS = 7 * 24 * 3600
 def _now() -> datetime:
     # Whole milliseconds: the wire shows createdDate with milliseconds, so a stored value with
     # microseconds would not equal (and would sort after) the value a client filters with.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
@@ -49,8 +49,15 @@ class Created:
 
 async def _audit(conn: Any, actor: Actor, app_id: str, action: str, fields: list[str], at: datetime) -> None:
     await repo.record_audit(
-        conn, project_id=actor.project_id, oauth_app_id=app_id, action=action, actor_type=actor.kind,
-        actor_id=actor.id, fields=fields, request_id=actor.request_id, at=at,
+        conn,
+        project_id=actor.project_id,
+        oauth_app_id=app_id,
+        action=action,
+        actor_type=actor.kind,
+        actor_id=actor.id,
+        fields=fields,
+        request_id=actor.request_id,
+        at=at,
     )
 
 
@@ -63,8 +70,11 @@ async def create(db: Database, actor: Actor, body: Any) -> Created:
     secret = None if defer_secret else credentials.generate_secret(credentials.OAUTH_APP_SECRET_PREFIX)
     at = _now()
     app = OAuthApp(
-        id=str(uuid.uuid4()), project_id=actor.project_id, name=changes.values["name"],
-        created_at=at, updated_at=at,
+        id=str(uuid.uuid4()),
+        project_id=actor.project_id,
+        name=changes.values["name"],
+        created_at=at,
+        updated_at=at,
         secret_hash=credentials.hash_secret(secret) if secret else None,
         allow_secret_generation=defer_secret,
     )
@@ -153,8 +163,7 @@ async def generate_secret(db: Database, actor: Actor, app_id: str) -> str:
             if await repo.get_app(conn, actor.project_id, app_id) is None:
                 raise _not_found(app_id)
             raise Conflict(
-                "A secret was already generated for this OAuth app; it can be generated only once. "
-                "Use rotate-secret to replace it.",
+                "A secret was already generated for this OAuth app; it can be generated only once. Use rotate-secret to replace it.",
                 code="SECRET_ALREADY_GENERATED",
             )
         await _audit(conn, actor, app_id, "secret_generated", ["secret"], at)
@@ -163,8 +172,7 @@ async def generate_secret(db: Database, actor: Actor, app_id: str) -> str:
 
 def secret_not_retrievable(app_id: str) -> DomainError:
     return DomainError(
-        "OAuth app secrets are stored only as hashes and can't be retrieved; "
-        "use rotate-secret to issue a new one.",
+        "OAuth app secrets are stored only as hashes and can't be retrieved; use rotate-secret to issue a new one.",
         code="SECRET_NOT_RETRIEVABLE",
         data={"oAuthAppId": app_id},
     )
@@ -192,9 +200,7 @@ async def rotate_secret(db: Database, actor: Actor, app_id: str, grace_seconds: 
         if not await repo.rotate_secret(conn, actor.project_id, app_id, credentials.hash_secret(secret), until, at):
             if await repo.get_app(conn, actor.project_id, app_id) is None:
                 raise _not_found(app_id)
-            raise Conflict(
-                "This OAuth app has no secret yet; use generate-secret first.", code="SECRET_NOT_GENERATED"
-            )
+            raise Conflict("This OAuth app has no secret yet; use generate-secret first.", code="SECRET_NOT_GENERATED")
         await _audit(conn, actor, app_id, "secret_rotated", ["secret"], at)
     return secret
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain import credentials
-from ..domain.errors import NotFound, ValidationFailed, FieldViolation
+from ..domain.errors import FieldViolation, NotFound, ValidationFailed
 from ..domain.scopes import KNOWN_SCOPES, OAUTH_APP_MANAGE
 from ..store import tenancy as repo
 from ..store.database import Database

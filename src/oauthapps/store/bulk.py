@@ -237,7 +237,7 @@ def open_sink(engine: AsyncEngine) -> Sink:
             await_(sink.aclose())  # AsyncEngine.dispose runs this in its greenlet
         except exc.MissingGreenlet:
             sink.close_now()
-        except Exception:  # noqa: BLE001 - closing must not fail the engine's dispose
+        except Exception:
             log.warning("visitor writer: closing its connection failed", exc_info=True)
             sink.close_now()
 

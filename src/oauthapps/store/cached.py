@@ -19,7 +19,9 @@ from .tenancy import ApiKey, Installation
 T = TypeVar("T")
 
 
-async def _cached(db: Database, pick: Callable[[Any], Bounded[str, Any]], key: str, load: Callable[[AsyncConnection], Awaitable[T | None]]) -> T | None:
+async def _cached(
+    db: Database, pick: Callable[[Any], Bounded[str, Any]], key: str, load: Callable[[AsyncConnection], Awaitable[T | None]]
+) -> T | None:
     caches, feed = db.caches, db.feed
     if caches is not None and feed is not None:
         await feed.poll()

@@ -23,7 +23,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import delete, insert, text
@@ -62,7 +62,7 @@ V = TypeVar("V")
 
 
 async def record_change(conn: AsyncConnection, kind: str, key: str) -> None:
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     await conn.execute(insert(change_log).values(kind=kind, key=key, at=at))
     if conn.dialect.name == "postgresql" and NOTIFY_TOKEN not in conn.info:
         # One notification per transaction, with a payload of its own so that the writer can
@@ -186,7 +186,7 @@ class ChangeFeed:
             self.last_seq = await self._pg.fetchval("SELECT coalesce(max(seq), 0) FROM change_log")
             self.caches.clear()
             self.usable = True
-        except Exception:  # noqa: BLE001 - without a listener the caches stay off
+        except Exception:
             log.warning("change feed: cannot listen on PostgreSQL; caches are off", exc_info=True)
             self.usable = False
 
@@ -212,7 +212,7 @@ class ChangeFeed:
         copy in hand before the writer's client can reach that process."""
         try:
             await asyncio.wait_for(asyncio.shield(waiter), DELIVERY_TIMEOUT_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("change feed: no notification %.0f ms after a commit", DELIVERY_TIMEOUT_SECONDS * 1000)
         finally:
             self._expected.pop(token, None)
@@ -243,9 +243,7 @@ class ChangeFeed:
             self.caches.clear()
         self._polled_at = now
         if self._sqlite is not None:
-            rows = self._sqlite.execute(
-                "SELECT seq, kind, key FROM change_log WHERE seq > ? ORDER BY seq", (self.last_seq,)
-            ).fetchall()
+            rows = self._sqlite.execute("SELECT seq, kind, key FROM change_log WHERE seq > ? ORDER BY seq", (self.last_seq,)).fetchall()
             if rows:
                 self._apply(rows)
             return
@@ -273,7 +271,7 @@ class ChangeFeed:
             try:
                 if self._pg is not None and not self._pg.is_closed():
                     await self._pg.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
             await self._connect_pg()
 

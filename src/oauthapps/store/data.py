@@ -71,7 +71,9 @@ def field_resolver(dialect: str) -> Any:
 async def create_collection(conn: AsyncConnection, project_id: str, collection_id: str, permissions: dict[str, str], at: datetime) -> bool:
     try:
         async with conn.begin_nested():
-            await conn.execute(insert(data_collections).values(project_id=project_id, id=collection_id, permissions=permissions, created_at=at))
+            await conn.execute(
+                insert(data_collections).values(project_id=project_id, id=collection_id, permissions=permissions, created_at=at)
+            )
     except IntegrityError:
         return False
     return True
@@ -108,8 +110,13 @@ async def insert_item(conn: AsyncConnection, project_id: str, item: Item) -> boo
         async with conn.begin_nested():
             await conn.execute(
                 insert(data_items).values(
-                    project_id=project_id, collection_id=item.collection_id, id=item.id, data=item.data,
-                    owner_id=item.owner_id, created_at=item.created_at, updated_at=item.updated_at,
+                    project_id=project_id,
+                    collection_id=item.collection_id,
+                    id=item.id,
+                    data=item.data,
+                    owner_id=item.owner_id,
+                    created_at=item.created_at,
+                    updated_at=item.updated_at,
                 )
             )
     except IntegrityError:
@@ -123,7 +130,12 @@ async def get_item(conn: AsyncConnection, project_id: str, collection_id: str, i
 
 
 async def replace_item(
-    conn: AsyncConnection, project_id: str, collection_id: str, item_id: str, data: dict[str, Any], at: datetime,
+    conn: AsyncConnection,
+    project_id: str,
+    collection_id: str,
+    item_id: str,
+    data: dict[str, Any],
+    at: datetime,
     owner_id: str | None = None,
 ) -> Item | None:
     """Replace the data of an item; with ``owner_id``, only if that caller owns it."""
@@ -143,7 +155,12 @@ async def remove_item(conn: AsyncConnection, project_id: str, collection_id: str
 
 
 async def query_items(
-    conn: AsyncConnection, project_id: str, collection_id: str, query: Query, owner_id: str | None = None, count: bool = True,
+    conn: AsyncConnection,
+    project_id: str,
+    collection_id: str,
+    query: Query,
+    owner_id: str | None = None,
+    count: bool = True,
 ) -> tuple[list[Item], int | None]:
     resolve = field_resolver(conn.dialect.name)
     where = (data_items.c.project_id == project_id) & (data_items.c.collection_id == collection_id)

@@ -69,7 +69,7 @@ class Database:
         return self.engine.dialect.name
 
     @classmethod
-    def open(cls, url: str, *, pool_size: int = 10) -> "Database":
+    def open(cls, url: str, *, pool_size: int = 10) -> Database:
         full = async_url(url)
         if full.startswith("sqlite"):
             engine = create_async_engine(full, pool_pre_ping=False)

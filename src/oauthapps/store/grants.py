@@ -46,14 +46,26 @@ def _grant(m: object) -> Grant:
 
 
 async def create_grant(
-    conn: AsyncConnection, *, project_id: str, oauth_app_id: str, subject_type: str, subject_id: str,
-    member_id: str | None, at: datetime, grant_id: str | None = None,
+    conn: AsyncConnection,
+    *,
+    project_id: str,
+    oauth_app_id: str,
+    subject_type: str,
+    subject_id: str,
+    member_id: str | None,
+    at: datetime,
+    grant_id: str | None = None,
 ) -> Grant:
     grant = Grant(grant_id or new_id(), project_id, oauth_app_id, subject_type, subject_id, member_id, None)
     await conn.execute(
         insert(grants).values(
-            id=grant.id, project_id=project_id, oauth_app_id=oauth_app_id, subject_type=subject_type,
-            subject_id=subject_id, member_id=member_id, created_at=at,
+            id=grant.id,
+            project_id=project_id,
+            oauth_app_id=oauth_app_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            member_id=member_id,
+            created_at=at,
         )
     )
     return grant

@@ -12,7 +12,18 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    BigInteger, String, Text, bindparam, cast, delete, func, insert, literal, select, type_coerce, update,
+    BigInteger,
+    String,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    type_coerce,
+    update,
 )
 from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,9 +65,7 @@ async def insert_app(conn: AsyncConnection, app: OAuthApp) -> None:
 
 
 async def get_app(conn: AsyncConnection, project_id: str, app_id: str) -> OAuthApp | None:
-    row = (
-        await conn.execute(select(oauth_apps).where(oauth_apps.c.id == app_id, oauth_apps.c.project_id == project_id))
-    ).first()
+    row = (await conn.execute(select(oauth_apps).where(oauth_apps.c.id == app_id, oauth_apps.c.project_id == project_id))).first()
     return _from_row(row) if row else None
 
 
@@ -98,9 +107,7 @@ async def claim_first_secret(conn: AsyncConnection, project_id: str, app_id: str
 
 
 async def delete_app(conn: AsyncConnection, project_id: str, app_id: str) -> bool:
-    result = await conn.execute(
-        delete(oauth_apps).where(oauth_apps.c.id == app_id, oauth_apps.c.project_id == project_id)
-    )
+    result = await conn.execute(delete(oauth_apps).where(oauth_apps.c.id == app_id, oauth_apps.c.project_id == project_id))
     if result.rowcount == 0:
         return False
     await record_change(conn, APP, app_id)
@@ -118,13 +125,7 @@ async def query_apps(conn: AsyncConnection, project_id: str, query: Query) -> tu
     total = (await conn.execute(select(func.count()).select_from(oauth_apps).where(where))).scalar_one()
     rows: list[Row[Any]] = []
     if query.limit:
-        stmt = (
-            select(oauth_apps)
-            .where(where)
-            .order_by(*order_sql(query.sort, QUERY_COLUMNS))
-            .limit(query.limit)
-            .offset(query.offset)
-        )
+        stmt = select(oauth_apps).where(where).order_by(*order_sql(query.sort, QUERY_COLUMNS)).limit(query.limit).offset(query.offset)
         rows = list(await conn.execute(stmt))
     return [_from_row(r) for r in rows], int(total)
 
@@ -160,27 +161,61 @@ def _micros_iso(micros: int) -> str:
 # The public fields only (never a secret hash). JSON columns come as their stored text and dates as
 # integers, so a row becomes wire JSON without decoding and re-encoding every list.
 _WIRE_COLUMNS = (
-    oauth_apps.c.id, oauth_apps.c.name, oauth_apps.c.description, oauth_apps.c.login_url, oauth_apps.c.logout_url,
-    cast(oauth_apps.c.allowed_redirect_uris, Text), cast(oauth_apps.c.allowed_redirect_domains, Text),
-    oauth_apps.c.allow_secret_generation, oauth_apps.c.application_type, oauth_apps.c.technology,
-    oauth_apps.c.redirect_url_wix_pages, cast(oauth_apps.c.wix_pages_domains_mappings, Text),
+    oauth_apps.c.id,
+    oauth_apps.c.name,
+    oauth_apps.c.description,
+    oauth_apps.c.login_url,
+    oauth_apps.c.logout_url,
+    cast(oauth_apps.c.allowed_redirect_uris, Text),
+    cast(oauth_apps.c.allowed_redirect_domains, Text),
+    oauth_apps.c.allow_secret_generation,
+    oauth_apps.c.application_type,
+    oauth_apps.c.technology,
+    oauth_apps.c.redirect_url_wix_pages,
+    cast(oauth_apps.c.wix_pages_domains_mappings, Text),
     oauth_apps.c.refresh_token_rotation,
-    type_coerce(oauth_apps.c.created_at, BigInteger), type_coerce(oauth_apps.c.updated_at, BigInteger),
+    type_coerce(oauth_apps.c.created_at, BigInteger),
+    type_coerce(oauth_apps.c.updated_at, BigInteger),
 )
 
 
 def _wire(row: Sequence[Any]) -> dict[str, Any]:
     """Equal to domain.oauth_app.to_wire of the same app (tests/test_oauth_apps_query_page.py);
     the stored JSON lists go out as they are (orjson fragments), not decoded and re-encoded."""
-    (app_id, name, description, login_url, logout_url, uris, domains, allow_secret, app_type, technology,
-     wix_pages_url, mappings, rotation, created, updated, _count) = row
+    (
+        app_id,
+        name,
+        description,
+        login_url,
+        logout_url,
+        uris,
+        domains,
+        allow_secret,
+        app_type,
+        technology,
+        wix_pages_url,
+        mappings,
+        rotation,
+        created,
+        updated,
+        _count,
+    ) = row
     created_iso = _micros_iso(created)
     return wire_shape(
-        id=app_id, created=created_iso, updated=created_iso if updated == created else _micros_iso(updated),
-        name=name, description=description, redirect_uris=orjson.Fragment(uris),
-        redirect_domains=orjson.Fragment(domains), allow_secret_generation=bool(allow_secret),
-        application_type=app_type, technology=technology, wix_pages_domains_mappings=orjson.Fragment(mappings),
-        refresh_token_rotation=bool(rotation), login_url=login_url, logout_url=logout_url,
+        id=app_id,
+        created=created_iso,
+        updated=created_iso if updated == created else _micros_iso(updated),
+        name=name,
+        description=description,
+        redirect_uris=orjson.Fragment(uris),
+        redirect_domains=orjson.Fragment(domains),
+        allow_secret_generation=bool(allow_secret),
+        application_type=app_type,
+        technology=technology,
+        wix_pages_domains_mappings=orjson.Fragment(mappings),
+        refresh_token_rotation=bool(rotation),
+        login_url=login_url,
+        logout_url=logout_url,
         redirect_url_wix_pages=wix_pages_url,
     )
 
@@ -198,8 +233,11 @@ def _page_sql(where: ColumnElement[bool], sort: tuple[Sort, ...]) -> Select[Any]
     """The page's rows, each carrying the bounded count (uncorrelated, so evaluated once)."""
     count = _bounded_count(where).scalar_subquery().label("matches")
     return (
-        select(*_WIRE_COLUMNS, count).where(where).order_by(*order_sql(sort, QUERY_COLUMNS))
-        .limit(bindparam("limit", type_=BigInteger)).offset(bindparam("offset", type_=BigInteger))
+        select(*_WIRE_COLUMNS, count)
+        .where(where)
+        .order_by(*order_sql(sort, QUERY_COLUMNS))
+        .limit(bindparam("limit", type_=BigInteger))
+        .offset(bindparam("offset", type_=BigInteger))
     )
 
 
@@ -291,8 +329,14 @@ async def record_audit(
 ) -> None:
     await conn.execute(
         insert(oauth_app_audit).values(
-            project_id=project_id, oauth_app_id=oauth_app_id, action=action, actor_type=actor_type,
-            actor_id=actor_id, fields=fields, request_id=request_id, at=at,
+            project_id=project_id,
+            oauth_app_id=oauth_app_id,
+            action=action,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            fields=fields,
+            request_id=request_id,
+            at=at,
         )
     )
 

@@ -28,27 +28,41 @@ class OneTime:
 
 
 async def put(
-    conn: AsyncConnection, *, token_hash: str, purpose: str, project_id: str, oauth_app_id: str | None,
-    member_id: str | None, data: dict[str, Any], at: datetime, expires_at: datetime,
+    conn: AsyncConnection,
+    *,
+    token_hash: str,
+    purpose: str,
+    project_id: str,
+    oauth_app_id: str | None,
+    member_id: str | None,
+    data: dict[str, Any],
+    at: datetime,
+    expires_at: datetime,
 ) -> None:
     await conn.execute(
         insert(one_time_tokens).values(
-            token_hash=token_hash, purpose=purpose, project_id=project_id, oauth_app_id=oauth_app_id,
-            member_id=member_id, data=data, created_at=at, expires_at=expires_at,
+            token_hash=token_hash,
+            purpose=purpose,
+            project_id=project_id,
+            oauth_app_id=oauth_app_id,
+            member_id=member_id,
+            data=data,
+            created_at=at,
+            expires_at=expires_at,
         )
     )
 
 
 async def get(conn: AsyncConnection, token_hash: str, purpose: str) -> OneTime | None:
     row = (
-        await conn.execute(
-            select(one_time_tokens).where(one_time_tokens.c.token_hash == token_hash, one_time_tokens.c.purpose == purpose)
-        )
+        await conn.execute(select(one_time_tokens).where(one_time_tokens.c.token_hash == token_hash, one_time_tokens.c.purpose == purpose))
     ).first()
     if row is None:
         return None
     m = row._mapping
-    return OneTime(m["purpose"], m["project_id"], m["oauth_app_id"], m["member_id"], m["grant_id"], dict(m["data"]), m["expires_at"], m["used_at"])
+    return OneTime(
+        m["purpose"], m["project_id"], m["oauth_app_id"], m["member_id"], m["grant_id"], dict(m["data"]), m["expires_at"], m["used_at"]
+    )
 
 
 async def consume(conn: AsyncConnection, token_hash: str, at: datetime, grant_id: str | None = None) -> bool:

@@ -63,7 +63,7 @@ class FieldSql:
     date_text: ColumnElement[Any] | None = None
 
     @classmethod
-    def column(cls, column: ColumnElement[Any]) -> "FieldSql":
+    def column(cls, column: ColumnElement[Any]) -> FieldSql:
         return cls(column, column, column.is_(None))
 
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Column, ForeignKey, ForeignKeyConstraint, Index, Integer, MetaData, String, Table,
-    Text, UniqueConstraint,
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -32,14 +43,14 @@ class UtcTimestamp(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        delta = value - datetime(1970, 1, 1, tzinfo=UTC)
         return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
     def process_result_value(self, value: int | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return datetime.fromtimestamp(value // 1_000_000, tz=timezone.utc).replace(microsecond=value % 1_000_000)
+        return datetime.fromtimestamp(value // 1_000_000, tz=UTC).replace(microsecond=value % 1_000_000)
 
 
 def _id(name: str = "id") -> Column[str]:
@@ -235,9 +246,7 @@ data_items = Table(
     Column("owner_id", String(64), nullable=False),
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("updated_at", UtcTimestamp(), nullable=False),
-    ForeignKeyConstraint(
-        ["project_id", "collection_id"], ["data_collections.project_id", "data_collections.id"], ondelete="CASCADE"
-    ),
+    ForeignKeyConstraint(["project_id", "collection_id"], ["data_collections.project_id", "data_collections.id"], ondelete="CASCADE"),
     Index("ix_data_items_collection_created", "project_id", "collection_id", "created_at"),
 )
 

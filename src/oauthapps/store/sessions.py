@@ -19,11 +19,17 @@ class MemberSession:
     expires_at: datetime
 
 
-async def create(conn: AsyncConnection, *, token_hash: str, project_id: str, member_id: str, oauth_app_id: str, at: datetime, expires_at: datetime) -> None:
+async def create(
+    conn: AsyncConnection, *, token_hash: str, project_id: str, member_id: str, oauth_app_id: str, at: datetime, expires_at: datetime
+) -> None:
     await conn.execute(
         insert(member_sessions).values(
-            token_hash=token_hash, project_id=project_id, member_id=member_id, oauth_app_id=oauth_app_id,
-            created_at=at, expires_at=expires_at,
+            token_hash=token_hash,
+            project_id=project_id,
+            member_id=member_id,
+            oauth_app_id=oauth_app_id,
+            created_at=at,
+            expires_at=expires_at,
         )
     )
 

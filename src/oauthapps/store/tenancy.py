@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,7 @@ def new_id() -> str:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,7 @@ async def list_projects(conn: AsyncConnection) -> list[Project]:
 
 async def create_platform_app(conn: AsyncConnection, name: str, secret_hash: str, scopes: list[str]) -> PlatformApp:
     app = PlatformApp(id=new_id(), name=name, secret_hash=secret_hash, scopes=scopes)
-    await conn.execute(
-        insert(platform_apps).values(id=app.id, name=name, secret_hash=secret_hash, scopes=scopes, created_at=now())
-    )
+    await conn.execute(insert(platform_apps).values(id=app.id, name=name, secret_hash=secret_hash, scopes=scopes, created_at=now()))
     return app
 
 
@@ -98,9 +96,7 @@ async def set_platform_app_secret(conn: AsyncConnection, app_id: str, secret_has
 
 async def install(conn: AsyncConnection, app: PlatformApp, project_id: str) -> Installation:
     existing = (
-        await conn.execute(
-            select(installations).where(installations.c.app_id == app.id, installations.c.project_id == project_id)
-        )
+        await conn.execute(select(installations).where(installations.c.app_id == app.id, installations.c.project_id == project_id))
     ).first()
     if existing:
         return Installation(existing.id, existing.app_id, existing.project_id, list(existing.scopes))

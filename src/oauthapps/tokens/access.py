@@ -90,13 +90,27 @@ class TokenIssuer:
     ) -> tuple[str, AccessClaims]:
         now = int(time.time())
         claims = AccessClaims(
-            kind=kind, subject=subject, project_id=project_id, client_id=client_id, scopes=scopes,
-            issued_at=now, expires_at=now + lifetime, token_id=secrets.token_hex(16), instance_id=instance_id,
+            kind=kind,
+            subject=subject,
+            project_id=project_id,
+            client_id=client_id,
+            scopes=scopes,
+            issued_at=now,
+            expires_at=now + lifetime,
+            token_id=secrets.token_hex(16),
+            instance_id=instance_id,
             grant_id=grant_id,
         )
         payload: dict[str, Any] = {
-            "iss": self.issuer, "sub": subject, "aud": project_id, "iat": now, "exp": claims.expires_at,
-            "jti": claims.token_id, "client_id": client_id, "knd": kind, "tid": project_id,
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": project_id,
+            "iat": now,
+            "exp": claims.expires_at,
+            "jti": claims.token_id,
+            "client_id": client_id,
+            "knd": kind,
+            "tid": project_id,
         }
         if scopes:
             payload["scope"] = " ".join(scopes)
@@ -147,9 +161,16 @@ class TokenIssuer:
             if c.get("iss") != self.issuer or int(c["exp"]) <= time.time():
                 return None
             return AccessClaims(
-                kind=str(c["knd"]), subject=str(c["sub"]), project_id=str(c["tid"]), client_id=str(c["client_id"]),
-                scopes=tuple(str(c.get("scope", "")).split()), issued_at=int(c["iat"]), expires_at=int(c["exp"]),
-                token_id=str(c["jti"]), instance_id=c.get("iid"), grant_id=c.get("gid"),
+                kind=str(c["knd"]),
+                subject=str(c["sub"]),
+                project_id=str(c["tid"]),
+                client_id=str(c["client_id"]),
+                scopes=tuple(str(c.get("scope", "")).split()),
+                issued_at=int(c["iat"]),
+                expires_at=int(c["exp"]),
+                token_id=str(c["jti"]),
+                instance_id=c.get("iid"),
+                grant_id=c.get("gid"),
             )
         except (KeyError, TypeError, ValueError):
             return None

@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey, KeySet
@@ -32,7 +32,7 @@ class StoredKey:
 def _new_key_row() -> dict[str, Any]:
     kid = uuid.uuid4().hex[:16]
     key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALGORITHM, "use": "sig"}, private=True)
-    return {"kid": kid, "alg": ALGORITHM, "private_jwk": json.dumps(key.as_dict(private=True)), "created_at": datetime.now(timezone.utc)}
+    return {"kid": kid, "alg": ALGORITHM, "private_jwk": json.dumps(key.as_dict(private=True)), "created_at": datetime.now(UTC)}
 
 
 async def _load_rows(conn: AsyncConnection) -> list[StoredKey]:
@@ -51,9 +51,7 @@ async def rotate(db: Database, token_lifetime_seconds: int) -> str:
     """Add a new active key; older active keys retire but keep verifying until their tokens expire."""
     row = _new_key_row()
     async with db.transaction() as conn:
-        await conn.execute(
-            update(signing_keys).where(signing_keys.c.retired_at.is_(None)).values(retired_at=row["created_at"])
-        )
+        await conn.execute(update(signing_keys).where(signing_keys.c.retired_at.is_(None)).values(retired_at=row["created_at"]))
         await conn.execute(insert(signing_keys).values(**row))
         cutoff = row["created_at"] - timedelta(seconds=token_lifetime_seconds + 60)
         # Keys retired longer ago than one token lifetime can sign nothing still valid.

@@ -23,8 +23,5 @@ async def is_live(db: Database, claims: AccessClaims) -> bool:
     # Grants are deleted with their OAuth app (foreign-key cascade), so one lookup covers both.
     grant = await cached.grant(db, claims.grant_id)
     return (
-        grant is not None
-        and grant.revoked_at is None
-        and grant.oauth_app_id == claims.client_id
-        and grant.project_id == claims.project_id
+        grant is not None and grant.revoked_at is None and grant.oauth_app_id == claims.client_id and grant.project_id == claims.project_id
     )

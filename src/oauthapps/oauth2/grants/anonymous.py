@@ -27,8 +27,15 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
     visitor = Grant(time_ordered_uuid(), app.project_id, app.id, "visitor", random_uuid(), None, None)
     refresh = credentials.generate_secret(credentials.REFRESH_TOKEN_PREFIX)
     at = time.time_ns() // 1000
-    await state.grant_writer.add(VisitorRows(
-        visitor.id, visitor.project_id, visitor.oauth_app_id, visitor.subject_id, credentials.hash_secret(refresh),
-        at, at + _REFRESH_LIFETIME_US,
-    ))
+    await state.grant_writer.add(
+        VisitorRows(
+            visitor.id,
+            visitor.project_id,
+            visitor.oauth_app_id,
+            visitor.subject_id,
+            credentials.hash_secret(refresh),
+            at,
+            at + _REFRESH_LIFETIME_US,
+        )
+    )
     return {**access_token_for(state, visitor), "refresh_token": refresh}

@@ -6,7 +6,7 @@ member. Redeeming it twice fails and revokes every token issued from it (RFC 674
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ...domain import credentials, pkce
@@ -27,7 +27,7 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
         raise invalid_request("Missing parameter 'codeVerifier' (PKCE is required)")
     redirect_uri = params.get("redirect_uri")
     code_hash = credentials.hash_secret(code)
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     failure: OAuth2Error | None = None
     response: dict[str, Any] = {}
     async with state.db.transaction() as conn:
@@ -53,8 +53,14 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
                 failure = invalid_grant("The authorization code was already used")
             else:
                 member_grant = await grants.create_grant(
-                    conn, project_id=app.project_id, oauth_app_id=app.id, subject_type="member",
-                    subject_id=record.member_id, member_id=record.member_id, at=at, grant_id=grant_id,
+                    conn,
+                    project_id=app.project_id,
+                    oauth_app_id=app.id,
+                    subject_type="member",
+                    subject_id=record.member_id,
+                    member_id=record.member_id,
+                    at=at,
+                    grant_id=grant_id,
                 )
                 refresh = await new_refresh_token(conn, member_grant, at)
                 response = {**access_token_for(state, member_grant), "refresh_token": refresh}

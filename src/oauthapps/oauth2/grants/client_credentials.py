@@ -35,8 +35,13 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
         if inst is None or inst.app_id != app.id:
             raise invalid_grant("The app is not installed under this instance_id")
         token, _ = state.tokens.mint(
-            kind=APP, subject=inst.id, project_id=inst.project_id, client_id=app.id,
-            scopes=tuple(inst.scopes), instance_id=inst.id, lifetime=lifetime,
+            kind=APP,
+            subject=inst.id,
+            project_id=inst.project_id,
+            client_id=app.id,
+            scopes=tuple(inst.scopes),
+            instance_id=inst.id,
+            lifetime=lifetime,
         )
     else:
         oauth_app = await authenticate_client(params, state, secret_required=True)

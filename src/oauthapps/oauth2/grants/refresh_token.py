@@ -7,7 +7,7 @@ again revokes the whole grant (reuse detection, RFC 9700 4.14.2).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ...domain import credentials
@@ -23,7 +23,7 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
     app = await authenticate_client(params, state)
     presented = require(params, "refresh_token")
     token_hash = credentials.hash_secret(presented)
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     # Without rotation a refresh only reads, and from this process's caches (store/cached.py):
     # the grant is evicted everywhere when it is revoked or deleted, so the checks below see that.
     record = await cached.refresh_token(state.db, token_hash)

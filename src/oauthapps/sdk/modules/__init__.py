@@ -9,6 +9,19 @@ from .query import QueryBuilder, QueryResult
 ALL_MODULES = (oauth_apps, data, members)
 
 __all__ = [
-    "ALL_MODULES", "DataItem", "DataModule", "Member", "MemberList", "MembersModule", "Module", "ModuleSpec", "OAuthApp",
-    "OAuthAppsModule", "QueryBuilder", "QueryResult", "data", "members", "oauth_apps",
+    "ALL_MODULES",
+    "DataItem",
+    "DataModule",
+    "Member",
+    "MemberList",
+    "MembersModule",
+    "Module",
+    "ModuleSpec",
+    "OAuthApp",
+    "OAuthAppsModule",
+    "QueryBuilder",
+    "QueryResult",
+    "data",
+    "members",
+    "oauth_apps",
 ]

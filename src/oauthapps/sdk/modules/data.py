@@ -6,7 +6,7 @@ collection. As in the JS ``@wix/data`` items API, calls take and return the item
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -23,8 +23,8 @@ DataItem = dict[str, Any]
 def encode(value: Any) -> Any:
     """Python values to wire JSON: ``datetime`` becomes ``{"$date": ...}`` (naive means UTC)."""
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return {"$date": moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return {"$date": moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
     if isinstance(value, Mapping):
         return {key: encode(inner) for key, inner in value.items()}
     if isinstance(value, (list, tuple)):
@@ -60,7 +60,7 @@ class DataModule(Module[M]):
     (visitor, member, or admin)."""
 
     @operation
-    def insert(self, collection: str, data: Mapping[str, Any], id: str | None = None) -> Op[DataItem]:  # noqa: A002
+    def insert(self, collection: str, data: Mapping[str, Any], id: str | None = None) -> Op[DataItem]:
         """Add an item; its id is ``id``, else ``data["_id"]``, else one the server picks."""
         item: dict[str, Any] = {"data": encode(data)}
         item_id = id or data.get("_id")
@@ -75,7 +75,7 @@ class DataModule(Module[M]):
         return _one((yield from call(self.context, "GET", path, params={"dataCollectionId": collection})))
 
     @operation
-    def update(self, collection: str, data: Mapping[str, Any], id: str | None = None) -> Op[DataItem]:  # noqa: A002
+    def update(self, collection: str, data: Mapping[str, Any], id: str | None = None) -> Op[DataItem]:
         """Replace the item's data as a whole (fields left out are removed), as Wix Data does."""
         item_id = id or data.get("_id")
         if not item_id:

@@ -41,7 +41,12 @@ class AppStrategy(_CachedClientCredentials[M]):
     project's OAuth apps), as the JS ``AppStrategy({appId, appSecret, instanceId})``."""
 
     def __init__(
-        self, app_id: str, app_secret: str, instance_id: str, *, expiry_margin_seconds: float = EXPIRY_MARGIN_SECONDS,
+        self,
+        app_id: str,
+        app_secret: str,
+        instance_id: str,
+        *,
+        expiry_margin_seconds: float = EXPIRY_MARGIN_SECONDS,
     ) -> None:
         super().__init__(app_id, app_secret, expiry_margin_seconds)
         self.instance_id = instance_id

@@ -46,7 +46,11 @@ class OAuthStrategy(Strategy[M]):
     """Visitor and member authentication for an OAuth app (its ``id`` is the client ID)."""
 
     def __init__(
-        self, client_id: str, tokens: Tokens | None = None, *, expiry_margin_seconds: float = EXPIRY_MARGIN_SECONDS,
+        self,
+        client_id: str,
+        tokens: Tokens | None = None,
+        *,
+        expiry_margin_seconds: float = EXPIRY_MARGIN_SECONDS,
     ) -> None:
         self.client_id = client_id
         self.expiry_margin_seconds = expiry_margin_seconds
@@ -144,16 +148,32 @@ class OAuthStrategy(Strategy[M]):
 
     @operation
     def get_auth_url(
-        self, oauth_data: OAuthData, *, response_mode: ResponseMode = "fragment", prompt: Prompt = "login",
+        self,
+        oauth_data: OAuthData,
+        *,
+        response_mode: ResponseMode = "fragment",
+        prompt: Prompt = "login",
     ) -> Op[AuthUrl]:
         """Ask the server for the hosted-login URL bound to this PKCE challenge and state.
         ``prompt='none'`` returns at once with a code if the browser is already signed in, or
         with ``error=login_required``."""
-        session = yield from self._redirect_session({"auth": {"authRequest": {
-            "clientId": self.client_id, "redirectUri": oauth_data.redirect_uri, "codeChallenge": oauth_data.code_challenge,
-            "codeChallengeMethod": "S256", "responseMode": response_mode, "responseType": "code",
-            "scope": "offline_access", "state": oauth_data.state,
-        }, "prompt": prompt}})
+        session = yield from self._redirect_session(
+            {
+                "auth": {
+                    "authRequest": {
+                        "clientId": self.client_id,
+                        "redirectUri": oauth_data.redirect_uri,
+                        "codeChallenge": oauth_data.code_challenge,
+                        "codeChallengeMethod": "S256",
+                        "responseMode": response_mode,
+                        "responseType": "code",
+                        "scope": "offline_access",
+                        "state": oauth_data.state,
+                    },
+                    "prompt": prompt,
+                }
+            }
+        )
         details = session.get("urlDetails") or {}
         return AuthUrl(str(session["fullUrl"]), str(details.get("endpoint") or ""), str(session.get("sessionToken") or ""))
 
