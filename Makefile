@@ -3,14 +3,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test compat browser clean
+.PHONY: setup run test check compat browser clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,dev]'
 	@touch $(STAMP)
 
 run: setup
@@ -20,7 +20,15 @@ run: setup
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
 
+# Lint, format and a strict type check; `make test` runs it first, so CI does too.
+LINTED := src tests bench examples
+check: setup
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
 test: setup browser
+	@$(MAKE) --no-print-directory check
 	$(BIN)/pytest -q
 	@$(MAKE) --no-print-directory compat
 

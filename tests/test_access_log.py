@@ -13,7 +13,9 @@ from .conftest import Tenant
 from .oauth2_helpers import PASSWORD, fresh_email, new_client, refresh, register, visitor
 from .servers import Server
 
-ACCESS_LINE = re.compile(r"^\S+Z access (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) [\d.]+ms request_id=(?P<id>[0-9a-f]{32})$", re.MULTILINE)
+ACCESS_LINE = re.compile(
+    r"^\S+Z access (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) [\d.]+ms request_id=(?P<id>[0-9a-f]{32})$", re.MULTILINE
+)
 
 
 def wait_for_lines(server: Server, request_ids: list[str], timeout: float = 5.0) -> dict[str, re.Match[str]]:

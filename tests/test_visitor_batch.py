@@ -1,5 +1,5 @@
-"""The visitor (anonymous grant) write path: group commit through store/batch.py and the driver
-writers of store/bulk.py. Each test runs on SQLite and on PostgreSQL.
+"""The visitor (anonymous grant) write path: group commit through store/visitor_writer.py and the driver
+writers of store/visitor_sinks.py. Each test runs on SQLite and on PostgreSQL.
 
 What must hold: a request is answered only once its rows are committed; a failed batch fails
 every request in it and leaves none of its rows; the rows are exactly what the schema layer
@@ -26,13 +26,13 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from oauthapps.oauth2.issue import REFRESH_TOKEN_LIFETIME
-from oauthapps.store import bulk
-from oauthapps.store.batch import GrantWriter
-from oauthapps.store.bulk import PoolSink, PostgresSink, SqliteSink, VisitorRows
+from oauthapps.store import visitor_sinks
 from oauthapps.store.database import Database
 from oauthapps.store.grants import find_refresh_token, get_grant
 from oauthapps.store.ids import random_uuid, time_ordered_uuid
 from oauthapps.store.schema import change_log, grants, oauth_apps, projects, refresh_tokens
+from oauthapps.store.visitor_sinks import PoolSink, PostgresSink, SqliteSink, VisitorRows
+from oauthapps.store.visitor_writer import VisitorWriter
 
 from .conftest import Tenant, run_db
 from .oauth2_helpers import Client, new_client, refresh, token_info, visitor
@@ -113,7 +113,7 @@ async def stored(db: Database, grant_ids: list[str]) -> tuple[int, int]:
     return n_grants, n_refresh
 
 
-def count_writes(writer: GrantWriter) -> list[int]:
+def count_writes(writer: VisitorWriter) -> list[int]:
     """Batch sizes, as the writer hands them to its sink."""
     sizes: list[int] = []
     write = writer.sink.write
@@ -127,7 +127,7 @@ def count_writes(writer: GrantWriter) -> list[int]:
 
 
 async def test_concurrent_visitors_share_one_commit_and_are_stored_as_the_schema_reads_them(db: Database, app_id: str) -> None:
-    writer = GrantWriter(db)
+    writer = VisitorWriter(db)
     sizes = count_writes(writer)
     batch = [new_rows(app_id) for _ in range(40)]
     await asyncio.gather(*(writer.add(rows) for rows in batch))
@@ -152,7 +152,7 @@ async def test_concurrent_visitors_share_one_commit_and_are_stored_as_the_schema
 
 
 async def test_a_failed_batch_fails_every_waiter_and_leaves_none_of_its_rows(db: Database, app_id: str) -> None:
-    writer = GrantWriter(db)
+    writer = VisitorWriter(db)
     sizes = count_writes(writer)
     good = [new_rows(app_id) for _ in range(10)]
     bad = new_rows("no-such-app")  # the foreign key fails, in the middle of the batch
@@ -168,7 +168,7 @@ async def test_a_failed_batch_fails_every_waiter_and_leaves_none_of_its_rows(db:
 
 
 async def test_a_duplicate_refresh_hash_fails_its_whole_batch(db: Database, app_id: str) -> None:
-    writer = GrantWriter(db)
+    writer = VisitorWriter(db)
     first = new_rows(app_id)
     await writer.add(first)
     clash = new_rows(app_id)._replace(token_hash=first.token_hash)
@@ -179,7 +179,7 @@ async def test_a_duplicate_refresh_hash_fails_its_whole_batch(db: Database, app_
 
 
 async def test_every_acknowledged_visitor_is_stored_under_load(db: Database, app_id: str) -> None:
-    writer = GrantWriter(db)
+    writer = VisitorWriter(db)
     acknowledged: list[VisitorRows] = []
 
     async def client() -> None:
@@ -193,7 +193,7 @@ async def test_every_acknowledged_visitor_is_stored_under_load(db: Database, app
 
 
 async def test_a_cancelled_request_does_not_fail_the_others_in_its_batch(db: Database, app_id: str) -> None:
-    writer = GrantWriter(db)
+    writer = VisitorWriter(db)
     batch = [new_rows(app_id) for _ in range(5)]
     tasks = [asyncio.create_task(writer.add(rows)) for rows in batch]
     await asyncio.sleep(0)  # all five are queued
@@ -207,12 +207,12 @@ async def test_a_cancelled_request_does_not_fail_the_others_in_its_batch(db: Dat
 async def test_visitor_grants_record_nothing_in_the_change_log(db: Database, app_id: str) -> None:
     async with db.read() as conn:
         before = (await conn.execute(select(func.count()).select_from(change_log))).scalar_one()
-    await asyncio.gather(*(GrantWriter(db).add(new_rows(app_id)) for _ in range(5)))
+    await asyncio.gather(*(VisitorWriter(db).add(new_rows(app_id)) for _ in range(5)))
     async with db.read() as conn:
         assert (await conn.execute(select(func.count()).select_from(change_log))).scalar_one() == before
 
 
-def writer_connection(writer: GrantWriter) -> Any:
+def writer_connection(writer: VisitorWriter) -> Any:
     sink = writer.sink
     if isinstance(sink, SqliteSink):
         return sink._worker.conn if sink._worker is not None else None
@@ -221,7 +221,7 @@ def writer_connection(writer: GrantWriter) -> Any:
 
 
 async def test_the_writer_has_a_connection_of_its_own_closed_with_the_engine(db: Database, app_id: str) -> None:
-    writer = GrantWriter(db)
+    writer = VisitorWriter(db)
     assert isinstance(writer.sink, SqliteSink if db.dialect == "sqlite" else PostgresSink)
     await writer.add(new_rows(app_id))
     assert writer_connection(writer) is not None
@@ -235,7 +235,7 @@ async def test_the_writer_has_a_connection_of_its_own_closed_with_the_engine(db:
 
 
 async def test_closed_outside_the_engines_greenlet_the_writer_still_closes_and_reopens(db: Database, app_id: str) -> None:
-    writer = GrantWriter(db)
+    writer = VisitorWriter(db)
     await writer.add(new_rows(app_id))
     first = writer_connection(writer)
     writer.sink.close_now()
@@ -248,7 +248,7 @@ async def test_closed_outside_the_engines_greenlet_the_writer_still_closes_and_r
 async def test_the_sqlite_writer_is_as_durable_as_the_engine(db: Database, app_id: str) -> None:
     if db.dialect != "sqlite":
         pytest.skip("SQLite pragmas")
-    writer = GrantWriter(db)
+    writer = VisitorWriter(db)
     await writer.add(new_rows(app_id))
     assert isinstance(writer.sink, SqliteSink)
     worker = writer.sink._worker
@@ -269,7 +269,7 @@ async def test_the_sqlite_writer_is_as_durable_as_the_engine(db: Database, app_i
 async def test_a_lost_postgresql_connection_fails_its_batch_and_the_next_reconnects(db: Database, app_id: str) -> None:
     if db.dialect != "postgresql":
         pytest.skip("PostgreSQL connection")
-    writer = GrantWriter(db)
+    writer = VisitorWriter(db)
     await writer.add(new_rows(app_id))
     sink = writer.sink
     assert isinstance(sink, PostgresSink)
@@ -302,7 +302,7 @@ async def test_the_pool_fallback_writes_and_rolls_back_the_same_way(db: Database
 async def test_an_in_memory_sqlite_database_uses_the_pool_fallback() -> None:
     database = Database.open("sqlite:///:memory:")
     try:
-        assert isinstance(bulk.open_sink(database.engine), PoolSink)
+        assert isinstance(visitor_sinks.open_sink(database.engine), PoolSink)
     finally:
         await database.close()
 

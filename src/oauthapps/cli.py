@@ -26,7 +26,7 @@ from .domain.oauth_app import to_wire
 from .http.auth import ALL_OWNER_SCOPES
 from .services import callers
 from .services import data as data_service
-from .services import members as member_service
+from .services import member_accounts as member_service
 from .services import oauth_apps as oauth_app_service
 from .services import tenancy as tenancy_service
 from .services.actor import Actor

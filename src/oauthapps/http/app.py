@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from ..config import Settings
-from ..state import AppState
+from ..runtime import Runtime
 from . import authorize, data, identity, members, oauth2, oauth_apps, redirect_sessions
 from .access_log import AccessLog
 from .management import build_management_api
@@ -26,16 +26,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        state = await AppState.start(settings)
+        runtime = await Runtime.start(settings)
         # Everything built so far (modules, routes, the engine, the keys) lives as long as the
         # process: keep it out of the cyclic GC, whose full collections would otherwise walk it
         # all, a pause of tens of ms in the middle of some request (the p99).
         gc.collect()
         gc.freeze()
         try:
-            yield {"app": state}
+            yield {"app": runtime}
         finally:
-            await state.stop()
+            await runtime.stop()
             if access_log is not None:
                 access_log.flush()
 

@@ -11,10 +11,10 @@ from starlette.requests import Request
 
 from ..domain import credentials, scopes
 from ..domain.errors import PermissionDenied, Unauthenticated
+from ..runtime import Runtime
 from ..services import callers
 from ..services.actor import Actor
 from ..services.callers import Caller
-from ..state import AppState
 from ..store import cached
 from ..tokens.access import ADMIN, APP, MEMBER, VISITOR, AccessClaims
 from ..tokens.check import check_access_token
@@ -38,17 +38,17 @@ class Credential:
     api_key_id: str = ""
 
 
-async def _credential(request: Request, state: AppState, wanted: str) -> Credential:
+async def _credential(request: Request, runtime: Runtime, wanted: str) -> Credential:
     value = bearer_value(request)
     if value is None:
         raise Unauthenticated(f"Missing Authorization header: send {wanted}")
     if value.count(".") == 2:
-        claims = await check_access_token(state.tokens, state.db, value)
+        claims = await check_access_token(runtime.tokens, runtime.db, value)
         if claims is None:
             raise Unauthenticated("The access token is invalid, expired or revoked")
         return Credential(claims=claims, project_id=claims.project_id)
     site_id = request.headers.get("wix-site-id", "").strip() or None
-    key = await cached.api_key(state.db, credentials.hash_secret(value))
+    key = await cached.api_key(runtime.db, credentials.hash_secret(value))
     if key is None:
         raise Unauthenticated("The API key is invalid")
     if site_id is not None and site_id != key.project_id:
@@ -56,9 +56,9 @@ async def _credential(request: Request, state: AppState, wanted: str) -> Credent
     return Credential(project_id=key.project_id, api_key_id=key.id)
 
 
-async def authenticate(request: Request, state: AppState) -> Actor:
+async def authenticate(request: Request, runtime: Runtime) -> Actor:
     """For the management API: an installed app's token (its granted scopes) or an API key."""
-    found = await _credential(request, state, "an app access token or an API key")
+    found = await _credential(request, runtime, "an app access token or an API key")
     request_id = getattr(request.state, "request_id", None)
     claims = found.claims
     if claims is None:
@@ -67,12 +67,12 @@ async def authenticate(request: Request, state: AppState) -> Actor:
     return Actor(claims.project_id, granted, claims.kind, claims.instance_id or claims.subject, request_id)
 
 
-async def authenticate_site_visitor(request: Request, state: AppState) -> AccessClaims:
+async def authenticate_site_visitor(request: Request, runtime: Runtime) -> AccessClaims:
     """A visitor's or member's access token (what OAuthStrategy sends), live at this moment."""
     value = bearer_value(request)
     if value is None:
         raise Unauthenticated("Missing Authorization header: send a visitor or member access token")
-    claims = await check_access_token(state.tokens, state.db, value)
+    claims = await check_access_token(runtime.tokens, runtime.db, value)
     if claims is None or claims.kind not in (VISITOR, MEMBER):
         raise Unauthenticated("The access token is invalid, expired or revoked")
     return claims
@@ -81,10 +81,10 @@ async def authenticate_site_visitor(request: Request, state: AppState) -> Access
 _ROLES = {VISITOR: callers.VISITOR, MEMBER: callers.MEMBER, ADMIN: callers.ADMIN}
 
 
-async def authenticate_caller(request: Request, state: AppState) -> Caller:
+async def authenticate_caller(request: Request, runtime: Runtime) -> Caller:
     """For project-data APIs: visitor and member tokens, admin tokens (an OAuth app's secret),
     and owner API keys (admin)."""
-    found = await _credential(request, state, "an access token or an API key")
+    found = await _credential(request, runtime, "an access token or an API key")
     claims = found.claims
     if claims is None:
         return Caller(found.project_id, callers.ADMIN, found.api_key_id, None)

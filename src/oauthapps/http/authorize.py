@@ -24,8 +24,8 @@ from ..domain.errors import Conflict, DomainError, PayloadTooLarge, TooManyReque
 from ..domain.oauth_app import OAuthApp
 from ..domain.redirect_policy import is_approved_redirect
 from ..domain.urls import UrlError, is_loopback_host, parse_web_url
-from ..services import authorization, members
-from ..state import AppState
+from ..runtime import Runtime
+from ..services import hosted_login, member_accounts
 from ..store import tenancy
 from ..web import STATIC_DIR, templates
 from .body import read_body
@@ -54,14 +54,14 @@ class PageError(Exception):
         self.title, self.message, self.status = title, message, status
 
 
-def _state(request: Request) -> AppState:
+def _runtime(request: Request) -> Runtime:
     return request.state.app  # type: ignore[no-any-return]
 
 
-def _secure_cookies(state: AppState) -> bool:
+def _secure_cookies(runtime: Runtime) -> bool:
     """Secure everywhere except a plain-http development issuer on a loopback host."""
     try:
-        issuer = parse_web_url(state.settings.issuer)
+        issuer = parse_web_url(runtime.settings.issuer)
     except UrlError:
         return True
     return not (issuer.scheme == "http" and is_loopback_host(issuer.host))
@@ -100,12 +100,12 @@ def _single_valued(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return params
 
 
-async def _client_and_redirect(state: AppState, params: Mapping[str, str]) -> tuple[OAuthApp, str]:
-    app = await authorization.load_client(state.db, params.get("client_id"))
+async def _client_and_redirect(runtime: Runtime, params: Mapping[str, str]) -> tuple[OAuthApp, str]:
+    app = await hosted_login.load_client(runtime.db, params.get("client_id"))
     if app is None:
         raise PageError("Unknown application", "This sign-in link names an application that does not exist or was disconnected.")
     redirect_uri = params.get("redirect_uri")
-    if not authorization.login_redirect_approved(app, redirect_uri):
+    if not hosted_login.login_redirect_approved(app, redirect_uri):
         raise PageError(
             "Redirect address not approved",
             "This sign-in link asks to return to an address that the application has not approved, so we stopped here.",
@@ -113,38 +113,38 @@ async def _client_and_redirect(state: AppState, params: Mapping[str, str]) -> tu
     return app, str(redirect_uri)
 
 
-def _redirect(state: AppState, redirect_uri: str, mode: str, params: dict[str, str | None]) -> RedirectResponse:
-    url = build_redirect(redirect_uri, {**params, "iss": state.settings.issuer}, mode)
+def _redirect(runtime: Runtime, redirect_uri: str, mode: str, params: dict[str, str | None]) -> RedirectResponse:
+    url = build_redirect(redirect_uri, {**params, "iss": runtime.settings.issuer}, mode)
     return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
 def _error_redirect(
-    state: AppState, redirect_uri: str, mode: str, error: str, description: str, client_state: str | None
+    runtime: Runtime, redirect_uri: str, mode: str, error: str, description: str, client_state: str | None
 ) -> RedirectResponse:
-    return _redirect(state, redirect_uri, mode, {"error": error, "error_description": description, "state": client_state})
+    return _redirect(runtime, redirect_uri, mode, {"error": error, "error_description": description, "state": client_state})
 
 
-async def _code_redirect(state: AppState, app: OAuthApp, req: AuthorizeRequest, member_id: str) -> RedirectResponse:
-    lifetime = timedelta(seconds=state.settings.code_seconds)
-    code = await authorization.issue_code(state.db, app, member_id, req, lifetime)
-    return _redirect(state, req.redirect_uri, req.response_mode, {"code": code, "state": req.state})
+async def _code_redirect(runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, member_id: str) -> RedirectResponse:
+    lifetime = timedelta(seconds=runtime.settings.code_seconds)
+    code = await hosted_login.issue_code(runtime.db, app, member_id, req, lifetime)
+    return _redirect(runtime, req.redirect_uri, req.response_mode, {"code": code, "state": req.state})
 
 
-def _set_session_cookie(response: Response, state: AppState, token: str) -> None:
+def _set_session_cookie(response: Response, runtime: Runtime, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=int(authorization.SESSION_LIFETIME.total_seconds()),
+        max_age=int(hosted_login.SESSION_LIFETIME.total_seconds()),
         path="/",
         httponly=True,
-        secure=_secure_cookies(state),
+        secure=_secure_cookies(runtime),
         samesite="lax",
     )
 
 
 async def _login_page(
     request: Request,
-    state: AppState,
+    runtime: Runtime,
     app: OAuthApp,
     req: AuthorizeRequest,
     *,
@@ -153,7 +153,7 @@ async def _login_page(
     email: str = "",
     status: int = 200,
 ) -> HTMLResponse:
-    async with state.db.read() as conn:
+    async with runtime.db.read() as conn:
         project = await tenancy.get_project(conn, app.project_id)
     csrf = request.cookies.get(CSRF_COOKIE)
     if not csrf or len(csrf) > 128:
@@ -173,46 +173,46 @@ async def _login_page(
         switch_url="/oauth2/authorize?" + urlencode({**params, "screen": other}),
     )
     response = HTMLResponse(body, status_code=status, headers=_page_headers(_origin(req.redirect_uri)))
-    response.set_cookie(CSRF_COOKIE, csrf, path="/oauth2/authorize", httponly=True, secure=_secure_cookies(state), samesite="lax")
+    response.set_cookie(CSRF_COOKIE, csrf, path="/oauth2/authorize", httponly=True, secure=_secure_cookies(runtime), samesite="lax")
     return response
 
 
 async def authorize_get(request: Request) -> Response:
-    state = _state(request)
+    runtime = _runtime(request)
     try:
         params = _single_valued(request.query_params.multi_items())
-        app, redirect_uri = await _client_and_redirect(state, params)
+        app, redirect_uri = await _client_and_redirect(runtime, params)
     except PageError as err:
         return message_page(err.title, err.message, err.status)
     try:
         req = parse(params, app.id, redirect_uri)
     except AuthorizeError as err:
-        return _error_redirect(state, redirect_uri, response_mode_of(params), err.error, err.description, params.get("state"))
+        return _error_redirect(runtime, redirect_uri, response_mode_of(params), err.error, err.description, params.get("state"))
 
     if req.session_token:
-        member_id = await authorization.redeem_ticket(state.db, app, req.session_token)
+        member_id = await hosted_login.redeem_ticket(runtime.db, app, req.session_token)
         if member_id is None:
             return _error_redirect(
-                state, redirect_uri, req.response_mode, "login_required", "The session token is invalid or expired", req.state
+                runtime, redirect_uri, req.response_mode, "login_required", "The session token is invalid or expired", req.state
             )
-        session = await authorization.start_session(state.db, app, member_id)
-        response = await _code_redirect(state, app, req, member_id)
-        _set_session_cookie(response, state, session)
+        session = await hosted_login.start_session(runtime.db, app, member_id)
+        response = await _code_redirect(runtime, app, req, member_id)
+        _set_session_cookie(response, runtime, session)
         return response
 
-    member = await authorization.session_member(state.db, request.cookies.get(SESSION_COOKIE), app.project_id)
+    member = await hosted_login.session_member(runtime.db, request.cookies.get(SESSION_COOKIE), app.project_id)
     if req.prompt == "none":
         if member is None:
-            return _error_redirect(state, redirect_uri, req.response_mode, "login_required", "The member is not signed in", req.state)
-        return await _code_redirect(state, app, req, member.id)
+            return _error_redirect(runtime, redirect_uri, req.response_mode, "login_required", "The member is not signed in", req.state)
+        return await _code_redirect(runtime, app, req, member.id)
     if member is not None and req.prompt not in ("login", "select_account"):
-        return await _code_redirect(state, app, req, member.id)
+        return await _code_redirect(runtime, app, req, member.id)
     mode = "register" if params.get("screen") == "register" else "login"
-    return await _login_page(request, state, app, req, mode=mode)
+    return await _login_page(request, runtime, app, req, mode=mode)
 
 
 async def authorize_post(request: Request) -> Response:
-    state = _state(request)
+    runtime = _runtime(request)
     try:
         try:
             raw = await read_body(request, FORM_LIMIT)
@@ -222,14 +222,14 @@ async def authorize_post(request: Request) -> Response:
             form = _single_valued(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
             raise PageError("Invalid request", "The form was not valid UTF-8.") from None
-        app, redirect_uri = await _client_and_redirect(state, form)
+        app, redirect_uri = await _client_and_redirect(runtime, form)
     except PageError as err:
         return message_page(err.title, err.message, err.status)
     request_params = {k: v for k, v in form.items() if k in REQUEST_FIELDS}
     try:
         req = parse(request_params, app.id, redirect_uri)
     except AuthorizeError as err:
-        return _error_redirect(state, redirect_uri, response_mode_of(form), err.error, err.description, form.get("state"))
+        return _error_redirect(runtime, redirect_uri, response_mode_of(form), err.error, err.description, form.get("state"))
 
     mode = "register" if form.get("mode") == "register" else "login"
     action = form.get("action", mode)
@@ -238,7 +238,7 @@ async def authorize_post(request: Request) -> Response:
     if not cookie or not hmac.compare_digest(cookie.encode(), form.get("csrf_token", "").encode()):
         return await _login_page(
             request,
-            state,
+            runtime,
             app,
             req,
             mode=mode,
@@ -247,18 +247,18 @@ async def authorize_post(request: Request) -> Response:
             error="This form expired or was not sent from this page. Please try again.",
         )
     if action == "cancel":
-        return _error_redirect(state, redirect_uri, req.response_mode, "access_denied", "The member cancelled sign-in", req.state)
+        return _error_redirect(runtime, redirect_uri, req.response_mode, "access_denied", "The member cancelled sign-in", req.state)
 
     client_address = request.client.host if request.client else "unknown"
     try:
         if action == "register":
-            member = await members.register(state.db, app.project_id, email, form.get("password"))
+            member = await member_accounts.register(runtime.db, app.project_id, email, form.get("password"))
         else:
-            member = await members.authenticate(state.db, app.project_id, email, form.get("password"), client_address)
+            member = await member_accounts.authenticate(runtime.db, app.project_id, email, form.get("password"), client_address)
     except TooManyRequests:
         return await _login_page(
             request,
-            state,
+            runtime,
             app,
             req,
             mode=mode,
@@ -267,11 +267,11 @@ async def authorize_post(request: Request) -> Response:
             error="Too many failed sign-in attempts. Please wait a few minutes and try again.",
         )
     except Unauthenticated:
-        return await _login_page(request, state, app, req, mode=mode, email=email, status=400, error="Wrong email or password.")
+        return await _login_page(request, runtime, app, req, mode=mode, email=email, status=400, error="Wrong email or password.")
     except Conflict:
         return await _login_page(
             request,
-            state,
+            runtime,
             app,
             req,
             mode=mode,
@@ -281,13 +281,13 @@ async def authorize_post(request: Request) -> Response:
         )
     except ValidationFailed as err:
         message = "; ".join(_friendly(v.field, v.description) for v in err.violations)
-        return await _login_page(request, state, app, req, mode=mode, email=email, status=400, error=message)
+        return await _login_page(request, runtime, app, req, mode=mode, email=email, status=400, error=message)
     except DomainError as err:
-        return await _login_page(request, state, app, req, mode=mode, email=email, status=err.status, error=err.description)
+        return await _login_page(request, runtime, app, req, mode=mode, email=email, status=err.status, error=err.description)
 
-    session = await authorization.start_session(state.db, app, member.id)
-    response = await _code_redirect(state, app, req, member.id)
-    _set_session_cookie(response, state, session)
+    session = await hosted_login.start_session(runtime.db, app, member.id)
+    response = await _code_redirect(runtime, app, req, member.id)
+    _set_session_cookie(response, runtime, session)
     return response
 
 
@@ -299,17 +299,17 @@ def _friendly(field: str, description: str) -> str:
 async def logout(request: Request) -> Response:
     """End the member's session here, then go back to ``post_logout_redirect_uri`` only if it is
     on one of the OAuth app's approved domains."""
-    state = _state(request)
+    runtime = _runtime(request)
     params: dict[str, Any] = dict(request.query_params)
-    await authorization.end_session(state.db, request.cookies.get(SESSION_COOKIE))
-    app = await authorization.load_client(state.db, params.get("client_id"))
+    await hosted_login.end_session(runtime.db, request.cookies.get(SESSION_COOKIE))
+    app = await hosted_login.load_client(runtime.db, params.get("client_id"))
     target = params.get("post_logout_redirect_uri") or params.get("postFlowUrl")
     if app is not None and target and is_approved_redirect(target, app.allowed_redirect_domains):
         response: Response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     else:
         detail = "The address you came from is not approved by the application, so we did not send you back." if target else ""
         response = message_page("You are signed out", "You have been signed out.", 200, detail=detail, is_error=False)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=_secure_cookies(state), samesite="lax")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=_secure_cookies(runtime), samesite="lax")
     return response
 
 

@@ -18,8 +18,8 @@ from starlette.routing import Route
 
 from ..domain import data_items as rules
 from ..domain.errors import FieldViolation, PayloadTooLarge, ValidationFailed
+from ..runtime import Runtime
 from ..services import data as service
-from ..state import AppState
 from .auth import authenticate_caller
 from .body import read_json_object
 from .responses import FastJSONResponse, wire_errors
@@ -28,11 +28,11 @@ ITEMS = "/wix-data/v2/items"
 COLLECTIONS = "/wix-data/v2/collections"
 
 
-async def _context(request: Request) -> tuple[AppState, Any, dict[str, Any]]:
-    state: AppState = request.state.app
-    caller = await authenticate_caller(request, state)
-    body = await read_json_object(request, state.settings.max_body_bytes) if request.method in ("POST", "PUT", "PATCH") else {}
-    return state, caller, body
+async def _context(request: Request) -> tuple[Runtime, Any, dict[str, Any]]:
+    runtime: Runtime = request.state.app
+    caller = await authenticate_caller(request, runtime)
+    body = await read_json_object(request, runtime.settings.max_body_bytes) if request.method in ("POST", "PUT", "PATCH") else {}
+    return runtime, caller, body
 
 
 def _data_item(body: dict[str, Any]) -> dict[str, Any]:
@@ -66,16 +66,16 @@ def _complex_get_body(encoded: str, limit: int) -> dict[str, Any]:
 
 @wire_errors
 async def insert_item(request: Request) -> Response:
-    state, caller, body = await _context(request)
+    runtime, caller, body = await _context(request)
     item = _data_item(body)
-    return _one(await service.insert(state.db, caller, body.get("dataCollectionId"), _item_id(item), item.get("data")))
+    return _one(await service.insert(runtime.db, caller, body.get("dataCollectionId"), _item_id(item), item.get("data")))
 
 
 async def _get(request: Request, item_id: str) -> Response:
-    state, caller, _ = await _context(request)
+    runtime, caller, _ = await _context(request)
     collection = request.query_params.get("dataCollectionId")
     fields = rules.parse_fields(request.query_params.getlist("fields") or None, "fields")
-    return _one(await service.get(state.db, caller, collection, item_id), fields)
+    return _one(await service.get(runtime.db, caller, collection, item_id), fields)
 
 
 @wire_errors
@@ -85,23 +85,23 @@ async def get_item(request: Request) -> Response:
 
 @wire_errors
 async def update_item(request: Request) -> Response:
-    state, caller, body = await _context(request)
+    runtime, caller, body = await _context(request)
     item = _data_item(body)
     item_id = request.path_params.get("item_id") or _item_id(item)
-    return _one(await service.update(state.db, caller, body.get("dataCollectionId"), item_id, item.get("data")))
+    return _one(await service.update(runtime.db, caller, body.get("dataCollectionId"), item_id, item.get("data")))
 
 
 @wire_errors
 async def remove_item(request: Request) -> Response:
-    state, caller, body = await _context(request)
+    runtime, caller, body = await _context(request)
     collection = body.get("dataCollectionId") or request.query_params.get("dataCollectionId")
     item_id = request.path_params.get("item_id") or body.get("dataItemId")
-    return _one(await service.remove(state.db, caller, collection, item_id))
+    return _one(await service.remove(runtime.db, caller, collection, item_id))
 
 
-async def _query(state: AppState, caller: Any, body: dict[str, Any]) -> Response:
+async def _query(runtime: Runtime, caller: Any, body: dict[str, Any]) -> Response:
     collection = body.get("dataCollectionId")
-    items, total, parsed = await service.query(state.db, caller, collection, body.get("query"))
+    items, total, parsed = await service.query(runtime.db, caller, collection, body.get("query"))
     q = parsed.query
     has_next = q.offset + len(items) < total
     paging: dict[str, Any] = {"count": len(items)}
@@ -119,8 +119,8 @@ async def _query(state: AppState, caller: Any, body: dict[str, Any]) -> Response
 
 @wire_errors
 async def query_items(request: Request) -> Response:
-    state, caller, body = await _context(request)
-    return await _query(state, caller, body)
+    runtime, caller, body = await _context(request)
+    return await _query(runtime, caller, body)
 
 
 @wire_errors
@@ -129,38 +129,38 @@ async def query_items_get(request: Request) -> Response:
     encoded = request.query_params.get(".r")
     if encoded is None:
         return await _get(request, "query")
-    state, caller, _ = await _context(request)
-    return await _query(state, caller, _complex_get_body(encoded, state.settings.max_body_bytes))
+    runtime, caller, _ = await _context(request)
+    return await _query(runtime, caller, _complex_get_body(encoded, runtime.settings.max_body_bytes))
 
 
 @wire_errors
 async def count_items(request: Request) -> Response:
-    state, caller, body = await _context(request)
-    total = await service.count(state.db, caller, body.get("dataCollectionId"), body.get("filter"))
+    runtime, caller, body = await _context(request)
+    total = await service.count(runtime.db, caller, body.get("dataCollectionId"), body.get("filter"))
     return FastJSONResponse({"totalCount": total})
 
 
 @wire_errors
 async def create_collection(request: Request) -> Response:
-    state, caller, body = await _context(request)
+    runtime, caller, body = await _context(request)
     collection = body.get("collection")
     if not isinstance(collection, dict):
         raise ValidationFailed([FieldViolation("collection", "is required and must be an object", "REQUIRED")])
-    created = await service.create_collection(state.db, caller, collection.get("id"), collection.get("permissions"))
+    created = await service.create_collection(runtime.db, caller, collection.get("id"), collection.get("permissions"))
     return FastJSONResponse({"collection": service.collection_to_wire(created)})
 
 
 @wire_errors
 async def list_collections(request: Request) -> Response:
-    state, caller, _ = await _context(request)
-    found = await service.list_collections(state.db, caller)
+    runtime, caller, _ = await _context(request)
+    found = await service.list_collections(runtime.db, caller)
     return FastJSONResponse({"collections": [service.collection_to_wire(c) for c in found]})
 
 
 @wire_errors
 async def delete_collection(request: Request) -> Response:
-    state, caller, _ = await _context(request)
-    await service.delete_collection(state.db, caller, request.path_params["collection_id"])
+    runtime, caller, _ = await _context(request)
+    await service.delete_collection(runtime.db, caller, request.path_params["collection_id"])
     return FastJSONResponse({})
 
 

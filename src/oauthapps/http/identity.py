@@ -11,8 +11,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..domain.errors import DomainError, FieldViolation, ValidationFailed
-from ..services import authorization, members
-from ..state import AppState
+from ..runtime import Runtime
+from ..services import hosted_login, member_accounts
 from ..store.members import Member
 from .auth import authenticate_site_visitor
 from .body import read_json_object
@@ -28,11 +28,11 @@ def _email_of(body: dict[str, Any]) -> Any:
     return login_id.get("email")
 
 
-async def _success(state: AppState, client_id: str, member: Member) -> FastJSONResponse:
-    app = await authorization.load_client(state.db, client_id)
+async def _success(runtime: Runtime, client_id: str, member: Member) -> FastJSONResponse:
+    app = await hosted_login.load_client(runtime.db, client_id)
     if app is None:
         raise DomainError("The OAuth app was deleted", code="OAUTH_APP_NOT_FOUND")
-    ticket = await authorization.issue_ticket(state.db, app, member.id)
+    ticket = await hosted_login.issue_ticket(runtime.db, app, member.id)
     return FastJSONResponse(
         {
             "state": "SUCCESS",
@@ -45,28 +45,28 @@ async def _success(state: AppState, client_id: str, member: Member) -> FastJSONR
 
 @wire_errors
 async def login(request: Request) -> Response:
-    state: AppState = request.state.app
-    claims = await authenticate_site_visitor(request, state)
+    runtime: Runtime = request.state.app
+    claims = await authenticate_site_visitor(request, runtime)
     client_address = request.client.host if request.client else "unknown"
     try:
-        body = await read_json_object(request, state.settings.max_body_bytes)
+        body = await read_json_object(request, runtime.settings.max_body_bytes)
         email = _email_of(body)
     except ValidationFailed as err:
         # The SDK reads applicationError.code on every login error.
-        raise DomainError(err.description, code=members.INVALID_PASSWORD) from err
-    member = await members.authenticate(state.db, claims.project_id, email, body.get("password"), client_address)
-    return await _success(state, claims.client_id, member)
+        raise DomainError(err.description, code=member_accounts.INVALID_PASSWORD) from err
+    member = await member_accounts.authenticate(runtime.db, claims.project_id, email, body.get("password"), client_address)
+    return await _success(runtime, claims.client_id, member)
 
 
 @wire_errors
 async def register(request: Request) -> Response:
-    state: AppState = request.state.app
-    claims = await authenticate_site_visitor(request, state)
-    body = await read_json_object(request, state.settings.max_body_bytes)
+    runtime: Runtime = request.state.app
+    claims = await authenticate_site_visitor(request, runtime)
+    body = await read_json_object(request, runtime.settings.max_body_bytes)
     profile = body.get("profile") if isinstance(body.get("profile"), dict) else {}
     nickname = profile.get("nickname", "") if isinstance(profile.get("nickname"), str) else ""
-    member = await members.register(state.db, claims.project_id, _email_of(body), body.get("password"), nickname[:256])
-    return await _success(state, claims.client_id, member)
+    member = await member_accounts.register(runtime.db, claims.project_id, _email_of(body), body.get("password"), nickname[:256])
+    return await _success(runtime, claims.client_id, member)
 
 
 routes = [

@@ -8,8 +8,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..domain.errors import FieldViolation, ValidationFailed
-from ..services import members_api
-from ..state import AppState
+from ..runtime import Runtime
+from ..services import members
 from .auth import authenticate_caller
 from .responses import FastJSONResponse, wire_errors
 
@@ -29,30 +29,30 @@ def _int_param(request: Request, names: tuple[str, ...], default: int, low: int,
 
 @wire_errors
 async def my_member(request: Request) -> Response:
-    state: AppState = request.state.app
-    caller = await authenticate_caller(request, state)
-    member = await members_api.current_member(state.db, caller)
-    return FastJSONResponse({"member": members_api.to_wire(member)})
+    runtime: Runtime = request.state.app
+    caller = await authenticate_caller(request, runtime)
+    member = await members.current_member(runtime.db, caller)
+    return FastJSONResponse({"member": members.to_wire(member)})
 
 
 @wire_errors
 async def get_member(request: Request) -> Response:
-    state: AppState = request.state.app
-    caller = await authenticate_caller(request, state)
-    member = await members_api.get_member(state.db, caller, request.path_params["member_id"])
-    return FastJSONResponse({"member": members_api.to_wire(member)})
+    runtime: Runtime = request.state.app
+    caller = await authenticate_caller(request, runtime)
+    member = await members.get_member(runtime.db, caller, request.path_params["member_id"])
+    return FastJSONResponse({"member": members.to_wire(member)})
 
 
 @wire_errors
 async def list_members(request: Request) -> Response:
-    state: AppState = request.state.app
-    caller = await authenticate_caller(request, state)
+    runtime: Runtime = request.state.app
+    caller = await authenticate_caller(request, runtime)
     limit = _int_param(request, ("paging.limit", "limit"), 50, 1, 100)
     offset = _int_param(request, ("paging.offset", "offset"), 0, 0, 10**9)
-    rows, total = await members_api.list_members(state.db, caller, limit, offset)
+    rows, total = await members.list_members(runtime.db, caller, limit, offset)
     return FastJSONResponse(
         {
-            "members": [members_api.to_wire(m) for m in rows],
+            "members": [members.to_wire(m) for m in rows],
             "metadata": {"count": len(rows), "offset": offset, "total": total, "tooManyToCount": False},
         }
     )

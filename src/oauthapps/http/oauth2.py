@@ -23,7 +23,7 @@ from ..oauth2 import params as oauth_params
 from ..oauth2.clients import authenticate_client
 from ..oauth2.errors import OAuth2Error, invalid_request, unsupported_grant_type
 from ..oauth2.grants import anonymous, authorization_code, client_credentials, refresh_token
-from ..state import AppState
+from ..runtime import Runtime
 from ..store import grants
 from ..tokens.access import ADMIN, APP, MEMBER, VISITOR, AccessClaims
 from ..tokens.check import check_access_token
@@ -32,7 +32,7 @@ from .responses import NO_STORE, FastJSONResponse, oauth2_error
 
 log = logging.getLogger("oauthapps.oauth2")
 
-Grant = Callable[[dict[str, str], AppState], Awaitable[dict[str, Any]]]
+Grant = Callable[[dict[str, str], Runtime], Awaitable[dict[str, Any]]]
 GRANTS: dict[str, Grant] = {
     "client_credentials": client_credentials.grant,
     "anonymous": anonymous.grant,
@@ -42,9 +42,9 @@ GRANTS: dict[str, Grant] = {
 SUBJECT_TYPES = {APP: "APP", ADMIN: "APP", VISITOR: "VISITOR", MEMBER: "MEMBER"}
 
 
-async def _params(request: Request, state: AppState) -> tuple[dict[str, str], bool]:
+async def _params(request: Request, runtime: Runtime) -> tuple[dict[str, str], bool]:
     try:
-        body = await read_body(request, state.settings.max_body_bytes)
+        body = await read_body(request, runtime.settings.max_body_bytes)
     except PayloadTooLarge as exc:
         raise OAuth2Error("invalid_request", exc.description, 413) from exc
     params = oauth_params.parse_body(request.headers.get("content-type", ""), body)
@@ -53,19 +53,19 @@ async def _params(request: Request, state: AppState) -> tuple[dict[str, str], bo
 
 
 def _protocol_endpoint(
-    handler: Callable[[dict[str, str], bool, AppState], Awaitable[dict[str, Any]]],
+    handler: Callable[[dict[str, str], bool, Runtime], Awaitable[dict[str, Any]]],
 ) -> Callable[[Request], Awaitable[Response]]:
     """Parse parameters, run, and answer errors in the RFC 6749 shape. Only the error code is
     logged: parameters hold secrets, codes and tokens."""
 
     async def endpoint(request: Request) -> Response:
-        state: AppState = request.state.app
+        runtime: Runtime = request.state.app
         # Any attempt at HTTP Basic (even a malformed one) earns the WWW-Authenticate challenge
         # on a 401 (RFC 6749 5.2), so decide it from the header, not from a successful parse.
         basic = request.headers.get("authorization", "")[:6].lower() == "basic "
         try:
-            params, _ = await _params(request, state)
-            result = await handler(params, basic, state)
+            params, _ = await _params(request, runtime)
+            result = await handler(params, basic, runtime)
         except OAuth2Error as err:
             log.info("%s refused: %s", request.url.path, err.error)
             return oauth2_error(err, basic)
@@ -74,7 +74,7 @@ def _protocol_endpoint(
     return endpoint
 
 
-async def token(params: dict[str, str], _basic: bool, state: AppState) -> dict[str, Any]:
+async def token(params: dict[str, str], _basic: bool, runtime: Runtime) -> dict[str, Any]:
     grant_type = params.get("grant_type")
     if not grant_type:
         raise invalid_request("Missing parameter 'grant_type'")
@@ -83,18 +83,18 @@ async def token(params: dict[str, str], _basic: bool, state: AppState) -> dict[s
         raise unsupported_grant_type(grant_type)
     # Minting is where a key rotated elsewhere (the CLI, another node) must be picked up; without
     # this a running process signed with the retired key until something else reloaded the keys.
-    await state.keys.refresh_if_stale()
-    return await handler(params, state)
+    await runtime.keys.refresh_if_stale()
+    return await handler(params, runtime)
 
 
-async def revoke(params: dict[str, str], _basic: bool, state: AppState) -> dict[str, Any]:
+async def revoke(params: dict[str, str], _basic: bool, runtime: Runtime) -> dict[str, Any]:
     """Revoking an access or refresh token revokes its whole grant. Unknown tokens, and tokens of
     other clients, are answered 200 as RFC 7009 asks, and left alone."""
-    app = await authenticate_client(params, state)
+    app = await authenticate_client(params, runtime)
     value = oauth_params.require(params, "token")
     at = datetime.now(UTC)
-    claims = await state.tokens.verify(value)
-    async with state.db.transaction() as conn:
+    claims = await runtime.tokens.verify(value)
+    async with runtime.db.transaction() as conn:
         if claims is not None:
             if claims.grant_id and claims.client_id == app.id:
                 await grants.revoke_grant(conn, claims.grant_id, at)
@@ -120,18 +120,18 @@ def _token_info(claims: AccessClaims) -> dict[str, Any]:
     return info
 
 
-async def token_info(params: dict[str, str], _basic: bool, state: AppState) -> dict[str, Any]:
+async def token_info(params: dict[str, str], _basic: bool, runtime: Runtime) -> dict[str, Any]:
     """Wix token-info: possession of the token is the authorisation to ask about it."""
-    claims = await check_access_token(state.tokens, state.db, oauth_params.require(params, "token"))
+    claims = await check_access_token(runtime.tokens, runtime.db, oauth_params.require(params, "token"))
     return _token_info(claims) if claims else {"active": False}
 
 
-async def introspect(params: dict[str, str], _basic: bool, state: AppState) -> dict[str, Any]:
+async def introspect(params: dict[str, str], _basic: bool, runtime: Runtime) -> dict[str, Any]:
     """RFC 7662 for resource servers: the caller authenticates as an OAuth app (with its secret)
     and learns about tokens of its own project only."""
-    caller = await authenticate_client(params, state, secret_required=True)
+    caller = await authenticate_client(params, runtime, secret_required=True)
     value = oauth_params.require(params, "token")
-    claims = await check_access_token(state.tokens, state.db, value)
+    claims = await check_access_token(runtime.tokens, runtime.db, value)
     if claims is not None:
         if claims.project_id != caller.project_id:
             return {"active": False}
@@ -142,7 +142,7 @@ async def introspect(params: dict[str, str], _basic: bool, state: AppState) -> d
             "sub": claims.subject,
             "exp": claims.expires_at,
             "iat": claims.issued_at,
-            "iss": state.settings.issuer,
+            "iss": runtime.settings.issuer,
             "aud": claims.project_id,
             "jti": claims.token_id,
             "subject_type": SUBJECT_TYPES.get(claims.kind, "UNKNOWN"),
@@ -150,7 +150,7 @@ async def introspect(params: dict[str, str], _basic: bool, state: AppState) -> d
         if claims.scopes:
             result["scope"] = " ".join(claims.scopes)
         return result
-    async with state.db.transaction() as conn:
+    async with runtime.db.transaction() as conn:
         record = await grants.find_refresh_token(conn, credentials.hash_secret(value))
     at = datetime.now(UTC)
     if (
@@ -167,14 +167,14 @@ async def introspect(params: dict[str, str], _basic: bool, state: AppState) -> d
         "client_id": record.grant.oauth_app_id,
         "sub": record.grant.subject_id,
         "exp": int(record.expires_at.timestamp()),
-        "iss": state.settings.issuer,
+        "iss": runtime.settings.issuer,
         "subject_type": record.grant.subject_type.upper(),
     }
 
 
 async def metadata(request: Request) -> Response:
-    state: AppState = request.state.app
-    issuer = state.settings.issuer
+    runtime: Runtime = request.state.app
+    issuer = runtime.settings.issuer
     return FastJSONResponse(
         {
             "issuer": issuer,
@@ -199,9 +199,9 @@ async def metadata(request: Request) -> Response:
 
 
 async def jwks(request: Request) -> Response:
-    state: AppState = request.state.app
-    await state.keys.refresh_if_stale()
-    return FastJSONResponse(state.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
+    runtime: Runtime = request.state.app
+    await runtime.keys.refresh_if_stale()
+    return FastJSONResponse(runtime.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
 
 routes = [

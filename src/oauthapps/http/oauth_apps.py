@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from ..domain.errors import FieldViolation, ValidationFailed
 from ..domain.oauth_app import to_wire
+from ..runtime import Runtime
 from ..services import oauth_apps as service
-from ..state import AppState
 from . import schemas
 from .auth import authenticate
 from .body import read_json_object
@@ -56,12 +56,12 @@ def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def _state(request: Request) -> AppState:
+def _runtime(request: Request) -> Runtime:
     return request.state.app  # type: ignore[no-any-return]
 
 
 async def _json(request: Request) -> dict[str, Any]:
-    return await read_json_object(request, _state(request).settings.max_body_bytes)
+    return await read_json_object(request, _runtime(request).settings.max_body_bytes)
 
 
 def _object(body: dict[str, Any], key: str) -> Any:
@@ -72,19 +72,19 @@ def _object(body: dict[str, Any], key: str) -> Any:
 
 
 async def _get(request: Request) -> FastJSONResponse:
-    state = _state(request)
-    actor = await authenticate(request, state)
-    app = await service.get(state.db, actor, request.path_params["app_id"])
+    runtime = _runtime(request)
+    actor = await authenticate(request, runtime)
+    app = await service.get(runtime.db, actor, request.path_params["app_id"])
     return FastJSONResponse({"oAuthApp": to_wire(app)})
 
 
 async def _query(request: Request) -> FastJSONResponse:
     """Apps come already in their wire shape; past COUNT_CAP matches the total is not counted
     (tooManyToCount, as Wix answers when counting would cost too much)."""
-    state = _state(request)
-    actor = await authenticate(request, state)
+    runtime = _runtime(request)
+    actor = await authenticate(request, runtime)
     body = await _json(request)
-    page, parsed = await service.query_page(state.db, actor, body.get("query"))
+    page, parsed = await service.query_page(runtime.db, actor, body.get("query"))
     return FastJSONResponse(
         {
             "oAuthApps": page.items,
@@ -124,12 +124,12 @@ def build_router(include_in_schema: bool) -> APIRouter:
         summary="Create an OAuth app; the secret is returned once",
     )
     async def create(request: Request) -> FastJSONResponse:
-        state = _state(request)
-        actor = await authenticate(request, state)
+        runtime = _runtime(request)
+        actor = await authenticate(request, runtime)
         body = await _json(request)
         if body.get("oAuthApp") is None:
             raise ValidationFailed([FieldViolation("oAuthApp", "is required", "REQUIRED")])
-        created = await service.create(state.db, actor, _object(body, "oAuthApp"))
+        created = await service.create(runtime.db, actor, _object(body, "oAuthApp"))
         wire = to_wire(created.app)
         if created.secret is not None:
             wire["secret"] = created.secret
@@ -162,12 +162,12 @@ def build_router(include_in_schema: bool) -> APIRouter:
         summary="Update the fields named by the mask",
     )
     async def update(app_id: str, request: Request) -> FastJSONResponse:
-        state = _state(request)
-        actor = await authenticate(request, state)
+        runtime = _runtime(request)
+        actor = await authenticate(request, runtime)
         body = await _json(request)
         if body.get("oAuthApp") is None:
             raise ValidationFailed([FieldViolation("oAuthApp", "is required", "REQUIRED")])
-        app = await service.update(state.db, actor, app_id, _object(body, "oAuthApp"), body.get("mask"))
+        app = await service.update(runtime.db, actor, app_id, _object(body, "oAuthApp"), body.get("mask"))
         return FastJSONResponse({"oAuthApp": to_wire(app)})
 
     @router.delete(
@@ -177,9 +177,9 @@ def build_router(include_in_schema: bool) -> APIRouter:
         summary="Delete an OAuth app; its client ID and tokens stop working at once",
     )
     async def delete(app_id: str, request: Request) -> FastJSONResponse:
-        state = _state(request)
-        actor = await authenticate(request, state)
-        await service.delete(state.db, actor, app_id)
+        runtime = _runtime(request)
+        actor = await authenticate(request, runtime)
+        await service.delete(runtime.db, actor, app_id)
         return FastJSONResponse({})
 
     @router.post(
@@ -189,10 +189,10 @@ def build_router(include_in_schema: bool) -> APIRouter:
         summary="Generate the secret, once, while allowSecretGeneration is true",
     )
     async def generate_secret(app_id: str, request: Request) -> FastJSONResponse:
-        state = _state(request)
-        actor = await authenticate(request, state)
+        runtime = _runtime(request)
+        actor = await authenticate(request, runtime)
         await _json(request)
-        secret = await service.generate_secret(state.db, actor, app_id)
+        secret = await service.generate_secret(runtime.db, actor, app_id)
         return FastJSONResponse({"oAuthAppSecret": secret})
 
     @router.get(
@@ -202,9 +202,9 @@ def build_router(include_in_schema: bool) -> APIRouter:
         summary="Always refused: secrets are stored only as hashes",
     )
     async def get_secret(app_id: str, request: Request) -> FastJSONResponse:
-        state = _state(request)
-        actor = await authenticate(request, state)
-        await service.check_secret_readable(state.db, actor, app_id)
+        runtime = _runtime(request)
+        actor = await authenticate(request, runtime)
+        await service.check_secret_readable(runtime.db, actor, app_id)
         raise AssertionError("unreachable")  # check_secret_readable always raises
 
     @router.post(
@@ -215,10 +215,10 @@ def build_router(include_in_schema: bool) -> APIRouter:
         summary="Issue a new secret; the old one works until the grace period ends",
     )
     async def rotate_secret(app_id: str, request: Request) -> FastJSONResponse:
-        state = _state(request)
-        actor = await authenticate(request, state)
+        runtime = _runtime(request)
+        actor = await authenticate(request, runtime)
         body = await _json(request)
-        secret = await service.rotate_secret(state.db, actor, app_id, body.get("gracePeriodSeconds"))
+        secret = await service.rotate_secret(runtime.db, actor, app_id, body.get("gracePeriodSeconds"))
         return FastJSONResponse({"oAuthAppSecret": secret})
 
     return router

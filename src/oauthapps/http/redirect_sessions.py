@@ -14,8 +14,8 @@ from starlette.routing import Route
 from ..domain.authorize_request import AuthorizeError, parse
 from ..domain.errors import FieldViolation, NotFound, PermissionDenied, ValidationFailed
 from ..domain.redirect_policy import is_approved_redirect
-from ..services import authorization
-from ..state import AppState
+from ..runtime import Runtime
+from ..services import hosted_login
 from .auth import authenticate_site_visitor
 from .body import read_json_object
 from .responses import FastJSONResponse, wire_errors
@@ -56,8 +56,8 @@ def _violation(field: str, description: str, rule: str) -> ValidationFailed:
     return ValidationFailed([FieldViolation(field, description, rule)])
 
 
-def _session(state: AppState, path: str, params: dict[str, str]) -> dict[str, Any]:
-    endpoint = f"{state.settings.issuer}{path}"
+def _session(runtime: Runtime, path: str, params: dict[str, str]) -> dict[str, Any]:
+    endpoint = f"{runtime.settings.issuer}{path}"
     full = f"{endpoint}?{urlencode(params)}"
     return {
         "redirectSession": {
@@ -70,7 +70,7 @@ def _session(state: AppState, path: str, params: dict[str, str]) -> dict[str, An
     }
 
 
-async def _auth_intent(state: AppState, body: dict[str, Any], client_id: str) -> dict[str, Any]:
+async def _auth_intent(runtime: Runtime, body: dict[str, Any], client_id: str) -> dict[str, Any]:
     auth = body["auth"]
     request = auth.get("authRequest") if isinstance(auth, dict) else None
     if not isinstance(request, dict):
@@ -88,13 +88,13 @@ async def _auth_intent(state: AppState, body: dict[str, Any], client_id: str) ->
         params["prompt"] = prompt
     if params.get("client_id") != client_id:
         raise PermissionDenied("authRequest.clientId must be the client the access token was issued to")
-    app = await authorization.load_client(state.db, client_id)
+    app = await hosted_login.load_client(runtime.db, client_id)
     if app is None:
         raise NotFound("OAuth app not found", code="OAUTH_APP_NOT_FOUND")
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
         raise _violation("auth.authRequest.redirectUri", "is required", "REQUIRED")
-    if not authorization.login_redirect_approved(app, redirect_uri):
+    if not hosted_login.login_redirect_approved(app, redirect_uri):
         raise _violation(
             "auth.authRequest.redirectUri",
             "is not an approved redirect URI of this OAuth app (allowedRedirectUris or allowedRedirectDomains)",
@@ -105,10 +105,10 @@ async def _auth_intent(state: AppState, body: dict[str, Any], client_id: str) ->
         req = parse(params, app.id, redirect_uri)
     except AuthorizeError as err:
         raise _violation("auth.authRequest", err.description, err.error.upper()) from None
-    return _session(state, "/oauth2/authorize", req.to_params())
+    return _session(runtime, "/oauth2/authorize", req.to_params())
 
 
-async def _logout_intent(state: AppState, body: dict[str, Any], client_id: str) -> dict[str, Any]:
+async def _logout_intent(runtime: Runtime, body: dict[str, Any], client_id: str) -> dict[str, Any]:
     logout = body["logout"]
     if not isinstance(logout, dict):
         raise _violation("logout", "must be an object", "TYPE")
@@ -119,27 +119,27 @@ async def _logout_intent(state: AppState, body: dict[str, Any], client_id: str) 
     post_flow = callbacks.get("postFlowUrl") if isinstance(callbacks, dict) else None
     params = {"client_id": client_id}
     if post_flow:
-        app = await authorization.load_client(state.db, client_id)
+        app = await hosted_login.load_client(runtime.db, client_id)
         if app is None:
             raise NotFound("OAuth app not found", code="OAUTH_APP_NOT_FOUND")
         if not isinstance(post_flow, str) or not is_approved_redirect(post_flow, app.allowed_redirect_domains):
             raise _violation("callbacks.postFlowUrl", "is not on an approved redirect domain of this OAuth app", "REDIRECT_NOT_APPROVED")
         params["post_logout_redirect_uri"] = post_flow
-    return _session(state, "/oauth2/logout", params)
+    return _session(runtime, "/oauth2/logout", params)
 
 
 @wire_errors
 async def create_redirect_session(request: Request) -> Response:
-    state: AppState = request.state.app
-    claims = await authenticate_site_visitor(request, state)
-    body = await read_json_object(request, state.settings.max_body_bytes)
+    runtime: Runtime = request.state.app
+    claims = await authenticate_site_visitor(request, runtime)
+    body = await read_json_object(request, runtime.settings.max_body_bytes)
     intents = [key for key in INTENTS if body.get(key) is not None]
     if len(intents) != 1:
         raise _violation("intent", "send exactly one intent (auth or logout)", "ONE_OF")
     if intents[0] == "auth":
-        return FastJSONResponse(await _auth_intent(state, body, claims.client_id))
+        return FastJSONResponse(await _auth_intent(runtime, body, claims.client_id))
     if intents[0] == "logout":
-        return FastJSONResponse(await _logout_intent(state, body, claims.client_id))
+        return FastJSONResponse(await _logout_intent(runtime, body, claims.client_id))
     raise _violation(intents[0], "this redirect intent is not supported by oauthapps", "UNSUPPORTED")
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..domain import credentials
 from ..domain.oauth_app import OAuthApp
+from ..runtime import Runtime
 from ..services.oauth_apps import client_secret_matches
-from ..state import AppState
 from ..store import cached
 from .errors import invalid_client
 from .params import require
@@ -14,11 +14,11 @@ from .params import require
 DUMMY_HASH = credentials.hash_secret("unknown-client")
 
 
-async def authenticate_client(params: dict[str, str], state: AppState, *, secret_required: bool = False) -> OAuthApp:
+async def authenticate_client(params: dict[str, str], runtime: Runtime, *, secret_required: bool = False) -> OAuthApp:
     """Public clients send only client_id; a client that also sends a secret must send the right one."""
     client_id = require(params, "client_id")
     secret = params.get("client_secret")
-    app = await cached.client(state.db, client_id)
+    app = await cached.client(runtime.db, client_id)
     if app is None:
         if secret is not None:
             credentials.secret_matches(secret, DUMMY_HASH)  # same cost as a real check

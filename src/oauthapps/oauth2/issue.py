@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import credentials
-from ..state import AppState
+from ..runtime import Runtime
 from ..store import grants
 from ..store.grants import Grant
 from ..tokens.access import MEMBER, VISITOR
@@ -23,9 +23,9 @@ async def new_refresh_token(conn: AsyncConnection, grant: Grant, at: datetime) -
     return token
 
 
-def access_token_for(state: AppState, grant: Grant) -> dict[str, Any]:
-    lifetime = state.settings.access_token_seconds
-    token, _ = state.tokens.mint(
+def access_token_for(runtime: Runtime, grant: Grant) -> dict[str, Any]:
+    lifetime = runtime.settings.access_token_seconds
+    token, _ = runtime.tokens.mint(
         kind=KIND_OF_SUBJECT[grant.subject_type],
         subject=grant.subject_id,
         project_id=grant.project_id,

@@ -1,136 +1,65 @@
-"""Members: sign-up and sign-in with argon2id passwords and login rate limiting.
-
-argon2id with the OWASP minimum profile (t=2, m=19 MiB, p=1, ~15 ms here): human passwords need
-a slow hash; generated secrets do not (domain/credentials.py). Hashing runs on a thread so a login
-never stalls the event loop.
-"""
+"""Reading members through the API: the signed-in member, or any member for admins."""
 
 from __future__ import annotations
 
-import asyncio
-import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
-from ..domain.errors import Conflict, FieldViolation, NotFound, TooManyRequests, Unauthenticated, ValidationFailed
+from ..domain.errors import NotFound, PermissionDenied
+from ..domain.oauth_app import iso
+from ..store import cached
 from ..store import members as repo
-from ..store import rate_limits
 from ..store.database import Database
-from ..store.members import Member
-
-HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-_DUMMY_HASH = HASHER.hash("not-a-real-password")
-_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-PASSWORD_MIN, PASSWORD_MAX = 8, 256
-
-LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
-
-# Wix identity error codes the SDK understands (wix-wire.md section 5).
-EMAIL_EXISTS = "-19995"
-INVALID_PASSWORD = "-19976"
-TOO_MANY_ATTEMPTS = "-19959"
+from ..store.members import Member, MemberProfile
+from .callers import ADMIN, MEMBER, Caller
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def to_wire(member: Member | MemberProfile) -> dict[str, Any]:
+    """The Wix Members v1 shape (the fields a template uses)."""
+    nickname = member.nickname or member.email.split("@", 1)[0]
+    return {
+        "id": member.id,
+        "loginEmail": member.email,
+        "status": "APPROVED",
+        "contactId": member.id,
+        "profile": {"nickname": nickname, "slug": member.id},
+        "privacyStatus": "PRIVATE",
+        "activityStatus": "ACTIVE",
+        "createdDate": iso(member.created_at),
+        "updatedDate": iso(member.created_at),
+    }
 
 
-def normalise_email(email: object) -> str:
-    if not isinstance(email, str):
-        return ""
-    return email.strip().lower()
-
-
-def _check_email(email: str, field: str) -> None:
-    if not _EMAIL_RE.match(email) or len(email) > 320:
-        raise ValidationFailed([FieldViolation(field, "must be a valid email address", "FORMAT", {"type": "EMAIL"})])
-
-
-def _check_password(password: object, field: str) -> str:
-    if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise ValidationFailed(
-            [FieldViolation(field, f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", "LENGTH", {"type": "PASSWORD"})]
+async def current_member(db: Database, caller: Caller) -> MemberProfile:
+    """From this process's cache: a member's deletion is in the change log (store/members.py)."""
+    if caller.role != MEMBER or caller.member_id is None:
+        raise PermissionDenied(
+            "Only a signed-in member has a current member; this is a visitor or admin token", code="MEMBER_TOKEN_REQUIRED"
         )
-    return password
-
-
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(HASHER.hash, password)
-
-
-async def _verify(password_hash: str, password: str) -> bool:
-    def check() -> bool:
-        try:
-            return HASHER.verify(password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(check)
-
-
-async def register(db: Database, project_id: str, email: object, password: object, nickname: str = "") -> Member:
-    address = normalise_email(email)
-    _check_email(address, "loginId.email")
-    secret = _check_password(password, "password")
-    password_hash = await hash_password(secret)
-    async with db.transaction() as conn:
-        member = await repo.insert_member(conn, project_id, address, password_hash, nickname)
+    member = await cached.member(db, caller.project_id, caller.member_id)
     if member is None:
-        raise Conflict("A member with this email already exists", code=EMAIL_EXISTS)
-    return member
-
-
-@dataclass(frozen=True)
-class LoginKeys:
-    account: str
-    address: str
-
-
-def _keys(project_id: str, email: str, client_address: str) -> LoginKeys:
-    return LoginKeys(f"login:acct:{project_id}:{email}", f"login:addr:{client_address}")
-
-
-async def authenticate(db: Database, project_id: str, email: object, password: object, client_address: str) -> Member:
-    """The member, or Unauthenticated (same answer for unknown email and wrong password, so the
-    login form does not reveal who is a member) or TooManyRequests."""
-    address = normalise_email(email)
-    keys = _keys(project_id, address, client_address)
-    at = _now()
-    async with db.transaction() as conn:
-        if (
-            await rate_limits.count(conn, keys.account, LOGIN_WINDOW, at) >= MAX_FAILURES_PER_ACCOUNT
-            or await rate_limits.count(conn, keys.address, LOGIN_WINDOW, at) >= MAX_FAILURES_PER_ADDRESS
-        ):
-            raise TooManyRequests("Too many failed sign-in attempts; try again later", code=TOO_MANY_ATTEMPTS)
-        member = await repo.find_by_email(conn, project_id, address) if address else None
-    ok = await _verify(member.password_hash if member else _DUMMY_HASH, password if isinstance(password, str) else "")
-    failed = member is None or not ok
-    async with db.transaction() as conn:
-        if failed:
-            await rate_limits.hit(conn, keys.account, LOGIN_WINDOW, at)
-            await rate_limits.hit(conn, keys.address, LOGIN_WINDOW, at)
-        else:
-            await rate_limits.clear(conn, keys.account)
-    # Raised only after the failure count is committed: raising inside the transaction rolled
-    # the counts back, so the limit never triggered.
-    if failed or member is None:
-        raise Unauthenticated("Wrong email or password", code=INVALID_PASSWORD)
-    return member
-
-
-async def create_member(db: Database, project_id: str, email: str, password: str) -> Member:
-    """Owner-side creation (CLI)."""
-    return await register(db, project_id, email, password)
-
-
-async def delete_member(db: Database, project_id: str, member_id: str) -> None:
-    """Owner-side removal (CLI): the member's tokens stop working at once on every process."""
-    async with db.transaction() as conn:
-        deleted = await repo.delete_member(conn, project_id, member_id)
-    if not deleted:
         raise NotFound("Member not found", code="MEMBER_NOT_FOUND")
+    return member
+
+
+def _require_admin(caller: Caller) -> None:
+    if caller.role != ADMIN:
+        raise PermissionDenied("Listing and reading members needs an admin token or an API key", code="ADMIN_REQUIRED")
+
+
+async def get_member(db: Database, caller: Caller, member_id: str) -> Member | MemberProfile:
+    if caller.role == MEMBER and caller.member_id == member_id:
+        return await current_member(db, caller)
+    _require_admin(caller)
+    async with db.read() as conn:
+        member = await repo.get_member(conn, caller.project_id, member_id)
+    if member is None:
+        raise NotFound("Member not found", code="MEMBER_NOT_FOUND")
+    return member
+
+
+async def list_members(db: Database, caller: Caller, limit: int, offset: int) -> tuple[list[Member], int]:
+    _require_admin(caller)
+    async with db.read() as conn:
+        rows = await repo.list_members(conn, caller.project_id, limit, offset)
+        total = await repo.count_members(conn, caller.project_id)
+    return rows, total

@@ -34,7 +34,7 @@ def async_url(url: str) -> str:
 
 
 READ_ONLY = "oauthapps_read_only"
-# Every SQLite connection of ours (the pool's, and the visitor writer's in store/bulk.py).
+# Every SQLite connection of ours (the pool's, and the visitor writer's in store/visitor_sinks.py).
 # synchronous=FULL: an acknowledged commit survives power loss, not just a process crash.
 SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=10000")
 
@@ -60,7 +60,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     url: str
     engine: AsyncEngine
-    # Set by a server process (AppState); a CLI run reads straight from the database.
+    # Set by a server process (Runtime); a CLI run reads straight from the database.
     caches: Caches | None = None
     feed: ChangeFeed | None = None
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...domain import credentials, pkce
-from ...state import AppState
+from ...runtime import Runtime
 from ...store import grants, one_time
 from ...store.tenancy import new_id
 from ..clients import authenticate_client
@@ -19,8 +19,8 @@ from ..issue import access_token_for, new_refresh_token
 from ..params import require
 
 
-async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
-    app = await authenticate_client(params, state)
+async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
+    app = await authenticate_client(params, runtime)
     code = require(params, "code")
     verifier = params.get("code_verifier")
     if not verifier:
@@ -30,7 +30,7 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
     at = datetime.now(UTC)
     failure: OAuth2Error | None = None
     response: dict[str, Any] = {}
-    async with state.db.transaction() as conn:
+    async with runtime.db.transaction() as conn:
         record = await one_time.get(conn, code_hash, one_time.CODE)
         if record is None or record.oauth_app_id != app.id:
             failure = invalid_grant("The authorization code is invalid")
@@ -63,7 +63,7 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
                     grant_id=grant_id,
                 )
                 refresh = await new_refresh_token(conn, member_grant, at)
-                response = {**access_token_for(state, member_grant), "refresh_token": refresh}
+                response = {**access_token_for(runtime, member_grant), "refresh_token": refresh}
     # A replay's revocation above is committed before the error goes out.
     if failure is not None:
         raise failure

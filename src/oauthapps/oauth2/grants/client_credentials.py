@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...domain import credentials
-from ...state import AppState
+from ...runtime import Runtime
 from ...store import tenancy
 from ...tokens.access import ADMIN, APP
 from ..clients import DUMMY_HASH, authenticate_client
@@ -20,13 +20,13 @@ from ..errors import invalid_client, invalid_grant
 from ..params import require
 
 
-async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
+async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
     client_id = require(params, "client_id")
     secret = require(params, "client_secret")
     instance_id = params.get("instance_id")
-    lifetime = state.settings.access_token_seconds
+    lifetime = runtime.settings.access_token_seconds
     if instance_id:
-        async with state.db.read() as conn:
+        async with runtime.db.read() as conn:
             app = await tenancy.get_platform_app(conn, client_id)
             ok = credentials.secret_matches(secret, app.secret_hash if app else DUMMY_HASH)
             if app is None or not ok:
@@ -34,7 +34,7 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
             inst = await tenancy.get_installation(conn, instance_id)
         if inst is None or inst.app_id != app.id:
             raise invalid_grant("The app is not installed under this instance_id")
-        token, _ = state.tokens.mint(
+        token, _ = runtime.tokens.mint(
             kind=APP,
             subject=inst.id,
             project_id=inst.project_id,
@@ -44,8 +44,8 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
             lifetime=lifetime,
         )
     else:
-        oauth_app = await authenticate_client(params, state, secret_required=True)
-        token, _ = state.tokens.mint(
+        oauth_app = await authenticate_client(params, runtime, secret_required=True)
+        token, _ = runtime.tokens.mint(
             kind=ADMIN, subject=oauth_app.id, project_id=oauth_app.project_id, client_id=oauth_app.id, lifetime=lifetime
         )
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...domain import credentials
-from ...state import AppState
+from ...runtime import Runtime
 from ...store import cached, grants
 from ..clients import authenticate_client
 from ..errors import OAuth2Error, invalid_grant
@@ -19,14 +19,14 @@ from ..issue import access_token_for, new_refresh_token
 from ..params import require
 
 
-async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
-    app = await authenticate_client(params, state)
+async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
+    app = await authenticate_client(params, runtime)
     presented = require(params, "refresh_token")
     token_hash = credentials.hash_secret(presented)
     at = datetime.now(UTC)
     # Without rotation a refresh only reads, and from this process's caches (store/cached.py):
     # the grant is evicted everywhere when it is revoked or deleted, so the checks below see that.
-    record = await cached.refresh_token(state.db, token_hash)
+    record = await cached.refresh_token(runtime.db, token_hash)
     if record is None or record.grant.oauth_app_id != app.id:
         raise invalid_grant("The refresh token is invalid")
     if record.grant.revoked_at is not None:
@@ -34,16 +34,16 @@ async def grant(params: dict[str, str], state: AppState) -> dict[str, Any]:
     if record.expires_at <= at:
         raise invalid_grant("The refresh token has expired")
     if not app.refresh_token_rotation:
-        return {**access_token_for(state, record.grant), "refresh_token": presented}
+        return {**access_token_for(runtime, record.grant), "refresh_token": presented}
     failure: OAuth2Error | None = None
     response: dict[str, Any] = {}
-    async with state.db.transaction() as conn:
+    async with runtime.db.transaction() as conn:
         if record.rotated_at is not None or not await grants.mark_rotated(conn, token_hash, at):
             await grants.revoke_grant(conn, record.grant.id, at)
             failure = invalid_grant("The refresh token was already used; the grant is revoked")
         else:
             new_token = await new_refresh_token(conn, record.grant, at)
-            response = {**access_token_for(state, record.grant), "refresh_token": new_token}
+            response = {**access_token_for(runtime, record.grant), "refresh_token": new_token}
     # A reuse's revocation above is committed before the error goes out.
     if failure is not None:
         raise failure

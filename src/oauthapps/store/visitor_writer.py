@@ -3,21 +3,21 @@ transaction (one fsync) instead of paying one each. A request is answered only a
 transaction that holds its rows has committed, so nothing acknowledged can be lost: if the
 transaction fails (or its outcome is unknown), every request in it fails.
 
-The rows go to the database through store/bulk.py (the driver, on a connection of its own)."""
+The rows go to the database through store/visitor_sinks.py (the driver, on a connection of its own)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from .bulk import Sink, VisitorRows, open_sink
 from .database import Database
+from .visitor_sinks import Sink, VisitorRows, open_sink
 
-__all__ = ["GrantWriter", "VisitorRows"]
+__all__ = ["VisitorRows", "VisitorWriter"]
 
 MAX_BATCH = 256
 
 
-class GrantWriter:
+class VisitorWriter:
     def __init__(self, db: Database):
         self.db = db
         self.sink: Sink = open_sink(db.engine)

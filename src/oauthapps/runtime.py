@@ -5,27 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Settings
-from .store.batch import GrantWriter
 from .store.database import Database
+from .store.visitor_writer import VisitorWriter
 from .tokens.access import TokenIssuer
 from .tokens.keys import SigningKeys
 
 
 @dataclass
-class AppState:
+class Runtime:
     settings: Settings
     db: Database
     keys: SigningKeys
     tokens: TokenIssuer
-    grant_writer: GrantWriter
+    visitor_writer: VisitorWriter
 
     @classmethod
-    async def start(cls, settings: Settings) -> AppState:
+    async def start(cls, settings: Settings) -> Runtime:
         db = Database.open(settings.database_url)
         await db.start_caches()
         keys = SigningKeys(db)
         await keys.load()
-        return cls(settings=settings, db=db, keys=keys, tokens=TokenIssuer(keys, settings.issuer), grant_writer=GrantWriter(db))
+        return cls(settings=settings, db=db, keys=keys, tokens=TokenIssuer(keys, settings.issuer), visitor_writer=VisitorWriter(db))
 
     async def stop(self) -> None:
         await self.db.close()
