@@ -9,8 +9,8 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from ._ops import Async, M, Op, Sync
-from ._wire import Context
+from .http_calls import Context
+from .operations import Async, M, Op, Sync
 
 P = ParamSpec("P")
 T = TypeVar("T")

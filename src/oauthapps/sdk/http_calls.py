@@ -10,8 +10,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from ._ops import Op, Runner
 from .errors import API_ERRORS, ApiError, FieldViolation, TokenError
+from .operations import Op, Runner
 
 REQUEST_ID = "x-wix-request-id"
 
