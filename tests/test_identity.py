@@ -1,6 +1,7 @@
 """What OAuthStrategy calls besides the token endpoint, over real HTTP: the identity API
-(``/_api/iam/authentication/v2/login`` and ``/register``, wix-wire.md section 5) with its error
-codes and one-time session tokens, and redirect sessions at every path (section 7)."""
+(``/_api/iam/authentication/v2/login`` and ``/register``, docs/wire-protocol.md#identity-login-and-register)
+with its error codes and one-time session tokens, and redirect sessions at every path
+(docs/wire-protocol.md#redirect-sessions)."""
 
 from __future__ import annotations
 

@@ -333,7 +333,7 @@ test('@wix/members getCurrentMember: the member with a member token, 403 with a 
   const client = newClient({ tokens: memberTokens });
   const mark = requestMark();
   const { member } = await client.members.getCurrentMember();
-  // OAuthStrategy turns on the CDN host for module calls (wix-wire.md section 3).
+  // OAuthStrategy turns on the CDN host for module calls (docs/wire-protocol.md#hosts-and-paths).
   assert.deepEqual(requestsSince(mark), ['GET edge.wixapis.com/members/v1/members/my']);
   assert.equal(member._id, memberId);
   assert.equal(member.loginEmail, EMAIL);

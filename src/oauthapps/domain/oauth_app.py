@@ -1,6 +1,6 @@
 """The OAuth app entity: its wire shape, its validation, and which fields an update may touch.
 
-The wire format follows Wix's OAuthApp object (shared/wix-wire.md section 8.2). ``allowedDomains``
+The wire format follows Wix's OAuthApp object (docs/wire-protocol.md#the-oauth-app-object). ``allowedDomains``
 is the name the sample-flows article uses; it is the same list as ``allowedRedirectDomains``.
 """
 

@@ -1,5 +1,5 @@
 """The identity calls OAuthStrategy makes (``login``, ``register``), answered with the states
-and error codes the SDK reads (wix-wire.md section 5). A login error always carries
+and error codes the SDK reads (docs/wire-protocol.md#identity-login-and-register). A login error always carries
 ``details.applicationError.code``; without it the SDK itself crashes."""
 
 from __future__ import annotations

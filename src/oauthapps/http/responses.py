@@ -20,7 +20,7 @@ class FastJSONResponse(JSONResponse):
 
 
 def domain_error(err: DomainError) -> FastJSONResponse:
-    """``{message, details: {applicationError | validationError}}`` (wix-wire.md section 10)."""
+    """``{message, details: {applicationError | validationError}}`` (docs/wire-protocol.md#wix-errors)."""
     if isinstance(err, ValidationFailed):
         details: dict[str, Any] = {"validationError": {"fieldViolations": [v.to_wire() for v in err.violations]}}
         message = f"INVALID_ARGUMENT: {err.description}"

@@ -1,6 +1,6 @@
-"""HTTP conventions shared by every call (wix-wire.md sections 2 and 10): the bare token in
-``Authorization``, JSON bodies, success is exactly 200 with a JSON object, and the two error
-body shapes mapped to exceptions."""
+"""HTTP conventions shared by every call: the bare token in ``Authorization``, JSON bodies,
+success is exactly 200 with a JSON object, and the two error body shapes mapped to exceptions
+(docs/wire-protocol.md#authentication-headers, docs/wire-protocol.md#error-bodies)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 
-# Wix identity error codes the SDK understands (wix-wire.md section 5).
+# Wix identity error codes the SDK understands (docs/wire-protocol.md#identity-login-and-register).
 EMAIL_EXISTS = "-19995"
 INVALID_PASSWORD = "-19976"
 TOO_MANY_ATTEMPTS = "-19959"
