@@ -1,0 +1,49 @@
+"""``oauthapps members``: members of a project (people who sign in on the hosted login)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..services import member_accounts as member_service
+from ..store.database import Database
+from .output import emit, message
+from .owner import require_project
+from .runner import DatabaseOpt, JsonOpt, ProjectOpt, run
+
+group = typer.Typer(help="Members of a project (people who sign in on the hosted login).", no_args_is_help=True)
+
+
+@group.command("create")
+def members_create(
+    project: ProjectOpt,
+    email: Annotated[str, typer.Option(help="The member's email (their login).")],
+    password: Annotated[str, typer.Option(help="At least 8 characters; stored as an argon2id hash.")],
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a member who can sign in through the hosted login page."""
+
+    async def work(db: Database) -> str:
+        await require_project(db, project)
+        return (await member_service.create_member(db, project, email, password)).id
+
+    member_id = run(database, work)
+    emit({"memberId": member_id}, as_json, message("Member {}: {}", email, member_id))
+
+
+@group.command("delete")
+def members_delete(
+    project: ProjectOpt,
+    member_id: Annotated[str, typer.Option("--member-id", help="The member to delete.")],
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete a member with their sessions and tokens (refused at once on every server)."""
+
+    async def work(db: Database) -> None:
+        await member_service.delete_member(db, project, member_id)
+
+    run(database, work)
+    emit({"memberId": member_id, "deleted": True}, as_json, message("Member {} deleted", member_id))

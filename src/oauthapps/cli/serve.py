@@ -1,0 +1,67 @@
+"""``oauthapps serve``: start the HTTP server (and optionally the demo project)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from ..services import tenancy as tenancy_service
+from ..store.database import Database
+from ..tokens import keys as signing_keys
+from .output import plain_lines
+from .runner import DatabaseOpt, database_url, run, safe_url
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    database: DatabaseOpt = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    demo: Annotated[bool, typer.Option("--demo", help="Create the demo project and print its credentials.")] = False,
+    issuer: Annotated[str | None, typer.Option(help="Issuer URL in tokens (default http://HOST:PORT).")] = None,
+) -> None:
+    """Start the HTTP server."""
+    import uvicorn
+
+    url = database_url(database)
+    # Recognises the wildcard addresses to print a URL people can open; it binds nothing itself.
+    public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    os.environ["OAUTHAPPS_DATABASE_URL"] = url
+    os.environ["OAUTHAPPS_HOST"] = public_host
+    os.environ["OAUTHAPPS_PORT"] = str(port)
+    if issuer:
+        os.environ["OAUTHAPPS_ISSUER"] = issuer
+    base = (issuer or f"http://{public_host}:{port}").rstrip("/")
+
+    async def prepare(db: Database) -> dict[str, str] | None:
+        await signing_keys.ensure_key(db)
+        return await tenancy_service.demo(db) if demo else None
+
+    creds = run(url, prepare)
+    lines = [
+        f"oauthapps on {base}  (database: {safe_url(url)})",
+        f"  OAuth Apps API  {base}/oauth-app/v1/oauth-apps",
+        f"  Token endpoint  {base}/oauth2/token",
+        f"  API docs        {base}/docs",
+    ]
+    if creds:
+        lines.append("Demo credentials (new on every start; secrets are stored only as hashes):")
+        lines.extend(f"  {key:<11} {value}" for key, value in creds.items())
+        lines.append(
+            f"  try: curl -s -X POST {base}/oauth-app/v1/oauth-apps -H 'Authorization: {creds['apiKey']}' "
+            f'-H \'wix-site-id: {creds["projectId"]}\' -d \'{{"oAuthApp":{{"name":"My site","allowedDomains":["localhost:3000"]}}}}\''
+        )
+    plain_lines(lines)
+    uvicorn.run(
+        "oauthapps.http.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )
