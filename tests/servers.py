@@ -4,7 +4,9 @@ process on a loopback port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -91,41 +93,71 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-@contextmanager
-def running_server(database_url: str, tmp_dir: Path, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+def start_server(
+    database_url: str, tmp_dir: Path, workers: int = 1, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+) -> Server:
+    """Launch ``oauthapps serve`` in a session of its own; does not wait for it (wait_until_ready)."""
     port = free_port()
     log_path = tmp_dir / f"server-{port}.log"
     env = {**os.environ, "OAUTHAPPS_DATA_DIR": str(tmp_dir / "data"), **(extra_env or {})}
+    command = [sys.executable, "-m", "oauthapps.cli", "serve", "--port", str(port), "--database", database_url, "--workers", str(workers)]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "oauthapps.cli", "serve", "--port", str(port), "--database", database_url, "--workers", str(workers)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    server = Server(f"http://127.0.0.1:{port}", database_url, process, log_path)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
-            try:
-                if httpx.get(f"{server.base_url}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{server.log()}")
-            time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
+        process = subprocess.Popen([*command, *extra_args], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    return Server(f"http://127.0.0.1:{port}", database_url, process, log_path)
+
+
+def wait_until_ready(server: Server, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
+            if httpx.get(f"{server.base_url}/openapi.json", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server did not start:\n{server.log()}")
+        time.sleep(0.1)
+
+
+def stop_server(server: Server) -> None:
+    """SIGTERM (the server drains), then whatever is left of its process group is killed."""
+    server.process.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.process.wait(timeout=20)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait()
+
+
+@contextmanager
+def running_server(
+    database_url: str, tmp_dir: Path, workers: int = 1, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+) -> Iterator[Server]:
+    with running_servers(database_url, tmp_dir, 1, workers, extra_env, extra_args) as (server,):
+        yield server
+
+
+@contextmanager
+def running_servers(
+    database_url: str,
+    tmp_dir: Path,
+    count: int,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[tuple[Server, ...]]:
+    """``count`` servers (nodes) on one database, all launched before any is waited for."""
+    servers: list[Server] = []
+    try:
+        servers.extend(start_server(database_url, tmp_dir, workers, extra_env, extra_args) for _ in range(count))
+        for server in servers:
+            wait_until_ready(server)
+        yield tuple(servers)
+    finally:
+        for server in servers:
+            stop_server(server)
 
 
 @contextmanager

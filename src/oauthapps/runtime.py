@@ -28,4 +28,6 @@ class Runtime:
         return cls(settings=settings, db=db, keys=keys, tokens=TokenIssuer(keys, settings.issuer), visitor_writer=VisitorWriter(db))
 
     async def stop(self) -> None:
+        # The last visitor batch first: its requests are answered only once it is committed.
+        await self.visitor_writer.drain()
         await self.db.close()

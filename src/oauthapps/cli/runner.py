@@ -29,6 +29,7 @@ class ExitCode(IntEnum):
 
     REFUSED = 1
     NO_DATABASE = 2
+    CANNOT_LISTEN = 3  # serve: the address is taken or cannot be bound (uvicorn's start-up failure code too)
 
 
 def database_url(database: str | None) -> str:

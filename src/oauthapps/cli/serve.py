@@ -8,23 +8,28 @@ from typing import Annotated
 import typer
 
 from ..services import tenancy as tenancy_service
+from ..serving import ServeOptions
+from ..serving import serve as serve_http
+from ..serving.options import GRACEFUL_TIMEOUT_SECONDS
 from ..store.database import Database
 from ..tokens import keys as signing_keys
-from .output import plain_lines
-from .runner import DatabaseOpt, database_url, run, safe_url
+from .output import message, plain_lines, report_error
+from .runner import DatabaseOpt, ExitCode, database_url, run, safe_url
 
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     database: DatabaseOpt = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="Worker processes.")] = 1,
+    graceful_timeout: Annotated[
+        int,
+        typer.Option(min=0, max=3600, help="On SIGTERM, how long to wait for the requests already received (seconds)."),
+    ] = GRACEFUL_TIMEOUT_SECONDS,
     demo: Annotated[bool, typer.Option("--demo", help="Create the demo project and print its credentials.")] = False,
     issuer: Annotated[str | None, typer.Option(help="Issuer URL in tokens (default http://HOST:PORT).")] = None,
 ) -> None:
     """Start the HTTP server."""
-    import uvicorn
-
     url = database_url(database)
     # Recognises the wildcard addresses to print a URL people can open; it binds nothing itself.
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
@@ -54,14 +59,10 @@ def serve(
             f'-H \'wix-site-id: {creds["projectId"]}\' -d \'{{"oAuthApp":{{"name":"My site","allowedDomains":["localhost:3000"]}}}}\''
         )
     plain_lines(lines)
-    uvicorn.run(
-        "oauthapps.http.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    try:
+        code = serve_http(ServeOptions(host=host, port=port, workers=workers, graceful_timeout=graceful_timeout))
+    except OSError as exc:
+        report_error(message("cannot listen on {}:{}: {}", host, port, exc.strerror or exc))
+        raise typer.Exit(ExitCode.CANNOT_LISTEN) from None
+    if code:
+        raise typer.Exit(code)

@@ -35,9 +35,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield {"app": runtime}
         finally:
-            await runtime.stop()
-            if access_log is not None:
-                access_log.flush()
+            try:
+                await runtime.stop()
+            finally:
+                if access_log is not None:
+                    access_log.flush()
 
     # Starlette tries routes in order: the hot ones (token, token checks, get OAuth app) go first.
     routes = [
@@ -55,7 +57,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
+def configure_logging() -> None:
+    """The server's log lines (every process of it: the supervisor and each worker), on stderr."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
 def create_app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory`` (each worker process builds its own app)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     return create_app(Settings.from_env())

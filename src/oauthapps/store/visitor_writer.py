@@ -24,6 +24,9 @@ class VisitorWriter:
         self._rows: list[VisitorRows] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._flushing = False
+        self._idle = asyncio.Event()  # set while no batch is waiting or being written
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference
 
     async def add(self, rows: VisitorRows) -> None:
         """Return once ``rows`` are committed; raise if their transaction failed."""
@@ -32,9 +35,18 @@ class VisitorWriter:
         self._rows.append(rows)
         self._waiters.append(done)
         if not self._flushing:
-            self._flushing = True
-            loop.create_task(self._flush_loop())
+            self._start_flushing()
         await done
+
+    async def drain(self) -> None:
+        """Return once every batch handed in so far is written (or failed): a server that stops
+        leaves nothing half-way."""
+        await self._idle.wait()
+
+    def _start_flushing(self) -> None:
+        self._flushing = True
+        self._idle.clear()
+        self._task = asyncio.get_running_loop().create_task(self._flush_loop())
 
     async def _flush_loop(self) -> None:
         try:
@@ -61,5 +73,6 @@ class VisitorWriter:
         finally:
             self._flushing = False
             if self._rows:  # arrived after the loop's last look
-                self._flushing = True
-                asyncio.get_running_loop().create_task(self._flush_loop())
+                self._start_flushing()
+            else:
+                self._idle.set()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey, KeySet
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..store.database import Database
@@ -19,6 +19,7 @@ from ..store.schema import signing_keys
 
 ALGORITHM = "ES256"
 RELOAD_INTERVAL_SECONDS = 30.0
+KEYS_LOCK = 0x6F61_6B65_7973  # "oakeys": one writer of signing keys at a time per PostgreSQL database
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,18 @@ async def _load_rows(conn: AsyncConnection) -> list[StoredKey]:
     return [StoredKey(r.kid, ECKey.import_key(json.loads(r.private_jwk)), r.created_at, r.retired_at) for r in rows]
 
 
+async def _lock_keys(conn: AsyncConnection) -> None:
+    """Serialise the writers of signing keys, so that nodes starting together create one first key
+    and concurrent rotations leave one active key. SQLite's writers already take the database lock
+    up front (BEGIN IMMEDIATE); PostgreSQL's take this advisory lock, released at commit."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_advisory_xact_lock(KEYS_LOCK)))
+
+
 async def ensure_key(db: Database) -> None:
-    """Create the first signing key if there is none (idempotent; run before workers start)."""
+    """Create the first signing key if there is none (idempotent and atomic across nodes)."""
     async with db.transaction() as conn:
+        await _lock_keys(conn)
         if not (await conn.execute(select(signing_keys.c.kid).limit(1))).first():
             await conn.execute(insert(signing_keys).values(**_new_key_row()))
 
@@ -51,6 +61,7 @@ async def rotate(db: Database, token_lifetime_seconds: int) -> str:
     """Add a new active key; older active keys retire but keep verifying until their tokens expire."""
     row = _new_key_row()
     async with db.transaction() as conn:
+        await _lock_keys(conn)
         await conn.execute(update(signing_keys).where(signing_keys.c.retired_at.is_(None)).values(retired_at=row["created_at"]))
         await conn.execute(insert(signing_keys).values(**row))
         cutoff = row["created_at"] - timedelta(seconds=token_lifetime_seconds + 60)

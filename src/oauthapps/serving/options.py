@@ -1,0 +1,20 @@
+"""What ``oauthapps serve`` decides about serving (the app itself reads its settings from the
+environment, in each worker: config.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GRACEFUL_TIMEOUT_SECONDS = 10
+# After the drain: the app's own shutdown (the visitor writer's last batch, the access log, closing
+# the database) gets this much more before a worker is stopped regardless.
+FLUSH_TIMEOUT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str
+    port: int
+    workers: int = 1
+    # How long a shutdown waits for the requests already received to be answered.
+    graceful_timeout: int = GRACEFUL_TIMEOUT_SECONDS

@@ -1,0 +1,22 @@
+"""``serve``: one worker in this process, or a supervisor of several."""
+
+from __future__ import annotations
+
+from ..http.app import configure_logging
+from .listener import Address, bind
+from .options import ServeOptions
+from .supervisor import Supervisor
+from .worker import WorkerSpec, run_worker
+
+
+def serve(options: ServeOptions) -> int:
+    """Serve until SIGTERM/SIGINT; the exit code. Raises ``OSError`` if the address is taken."""
+    configure_logging()
+    address = Address(options.host, options.port)
+    if options.workers == 1:
+        # One process: it listens itself, with no SO_REUSEPORT (nothing else may join it).
+        listener = bind(address, reuse_port=False)
+        port = int(listener.getsockname()[1])
+        run_worker(WorkerSpec(Address(options.host, port), options.graceful_timeout), sock=listener)
+        return 0
+    return Supervisor(options).run()
