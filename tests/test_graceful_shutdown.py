@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 import pytest
@@ -151,20 +151,17 @@ def test_sigterm_under_load_drops_no_request_and_loses_no_acknowledged_write(dat
 REQUEST = b"GET /oauth2/jwks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
-def _read_response(sock: socket.socket) -> tuple[bytes, dict[str, str]]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"closed before answering: {data!r}"
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {name.lower(): value.strip() for name, value in (line.split(":", 1) for line in lines[1:])}
-    while len(body) < int(headers["content-length"]):
-        chunk = sock.recv(65536)
-        assert chunk
-        body += chunk
-    return lines[0].encode(), headers
+def _read_response(reader: BinaryIO) -> tuple[bytes, dict[str, str]]:
+    """One response from the connection's buffered reader: (status line, headers)."""
+    status = reader.readline().rstrip(b"\r\n")
+    assert status, "closed before answering"
+    headers = {}
+    while (line := reader.readline().rstrip(b"\r\n")) != b"":
+        name, value = line.decode("latin-1").split(":", 1)
+        headers[name.lower()] = value.strip()
+    body = reader.read(int(headers["content-length"]))
+    assert len(body) == int(headers["content-length"])
+    return status, headers
 
 
 def _listening(port: int) -> bool:
@@ -178,23 +175,29 @@ def test_a_request_sent_on_an_idle_keep_alive_connection_during_shutdown_is_answ
 ) -> None:
     with running_server(database_url, tmp_path, workers=workers) as server:
         port = int(server.base_url.rsplit(":", 1)[1])
-        used = socket.create_connection(("127.0.0.1", port), timeout=30)
-        untouched = socket.create_connection(("127.0.0.1", port), timeout=30)
-        with used, untouched:
-            used.sendall(REQUEST)
-            status, headers = _read_response(used)
-            assert status == b"HTTP/1.1 200 OK" and "connection" not in headers  # kept alive
+        used, pipelining, untouched = (socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(3))
+        with used, pipelining, untouched, used.makefile("rb") as used_in, pipelining.makefile("rb") as pipelining_in:
+            for sock, reader in ((used, used_in), (pipelining, pipelining_in)):
+                sock.sendall(REQUEST)
+                status, headers = _read_response(reader)
+                assert status == b"HTTP/1.1 200 OK" and "connection" not in headers  # kept alive
             os.kill(server.process.pid, signal.SIGTERM)
             deadline = time.monotonic() + 30
             while _listening(port):  # the shutdown has begun once nothing listens any more
                 assert time.monotonic() < deadline
                 time.sleep(0.01)
             # The connection was idle when the shutdown began; a request sent on it now is answered,
-            # with Connection: close, and the connection then ends with a FIN (recv: b""), no reset.
+            # with Connection: close, and the connection then ends with a FIN (b""), not a reset.
             used.sendall(REQUEST)
-            status, headers = _read_response(used)
+            status, headers = _read_response(used_in)
             assert status == b"HTTP/1.1 200 OK" and headers["connection"] == "close"
-            assert used.recv(1) == b""
+            assert used_in.read(1) == b""
+            # Two requests pipelined: both answered, only the last with Connection: close.
+            pipelining.sendall(REQUEST * 2)
+            answers = [_read_response(pipelining_in) for _ in range(2)]
+            assert [status for status, _ in answers] == [b"HTTP/1.1 200 OK"] * 2
+            assert [headers.get("connection") for _, headers in answers] == [None, "close"]
+            assert pipelining_in.read(1) == b""
             # A connection that stays idle is closed the same clean way.
             assert untouched.recv(1) == b""
         assert server.process.wait(timeout=30) == 0, server.log()

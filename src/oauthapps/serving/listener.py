@@ -41,7 +41,6 @@ def bind(address: Address, *, reuse_port: bool) -> socket.socket:
         if reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((address.host, address.port))
-        sock.set_inheritable(True)
     except BaseException:
         sock.close()
         raise

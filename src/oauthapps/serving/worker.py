@@ -8,6 +8,7 @@ app's shutdown (the visitor writer's last batch, the access log, the database: h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -67,7 +68,8 @@ class DrainingServer(uvicorn.Server):
         if self.started:
             log.info("worker %d serving on %s", os.getpid(), self.spec.address)
             if self.ready is not None:
-                self.ready.send(os.getpid())
+                with contextlib.suppress(OSError):  # a supervisor gone meanwhile: on_tick notices
+                    self.ready.send(os.getpid())
                 self.ready.close()
 
     async def on_tick(self, counter: int) -> bool:
@@ -78,10 +80,15 @@ class DrainingServer(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # Not recorded for uvicorn to raise again after the shutdown: a drained worker exits 0.
-        if sig == signal.SIGINT and self.supervised:
-            return  # Ctrl+C reaches the whole process group; the supervisor turns it into SIGTERM
-        if self.should_exit and sig == signal.SIGINT:
-            self.force_exit = True  # a second Ctrl+C
+        if self.supervised:
+            # Ctrl+C reaches the whole process group: the supervisor turns it into SIGTERM. A SIGTERM
+            # may come twice (from the supervisor and from whoever signalled the group); the
+            # supervisor alone decides to stop at once.
+            if sig != signal.SIGINT:
+                self.should_exit = True
+            return
+        if self.should_exit:
+            self.force_exit = True  # a second signal: stop at once
         self.should_exit = True
 
     def _new_connection(self) -> asyncio.Protocol:
@@ -108,11 +115,10 @@ class DrainingServer(uvicorn.Server):
                 await self._wait_tasks_to_complete()
         except TimeoutError:
             log.error(
-                "worker %d: graceful timeout (%d s): cancelling %d request(s), closing %d connection(s)",
+                "worker %d: graceful timeout (%d s): cancelling %d request(s) still running",
                 os.getpid(),
                 self.config.timeout_graceful_shutdown or 0,
                 len(self.server_state.tasks),
-                len(self.server_state.connections),
             )
             for task in self.server_state.tasks:
                 task.cancel(msg="graceful timeout")
@@ -128,6 +134,7 @@ def _accept_queued(sock: socket.socket) -> list[socket.socket]:
     taken: list[socket.socket] = []
     while len(taken) < BACKLOG:
         try:
+            sock.setblocking(False)
             conn, _ = sock.accept()
         except OSError:  # BlockingIOError: nothing more queued
             break
