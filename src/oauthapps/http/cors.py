@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 from starlette.types import Scope, Send
 
 from .routes import ROUTES
@@ -24,28 +24,25 @@ from .routing import PublicRoute
 
 @dataclass(frozen=True)
 class AllowList:
-    """The paths of the public routes: exact ones in a set; those with a path parameter matched
-    by their routes' own patterns, tried only for paths under their literal prefixes, so that
-    every other path costs one set lookup and one ``startswith``."""
+    """The paths of the public routes. A public route with a path parameter opens the whole
+    subtree below its literal prefix, so that a mistyped item path still answers a 404 the page
+    can read; ``allow_list`` refuses a private route inside such a subtree."""
 
     paths: frozenset[str]
     prefixes: tuple[str, ...]
-    patterns: tuple[re.Pattern[str], ...]
 
     def covers(self, path: str) -> bool:
-        if path in self.paths:
-            return True
-        return path.startswith(self.prefixes) and any(pattern.match(path) for pattern in self.patterns)
+        return path in self.paths or path.startswith(self.prefixes)
 
 
 def allow_list(routes: Iterable[BaseRoute]) -> AllowList:
-    public = [route for route in routes if isinstance(route, PublicRoute)]
-    templated = [route for route in public if route.param_convertors]
-    return AllowList(
-        paths=frozenset(route.path for route in public if not route.param_convertors),
-        prefixes=tuple(dict.fromkeys(route.path.split("{", 1)[0] for route in templated)),
-        patterns=tuple(dict.fromkeys(route.path_regex for route in templated)),
-    )
+    plain = [route for route in routes if isinstance(route, Route)]
+    public = [route for route in plain if isinstance(route, PublicRoute)]
+    prefixes = tuple(dict.fromkeys(route.path.split("{", 1)[0] for route in public if route.param_convertors))
+    private = [route.path for route in plain if not isinstance(route, PublicRoute) and route.path.startswith(prefixes)]
+    if private:
+        raise ValueError(f"Routes below a public route's prefix {prefixes} must be public too: {private}")
+    return AllowList(frozenset(route.path for route in public if not route.param_convertors), prefixes)
 
 
 # The exact public paths of the server's routes (http/routes.py), for readers and tests; the
