@@ -8,7 +8,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from ..domain.errors import DomainError, FieldViolation, ValidationFailed
 from ..runtime import Runtime
@@ -17,6 +16,7 @@ from ..store.members import Member
 from .auth import authenticate_site_visitor
 from .body import read_json_object
 from .responses import FastJSONResponse, wire_errors
+from .routing import PublicRoute
 
 PREFIX = "/_api/iam/authentication/v2"
 
@@ -70,6 +70,6 @@ async def register(request: Request) -> Response:
 
 
 routes = [
-    Route(f"{PREFIX}/login", login, methods=["POST"]),
-    Route(f"{PREFIX}/register", register, methods=["POST"]),
+    PublicRoute(f"{PREFIX}/login", login, methods=["POST"]),
+    PublicRoute(f"{PREFIX}/register", register, methods=["POST"]),
 ]

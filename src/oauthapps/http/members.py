@@ -12,6 +12,7 @@ from ..runtime import Runtime
 from ..services import members
 from .auth import authenticate_caller
 from .responses import FastJSONResponse, wire_errors
+from .routing import PublicRoute
 
 PREFIX = "/members/v1/members"
 
@@ -59,7 +60,7 @@ async def list_members(request: Request) -> Response:
 
 
 routes = [
-    Route(f"{PREFIX}/my", my_member, methods=["GET"]),
+    PublicRoute(f"{PREFIX}/my", my_member, methods=["GET"]),
     Route(PREFIX, list_members, methods=["GET"]),
     Route(f"{PREFIX}/{{member_id}}", get_member, methods=["GET"]),
 ]

@@ -29,6 +29,7 @@ from ..tokens.access import ADMIN, APP, MEMBER, VISITOR, AccessClaims
 from ..tokens.check import check_access_token
 from .body import read_body
 from .responses import NO_STORE, FastJSONResponse, oauth2_error
+from .routing import PublicRoute
 
 log = logging.getLogger("oauthapps.oauth2")
 
@@ -205,11 +206,11 @@ async def jwks(request: Request) -> Response:
 
 
 routes = [
-    Route("/oauth2/token", _protocol_endpoint(token), methods=["POST"]),
-    Route("/oauth2/revoke", _protocol_endpoint(revoke), methods=["POST"]),
-    Route("/oauth2/token-info", _protocol_endpoint(token_info), methods=["POST"]),
+    PublicRoute("/oauth2/token", _protocol_endpoint(token), methods=["POST"]),
+    PublicRoute("/oauth2/revoke", _protocol_endpoint(revoke), methods=["POST"]),
+    PublicRoute("/oauth2/token-info", _protocol_endpoint(token_info), methods=["POST"]),
     Route("/oauth2/introspect", _protocol_endpoint(introspect), methods=["POST"]),
-    Route("/.well-known/oauth-authorization-server", metadata, methods=["GET"]),
-    Route("/.well-known/jwks.json", jwks, methods=["GET"]),
-    Route("/oauth2/jwks", jwks, methods=["GET"]),
+    PublicRoute("/.well-known/oauth-authorization-server", metadata, methods=["GET"]),
+    PublicRoute("/.well-known/jwks.json", jwks, methods=["GET"]),
+    PublicRoute("/oauth2/jwks", jwks, methods=["GET"]),
 ]

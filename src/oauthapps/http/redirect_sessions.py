@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from ..domain.authorize_request import AuthorizeError, parse
 from ..domain.errors import FieldViolation, NotFound, PermissionDenied, ValidationFailed
@@ -19,6 +18,7 @@ from ..services import hosted_login
 from .auth import authenticate_site_visitor
 from .body import read_json_object
 from .responses import FastJSONResponse, wire_errors
+from .routing import PublicRoute
 
 PATHS = (
     "/_api/redirects-api/v1/redirect-session",
@@ -143,4 +143,4 @@ async def create_redirect_session(request: Request) -> Response:
     raise _violation(intents[0], "this redirect intent is not supported by oauthapps", "UNSUPPORTED")
 
 
-routes = [Route(path, create_redirect_session, methods=["POST"]) for path in PATHS]
+routes = [PublicRoute(path, create_redirect_session, methods=["POST"]) for path in PATHS]

@@ -35,6 +35,12 @@ def application_error(status: int, code: str, description: str) -> FastJSONRespo
     return FastJSONResponse(body, status_code=status)
 
 
+def internal_error(request_id: str) -> FastJSONResponse:
+    """The answer to an unexpected error: no detail of it (that goes to the log), only the request
+    id that finds it there."""
+    return application_error(500, "INTERNAL", f"Internal error; request id {request_id}")
+
+
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
