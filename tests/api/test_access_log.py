@@ -9,9 +9,10 @@ import time
 
 import httpx
 
-from .conftest import Tenant
-from .oauth2_helpers import PASSWORD, fresh_email, new_client, refresh, register, visitor
-from .servers import Server
+from ..support.members import PASSWORD, fresh_email, register
+from ..support.oauth2 import new_client, refresh, visitor_tokens
+from ..support.servers import Server
+from ..support.tenants import Tenant
 
 ACCESS_LINE = re.compile(
     r"^\S+Z access (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) [\d.]+ms request_id=(?P<id>[0-9a-f]{32})$", re.MULTILINE
@@ -36,7 +37,7 @@ def test_every_request_has_an_access_line_and_no_secret_reaches_the_log(server: 
         http.post("/oauth2/token", headers={"Authorization": f"Basic {basic}"}, data={"grant_type": "client_credentials"}),
         http.post("/oauth2/token", headers={"Authorization": f"Basic {wrong}"}, data={"grant_type": "client_credentials"}),
     ]
-    guest = visitor(http, client.id)
+    guest = visitor_tokens(http, client.id)
     responses.append(refresh(http, client.id, guest["refresh_token"]))
     responses.append(register(http, guest["access_token"], fresh_email(), PASSWORD))
     # A query string can carry codes and tokens: only the path is logged.

@@ -11,27 +11,32 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from .conftest import Tenant
-from .headless import Pkce, form_fields, response_params, submit_login
-from .oauth2_helpers import (
-    CALLBACK,
+from ..support.members import (
     PASSWORD,
-    Client,
-    authorize_query,
-    authorize_url,
     client_from,
     code_with_ticket,
-    exchange,
+    form_fields,
     fresh_address,
     fresh_email,
-    new_client,
     new_member_ticket,
-    patch_client,
     register,
-    token_info,
-    visitor,
+    submit_login,
 )
-from .servers import Server, running_server
+from ..support.oauth2 import (
+    CALLBACK,
+    Client,
+    Pkce,
+    authorize_query,
+    authorize_url,
+    exchange,
+    new_client,
+    patch_client,
+    response_params,
+    token_info,
+    visitor_tokens,
+)
+from ..support.servers import Server, running_server
+from ..support.tenants import Tenant
 
 
 def assert_error_page(response: httpx.Response) -> None:
@@ -70,15 +75,10 @@ def cookie_attributes(header: str) -> set[str]:
 
 
 @pytest.fixture
-def client(http: httpx.Client, tenant: Tenant) -> Client:
-    return new_client(http, tenant)
-
-
-@pytest.fixture
 def member(http: httpx.Client, client: Client) -> str:
     """The email of a member registered in the client's project (password PASSWORD)."""
     email = fresh_email()
-    response = register(http, str(visitor(http, client.id)["access_token"]), email)
+    response = register(http, str(visitor_tokens(http, client.id)["access_token"]), email)
     assert response.status_code == 200, response.text
     return email
 
@@ -361,7 +361,7 @@ def test_five_wrong_passwords_lock_the_account(server: Server, client: Client, m
         assert "oauthapps_session=" not in " ".join(locked.headers.get_list("set-cookie"))
         # The limit is per account: another member signs in from the same address.
         other = fresh_email()
-        assert register(browser, str(visitor(browser, client.id)["access_token"]), other).status_code == 200
+        assert register(browser, str(visitor_tokens(browser, client.id)["access_token"]), other).status_code == 200
         assert sign_in(browser, client, other).status_code == 303
     # ...and from another address the locked account is still locked.
     with client_from(server.base_url, fresh_address()) as elsewhere:

@@ -12,7 +12,7 @@ from oauthapps.store.changes import APP, NOTIFY_TOKEN, record_change
 from oauthapps.store.database import Database
 from oauthapps.store.migrate import upgrade_async
 
-from .servers import fresh_database
+from ..support.servers import fresh_database
 
 
 class Failed(Exception):

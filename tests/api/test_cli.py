@@ -34,7 +34,7 @@ from oauthapps.store import tenancy as tenancy_repo
 from oauthapps.store.database import Database
 from oauthapps.store.schema import installations, platform_apps, projects, signing_keys
 
-from .servers import fresh_database
+from ..support.servers import fresh_database
 
 USER = "cli-tester"
 DEMO_KEYS = ["projectId", "apiKey", "appId", "appSecret", "instanceId"]

@@ -1,5 +1,5 @@
 """CORS: the public endpoints a browser client calls answer any origin (without credentials);
-nothing else gets CORS headers. The browser side of this is in test_browser_login.py."""
+nothing else gets CORS headers. The browser side of this is in tests/e2e/test_browser_login.py."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from oauthapps.http.cors import PUBLIC_PATHS
 
-from .conftest import Tenant
-from .headless import BASE, create_oauth_app
+from ..support.oauth_apps import BASE, create
+from ..support.tenants import Tenant
 
 ORIGIN = "http://localhost:3000"
 
@@ -36,18 +36,6 @@ def test_public_endpoints_answer_preflights_for_any_origin(http: httpx.Client, p
     assert "access-control-allow-credentials" not in response.headers
 
 
-def test_public_paths_are_the_browser_ones() -> None:
-    assert {
-        "/oauth2/token",
-        "/oauth2/revoke",
-        "/oauth2/token-info",
-        "/_api/redirects-api/v1/redirect-session",
-        "/_api/iam/authentication/v2/login",
-        "/_api/iam/authentication/v2/register",
-    } <= PUBLIC_PATHS
-    assert "/oauth2/introspect" not in PUBLIC_PATHS and "/oauth2/authorize" not in PUBLIC_PATHS
-
-
 def test_malformed_requested_headers_are_not_echoed(http: httpx.Client) -> None:
     response = preflight(http, "/oauth2/token", headers="content-type, x bad")
     assert response.status_code == 204
@@ -55,7 +43,7 @@ def test_malformed_requested_headers_are_not_echoed(http: httpx.Client) -> None:
 
 
 def test_answers_of_public_endpoints_are_readable_cross_origin(http: httpx.Client, tenant: Tenant) -> None:
-    app = create_oauth_app(http, tenant, allowedRedirectUris=[f"{ORIGIN}/callback"])
+    app = create(http, tenant, allowedRedirectUris=[f"{ORIGIN}/callback"])
     ok = http.post("/oauth2/token", headers={"Origin": ORIGIN}, json={"clientId": app["id"], "grantType": "anonymous"})
     bad = http.post("/oauth2/token", headers={"Origin": ORIGIN}, json={"clientId": "nope", "grantType": "anonymous"})
     info = http.post("/oauth2/token-info", headers={"Origin": ORIGIN}, json={"token": "nope"})

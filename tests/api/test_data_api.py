@@ -11,20 +11,11 @@ import uuid
 import httpx
 import pytest
 
-from .conftest import Tenant
-from .headless import create_oauth_app, member_tokens, visitor_tokens
-
-ITEMS = "/wix-data/v2/items"
-CALLBACK = "http://localhost:3998/cb"
-
-
-def _collection(http: httpx.Client, tenant: Tenant, **permissions: str) -> str:
-    name = f"Products{uuid.uuid4().hex[:6]}"
-    response = http.post(
-        "/wix-data/v2/collections", headers=tenant.key_headers, json={"collection": {"id": name, "permissions": permissions or None}}
-    )
-    assert response.status_code == 200, response.text
-    return name
+from ..support.data import ITEMS, create_collection
+from ..support.members import member_tokens
+from ..support.oauth2 import new_client, visitor_tokens
+from ..support.oauth_apps import create
+from ..support.tenants import Tenant
 
 
 def _query(http: httpx.Client, headers: dict[str, str], collection: str, query: dict[str, object]) -> httpx.Response:
@@ -33,7 +24,7 @@ def _query(http: httpx.Client, headers: dict[str, str], collection: str, query: 
 
 @pytest.fixture
 def catalogue(http: httpx.Client, tenant: Tenant) -> str:
-    name = _collection(http, tenant)
+    name = create_collection(http, tenant)
     rows = [
         {"title": "Apple", "price": 3, "stock": True, "tag": "fruit"},
         {"title": "apricot", "price": 7.5, "stock": False, "tag": "fruit"},
@@ -47,7 +38,7 @@ def catalogue(http: httpx.Client, tenant: Tenant) -> str:
 
 
 def test_insert_get_update_remove_wire_shapes(http: httpx.Client, tenant: Tenant) -> None:
-    name = _collection(http, tenant)
+    name = create_collection(http, tenant)
     inserted = http.post(
         ITEMS,
         headers=tenant.key_headers,
@@ -128,7 +119,7 @@ def test_query_errors_name_the_field(
 
 
 def test_item_validation_and_limits(http: httpx.Client, tenant: Tenant) -> None:
-    name = _collection(http, tenant)
+    name = create_collection(http, tenant)
     cases = [
         ({"dataCollectionId": name, "dataItem": {"data": {"$bad": 1}}}, 400),
         ({"dataCollectionId": name, "dataItem": {"data": "text"}}, 400),
@@ -145,7 +136,7 @@ def test_item_validation_and_limits(http: httpx.Client, tenant: Tenant) -> None:
 
 
 def test_collections_are_tenant_isolated(http: httpx.Client, make_tenant, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
-    name = _collection(http, tenant)
+    name = create_collection(http, tenant)
     http.post(ITEMS, headers=tenant.key_headers, json={"dataCollectionId": name, "dataItem": {"id": "x1", "data": {"secret": 1}}})
     stranger = make_tenant()
     assert http.get(f"{ITEMS}/x1", headers=stranger.key_headers, params={"dataCollectionId": name}).status_code == 404
@@ -153,20 +144,20 @@ def test_collections_are_tenant_isolated(http: httpx.Client, make_tenant, tenant
 
 
 def test_members_api_roles(http: httpx.Client, tenant: Tenant) -> None:
-    app = create_oauth_app(http, tenant, allowedRedirectUris=[CALLBACK])
+    client = new_client(http, tenant)
     email = f"m-{uuid.uuid4().hex[:8]}@example.com"
-    member = member_tokens(http, str(app["id"]), CALLBACK, email, "member-password-1")
+    member = member_tokens(http, client, email, "member-password-1")
     me = http.get("/members/v1/members/my", headers={"Authorization": str(member["access_token"])})
     assert me.status_code == 200, me.text
     assert me.json()["member"]["loginEmail"] == email
-    visitor = visitor_tokens(http, str(app["id"]))
+    visitor = visitor_tokens(http, client.id)
     refused = http.get("/members/v1/members/my", headers={"Authorization": str(visitor["access_token"])})
     assert refused.status_code == 403
     assert refused.json()["details"]["applicationError"]["code"] == "MEMBER_TOKEN_REQUIRED"
     listed = http.get("/members/v1/members", headers=tenant.key_headers)
     assert [m["loginEmail"] for m in listed.json()["members"]] == [email]
     admin = http.post(
-        "/oauth2/token", json={"grant_type": "client_credentials", "client_id": app["id"], "client_secret": app["secret"]}
+        "/oauth2/token", json={"grant_type": "client_credentials", "client_id": client.id, "client_secret": client.secret}
     ).json()
     one = http.get(f"/members/v1/members/{me.json()['member']['id']}", headers={"Authorization": admin["access_token"]})
     assert one.status_code == 200 and one.json()["member"]["loginEmail"] == email
@@ -274,7 +265,7 @@ def test_a_cursor_carries_its_query_and_collection(http: httpx.Client, tenant: T
     with_filter = _query(http, tenant.key_headers, catalogue, {"cursorPaging": {"cursor": cursor}, "filter": {"tag": "fruit"}})
     assert with_filter.status_code == 400
     assert with_filter.json()["details"]["validationError"]["fieldViolations"][0]["field"] == "query.filter"
-    other = _collection(http, tenant)
+    other = create_collection(http, tenant)
     elsewhere = _query(http, tenant.key_headers, other, {"cursorPaging": {"cursor": cursor}})
     assert elsewhere.status_code == 400
     assert elsewhere.json()["details"]["validationError"]["fieldViolations"][0]["violatedRule"] == "INVALID_CURSOR"
@@ -286,11 +277,11 @@ def test_a_cursor_carries_its_query_and_collection(http: httpx.Client, tenant: T
     )
     assert _query(http, tenant.key_headers, catalogue, {"cursorPaging": {"cursor": forged}}).status_code == 400
     # The caller's own read rights apply on every page: a cursor grants nothing.
-    private = _collection(http, tenant, read="ADMIN")
+    private = create_collection(http, tenant, read="ADMIN")
     http.post(ITEMS, headers=tenant.key_headers, json={"dataCollectionId": private, "dataItem": {"data": {"n": 1}}})
     http.post(ITEMS, headers=tenant.key_headers, json={"dataCollectionId": private, "dataItem": {"data": {"n": 2}}})
     admin_cursor = _query(http, tenant.key_headers, private, {"cursorPaging": {"limit": 1}}).json()["pagingMetadata"]["cursors"]["next"]
-    visitor = visitor_tokens(http, str(create_oauth_app(http, tenant)["id"]))
+    visitor = visitor_tokens(http, str(create(http, tenant)["id"]))
     refused = _query(http, {"Authorization": str(visitor["access_token"])}, private, {"cursorPaging": {"cursor": admin_cursor}})
     assert refused.status_code == 403 and refused.json()["details"]["applicationError"]["code"] == "WDE0027"
 
@@ -321,7 +312,7 @@ def test_count_and_the_sdk_not_encoding(http: httpx.Client, tenant: Tenant, cata
 def test_item_dates_filter_equal_to_what_was_returned(http: httpx.Client, tenant: Tenant) -> None:
     """Dates go out with milliseconds; the stored ones have no finer part, so a returned
     ``_createdDate`` sent back as a filter operand matches the item exactly."""
-    name = _collection(http, tenant)
+    name = create_collection(http, tenant)
     created = []
     for n in range(3):
         item = http.post(ITEMS, headers=tenant.key_headers, json={"dataCollectionId": name, "dataItem": {"data": {"n": n}}}).json()[
@@ -342,7 +333,7 @@ def test_item_dates_filter_equal_to_what_was_returned(http: httpx.Client, tenant
 
 
 def test_dates_in_item_fields_are_canonical_and_queryable(http: httpx.Client, tenant: Tenant) -> None:
-    name = _collection(http, tenant)
+    name = create_collection(http, tenant)
     for label, when in (("early", "2024-01-01T10:00:00Z"), ("mid", "2024-06-01T10:00:00.5+02:00"), ("late", "2025-01-01T00:00:00.000Z")):
         response = http.post(
             ITEMS,

@@ -11,18 +11,15 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from oauthapps.domain.scopes import OAUTH_APP_MANAGE
-from oauthapps.services import tenancy
+from ..support.data import COLLECTIONS, ITEMS
+from ..support.members import member_tokens
+from ..support.oauth2 import new_client, visitor_tokens
+from ..support.servers import Server
+from ..support.tenants import new_tenant
 
-from .conftest import app_token, run_db
-from .headless import member_tokens, visitor_tokens
-from .servers import Server
-
-ITEMS = "/wix-data/v2/items"
 POLICIES = ("ANYONE", "SITE_MEMBER", "SITE_MEMBER_AUTHOR", "ADMIN")
 OPERATIONS = ("read", "insert", "update", "remove")
 ROLES = ("visitor", "member", "admin")
-CALLBACK = "http://localhost:3999/cb"
 
 
 @dataclass
@@ -35,25 +32,14 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(server: Server) -> Iterator[World]:
-    async def setup(db):  # type: ignore[no-untyped-def]
-        project = await tenancy.create_project(db, "Data project")
-        app = await tenancy.create_app(db, "Manager", [OAUTH_APP_MANAGE])
-        instance = await tenancy.install(db, app.app_id, project.project_id)
-        return project, app, instance
-
-    project, app, instance = run_db(server.database_url, setup)
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
-        token = app_token(http, app.app_id, app.app_secret, instance)
-        client = http.post(
-            "/oauth-app/v1/oauth-apps",
-            headers={"Authorization": token},
-            json={"oAuthApp": {"name": "Site", "allowedRedirectUris": [CALLBACK]}},
-        ).json()["oAuthApp"]
+        tenant = new_tenant(http, server.database_url, name="Data project")
+        client = new_client(http, tenant, name="Site")
         suffix = uuid.uuid4().hex[:8]
-        member = member_tokens(http, client["id"], CALLBACK, f"a-{suffix}@example.com", "password-a-123")
-        other = member_tokens(http, client["id"], CALLBACK, f"b-{suffix}@example.com", "password-b-123")
-        visitor = visitor_tokens(http, client["id"])
-        admin = {"Authorization": project.api_key, "wix-site-id": project.project_id}
+        member = member_tokens(http, client, f"a-{suffix}@example.com", "password-a-123")
+        other = member_tokens(http, client, f"b-{suffix}@example.com", "password-b-123")
+        visitor = visitor_tokens(http, client.id)
+        admin = tenant.key_headers
         yield World(
             http=http,
             admin=admin,
@@ -71,9 +57,7 @@ def _collection(world: World, operation: str, policy: str) -> str:
     name = f"C{uuid.uuid4().hex[:10]}"
     permissions = dict.fromkeys(OPERATIONS, "ANYONE")
     permissions[operation] = policy
-    created = world.http.post(
-        "/wix-data/v2/collections", headers=world.admin, json={"collection": {"id": name, "permissions": permissions}}
-    )
+    created = world.http.post(COLLECTIONS, headers=world.admin, json={"collection": {"id": name, "permissions": permissions}})
     assert created.status_code == 200, created.text
     return name
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import httpx
 
-from .conftest import Tenant
-from .headless import BASE, Pkce, auth_session, create_oauth_app, response_params, submit_login, visitor_tokens
-
-CALLBACK = "http://localhost:3000/callback"
+from ..support.members import submit_login
+from ..support.oauth2 import CALLBACK, Pkce, auth_session, response_params, visitor_tokens
+from ..support.oauth_apps import BASE, create
+from ..support.tenants import Tenant
 
 
 def test_member_login_code_exchange_refresh_and_cut_off(http: httpx.Client, tenant: Tenant) -> None:
-    app = create_oauth_app(http, tenant, allowedRedirectUris=[CALLBACK])
+    app = create(http, tenant, allowedRedirectUris=[CALLBACK])
     client_id = str(app["id"])
     visitor = visitor_tokens(http, client_id)
     assert visitor["token_type"] == "Bearer" and visitor["expires_in"] == 14400 and visitor["refresh_token"]

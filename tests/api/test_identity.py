@@ -10,28 +10,24 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from .conftest import Tenant
-from .headless import Pkce, auth_session, response_params
-from .oauth2_helpers import (
+from ..support.members import IDENTITY, PASSWORD, client_from, fresh_address, fresh_email, login, register
+from ..support.oauth2 import (
     CALLBACK,
-    IDENTITY,
-    PASSWORD,
     Client,
+    Pkce,
+    auth_session,
     authorize_query,
     authorize_url,
-    client_from,
     delete_client,
     exchange,
-    fresh_address,
-    fresh_email,
-    login,
     new_client,
-    register,
+    response_params,
     token_call,
     token_info,
-    visitor,
+    visitor_tokens,
 )
-from .servers import Server
+from ..support.servers import Server
+from ..support.tenants import Tenant
 
 PATHS = (
     "/_api/redirects-api/v1/redirect-session",
@@ -49,7 +45,7 @@ def client(http: httpx.Client, tenant: Tenant) -> Client:
 @pytest.fixture
 def access(http: httpx.Client, client: Client) -> str:
     """A visitor access token of the client."""
-    return str(visitor(http, client.id)["access_token"])
+    return str(visitor_tokens(http, client.id)["access_token"])
 
 
 def application_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -109,8 +105,8 @@ def test_register_with_a_bad_password_or_no_login_id(http: httpx.Client, access:
 def test_members_belong_to_one_project(http: httpx.Client, make_tenant: Any) -> None:
     a, b = new_client(http, make_tenant(name="A")), new_client(http, make_tenant(name="B"))
     email = fresh_email()
-    assert register(http, str(visitor(http, a.id)["access_token"]), email).status_code == 200
-    other_access = str(visitor(http, b.id)["access_token"])
+    assert register(http, str(visitor_tokens(http, a.id)["access_token"]), email).status_code == 200
+    other_access = str(visitor_tokens(http, b.id)["access_token"])
     with client_from(str(http.base_url), fresh_address()) as browser:
         application_error(login(browser, other_access, email), 401, "-19976")
     assert register(http, other_access, email).status_code == 200
@@ -223,7 +219,7 @@ def test_identity_calls_need_a_visitor_or_member_token(http: httpx.Client, tenan
     admin = token_call(http, grant_type="client_credentials", client_id=client.id, client_secret=client.secret).json()["access_token"]
     for token in (admin, tenant.token):
         application_error(register(http, token, fresh_email()), 401, "UNAUTHENTICATED")
-    guest = str(visitor(http, client.id)["access_token"])
+    guest = str(visitor_tokens(http, client.id)["access_token"])
     delete_client(http, tenant, client.id)
     application_error(register(http, guest, fresh_email()), 401, "UNAUTHENTICATED")
 
@@ -313,7 +309,7 @@ def test_redirect_session_refuses_unapproved_or_missing_redirect_uris(
         assert fields == ["auth.authRequest.redirectUri"], fields
     # Without allowed domains only the exact URI is approved.
     exact_only = new_client(http, tenant)
-    exact_access = str(visitor(http, exact_only.id)["access_token"])
+    exact_access = str(visitor_tokens(http, exact_only.id)["access_token"])
     assert auth_session(http, exact_access, exact_only.id, CALLBACK, Pkce.new()).status_code == 200
     for uri in (CALLBACK + "/extra", CALLBACK + "?x=1", "http://localhost:3000/"):
         response = session_at(http, PATHS[0], exact_access, exact_only.id, uri)

@@ -4,8 +4,6 @@ JWKS, and signing-key rotation with the ``oauthapps keys rotate`` command, over 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,25 +15,23 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from oauthapps.services import tenancy
-from oauthapps.store.database import Database
 from oauthapps.store.migrate import upgrade
 
-from .conftest import Tenant, app_token, run_db
-from .oauth2_helpers import (
+from ..support.members import member_tokens
+from ..support.oauth2 import (
     Client,
     assert_oauth_error,
     delete_client,
     is_active,
-    member_tokens,
     new_client,
     patch_client,
     refresh,
     token_call,
     token_info,
-    visitor,
+    visitor_tokens,
 )
-from .servers import Server, fresh_database, running_server
+from ..support.servers import Server, fresh_database, run_cli, running_server
+from ..support.tenants import Tenant, app_token, new_tenant
 
 
 def kid_of(token: str) -> str:
@@ -61,11 +57,6 @@ def verify_with_jwks(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
     return dict(decoded.claims)
 
 
-@pytest.fixture
-def client(http: httpx.Client, tenant: Tenant) -> Client:
-    return new_client(http, tenant)
-
-
 def introspect(http: httpx.Client, client: Client, token: str, **extra: str) -> httpx.Response:
     return http.post("/oauth2/introspect", data={"client_id": client.id, "client_secret": client.secret, "token": token, **extra})
 
@@ -79,7 +70,7 @@ def revoke(http: httpx.Client, client_id: str, token: str, **extra: str) -> http
 
 def test_token_info_for_visitor_member_and_app_tokens(http: httpx.Client, tenant: Tenant, client: Client) -> None:
     before = int(time.time())
-    guest = visitor(http, client.id)
+    guest = visitor_tokens(http, client.id)
     member = member_tokens(http, client)
     admin = token_call(http, grant_type="client_credentials", client_id=client.id, client_secret=client.secret).json()
     after = int(time.time())
@@ -115,7 +106,7 @@ def test_token_info_for_garbage_is_inactive(http: httpx.Client, garbage: str) ->
 
 
 def test_token_info_for_a_tampered_token_is_inactive(http: httpx.Client, client: Client) -> None:
-    token = visitor(http, client.id)["access_token"]
+    token = visitor_tokens(http, client.id)["access_token"]
     header, payload, signature = token.split(".")
     claims = json.loads(_b64(payload))
     claims["tid"] = "someone-else"
@@ -129,7 +120,7 @@ def test_token_info_for_a_tampered_token_is_inactive(http: httpx.Client, client:
 
 
 def test_token_info_for_revoked_and_deleted_app_tokens(http: httpx.Client, tenant: Tenant, client: Client) -> None:
-    guest = visitor(http, client.id)
+    guest = visitor_tokens(http, client.id)
     member = member_tokens(http, client)
     admin = token_call(http, grant_type="client_credentials", client_id=client.id, client_secret=client.secret).json()
     assert revoke(http, client.id, guest["access_token"]).status_code == 200
@@ -153,7 +144,7 @@ def fresh_one_second_token(http: httpx.Client, short: httpx.Client, client_id: s
     still too late."""
     for _ in range(5):
         time.sleep(1.02 - time.time() % 1)
-        guest = visitor(short, client_id)
+        guest = visitor_tokens(short, client_id)
         assert guest["expires_in"] == 1
         # Another issuer (the shared server) refuses it; checked first, so that the token being
         # active just after shows that it was refused while it was still fresh.
@@ -182,7 +173,7 @@ def test_expired_access_token_is_inactive(http: httpx.Client, client: Client, sh
 
 
 def test_introspection_needs_the_client_secret(http: httpx.Client, client: Client) -> None:
-    token = visitor(http, client.id)["access_token"]
+    token = visitor_tokens(http, client.id)["access_token"]
     no_secret = http.post("/oauth2/introspect", data={"client_id": client.id, "token": token})
     assert_oauth_error(no_secret, 401, "invalid_client")
     wrong = http.post("/oauth2/introspect", data={"client_id": client.id, "client_secret": "oas_wrong", "token": token})
@@ -223,7 +214,7 @@ def test_introspection_of_access_tokens(http: httpx.Client, tenant: Tenant, clie
 def test_introspection_never_reveals_another_projects_tokens(http: httpx.Client, make_tenant: Callable[..., Tenant]) -> None:
     a, b = make_tenant(name="Project A"), make_tenant(name="Project B")
     client_a, client_b = new_client(http, a), new_client(http, b)
-    guest_b = visitor(http, client_b.id)
+    guest_b = visitor_tokens(http, client_b.id)
     member_b = member_tokens(http, client_b)
     admin_b = token_call(http, grant_type="client_credentials", client_id=client_b.id, client_secret=client_b.secret).json()
     for token in (
@@ -297,7 +288,7 @@ def test_another_clients_token_is_left_alone(
 
 
 def test_revoke_by_a_deleted_or_unknown_client_is_401(http: httpx.Client, tenant: Tenant, client: Client) -> None:
-    guest = visitor(http, client.id)
+    guest = visitor_tokens(http, client.id)
     assert_oauth_error(revoke(http, "5a1b0c35-0000-4000-8000-000000000000", guest["access_token"]), 401, "invalid_client")
     wrong = http.post("/oauth2/revoke", data={"client_id": client.id, "client_secret": "oas_wrong", "token": guest["access_token"]})
     assert_oauth_error(wrong, 401, "invalid_client")
@@ -339,7 +330,7 @@ def test_jwks_publishes_the_key_that_signs_tokens(http: httpx.Client, tenant: Te
     for key in jwks["keys"]:
         assert key["kty"] == "EC" and key["crv"] == "P-256" and key["alg"] == "ES256" and key["kid"]
         assert "d" not in key  # public halves only
-    guest = visitor(http, client.id)
+    guest = visitor_tokens(http, client.id)
     kid = kid_of(guest["access_token"])
     assert kid in {k["kid"] for k in jwks["keys"]}
     claims = verify_with_jwks(guest["access_token"], jwks)
@@ -355,12 +346,7 @@ ROTATION_ISSUER = "https://issuer.rotation.test"  # two nodes of one deployment 
 
 
 def rotate_keys(database_url: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "oauthapps.cli", "keys", "rotate", "--database", database_url, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_cli("keys", "rotate", "--database", database_url, "--json")
     assert done.returncode == 0, done.stderr
     return str(json.loads(done.stdout)["kid"])
 
@@ -384,18 +370,12 @@ def running_node(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
     (tmp / "a").mkdir()
     (tmp / "b").mkdir()
 
-    async def setup(db: Database) -> tuple[str, str, str]:
-        project = await tenancy.create_project(db, "Rotation")
-        app = await tenancy.create_app(db, "Rotation app", [])
-        return app.app_id, app.app_secret, await tenancy.install(db, app.app_id, project.project_id)
-
     with fresh_database(kind, tmp) as url:
         upgrade(url)
         with running_server(url, tmp / "a", extra_env={"OAUTHAPPS_ISSUER": ROTATION_ISSUER}) as node:
-            app = run_db(url, setup)
             with httpx.Client(base_url=node.base_url, timeout=30) as a:
-                old_token = app_token(a, *app)
-            yield RunningNode(url, node, tmp, app, old_token)
+                owner = new_tenant(a, url, scopes=(), name="Rotation")
+            yield RunningNode(url, node, tmp, (owner.app_id, owner.app_secret, owner.instance_id), owner.token)
 
 
 def test_keys_rotate_switches_signing_and_old_tokens_keep_verifying(running_node: RunningNode) -> None:

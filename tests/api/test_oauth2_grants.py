@@ -16,29 +16,27 @@ import pytest
 
 from oauthapps.domain.pkce import s256
 
-from .conftest import Tenant
-from .headless import Pkce, response_params
-from .oauth2_helpers import (
+from ..support.members import code_with_ticket, member_code, member_tokens, new_member_ticket
+from ..support.oauth2 import (
     CALLBACK,
     Client,
+    Pkce,
     assert_oauth_error,
     authorize_query,
     authorize_url,
-    code_with_ticket,
     delete_client,
     exchange,
     is_active,
-    member_code,
-    member_tokens,
     new_client,
-    new_member_ticket,
     patch_client,
     refresh,
+    response_params,
     token_call,
     token_info,
-    visitor,
+    visitor_tokens,
 )
-from .servers import Server, running_server
+from ..support.servers import Server, running_server
+from ..support.tenants import Tenant
 
 
 def assert_token_response(response: httpx.Response, *, refresh_token: bool) -> dict[str, Any]:
@@ -55,11 +53,6 @@ def assert_token_response(response: httpx.Response, *, refresh_token: bool) -> d
     else:
         assert "refresh_token" not in body
     return dict(body)
-
-
-@pytest.fixture
-def client(http: httpx.Client, tenant: Tenant) -> Client:
-    return new_client(http, tenant)
 
 
 @pytest.fixture
@@ -86,13 +79,13 @@ def test_anonymous_answers_the_token_shape(http: httpx.Client, client: Client) -
     info = token_info(http, body["access_token"])
     assert info["active"] is True and info["subjectType"] == "VISITOR" and info["clientId"] == client.id
     # Every call is a new visitor.
-    again = visitor(http, client.id)
+    again = visitor_tokens(http, client.id)
     assert token_info(http, again["access_token"])["subjectId"] != info["subjectId"]
 
 
 def test_anonymous_with_unknown_or_deleted_client_is_invalid_client(http: httpx.Client, tenant: Tenant, client: Client) -> None:
     assert_oauth_error(token_call(http, clientId="7b0c1d33-0000-4000-8000-000000000000", grantType="anonymous"), 401, "invalid_client")
-    assert visitor(http, client.id)
+    assert visitor_tokens(http, client.id)
     delete_client(http, tenant, client.id)
     assert_oauth_error(token_call(http, clientId=client.id, grantType="anonymous"), 401, "invalid_client")
     assert_oauth_error(token_call(http, grantType="anonymous"), 400, "invalid_request")
@@ -309,7 +302,7 @@ def test_without_rotation_the_refresh_token_keeps_working(http: httpx.Client, cl
         seen.add(body["access_token"])
     assert all(is_active(http, token) for token in seen)
     # Visitors refresh the same way.
-    guest = visitor(http, client.id)
+    guest = visitor_tokens(http, client.id)
     for _ in range(3):
         again = assert_token_response(refresh(http, client.id, guest["refresh_token"]), refresh_token=True)
         assert again["refresh_token"] == guest["refresh_token"]
@@ -345,7 +338,7 @@ def test_rotation_issues_new_refresh_tokens_and_reuse_revokes_the_family(http: h
 
 def test_rotation_applies_to_visitor_refresh_tokens_too(http: httpx.Client, tenant: Tenant, client: Client) -> None:
     patch_client(http, tenant, client.id, {"refreshTokenRotation": True})
-    guest = visitor(http, client.id)
+    guest = visitor_tokens(http, client.id)
     rotated = assert_token_response(refresh(http, client.id, guest["refresh_token"]), refresh_token=True)
     assert rotated["refresh_token"] != guest["refresh_token"]
     assert_oauth_error(refresh(http, client.id, guest["refresh_token"]), 400, "invalid_grant")

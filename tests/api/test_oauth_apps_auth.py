@@ -11,12 +11,10 @@ import httpx
 import pytest
 
 from oauthapps.domain.scopes import HEADLESS_MANAGE, OAUTH_APP_MANAGE, OAUTH_APP_READ
-from oauthapps.services import tenancy
-from oauthapps.store.database import Database
 
-from .conftest import Tenant, app_token, run_db
-from .oauth_apps_helpers import BASE, SHORT_BASE, assert_app_error, client_credentials, create, get
-from .servers import Server
+from ..support.oauth_apps import BASE, SHORT_BASE, assert_app_error, client_credentials, create, get
+from ..support.servers import Server
+from ..support.tenants import Tenant, install_app
 
 Call = tuple[str, str, dict[str, Any] | None]
 InstallOn = Callable[[Tenant, tuple[str, ...]], dict[str, str]]
@@ -28,13 +26,7 @@ def install_on(server: Server, http: httpx.Client) -> InstallOn:
     the Authorization header of its app token."""
 
     def install(owner: Tenant, scopes: tuple[str, ...]) -> dict[str, str]:
-        async def setup(db: Database) -> tuple[str, str, str]:
-            new = await tenancy.create_app(db, f"Extra {uuid.uuid4().hex[:6]}", list(scopes))
-            instance_id = await tenancy.install(db, new.app_id, owner.project_id)
-            return new.app_id, new.app_secret, instance_id
-
-        app_id, secret, instance_id = run_db(server.database_url, setup)
-        return {"Authorization": app_token(http, app_id, secret, instance_id)}
+        return install_app(http, server.database_url, owner.project_id, scopes, f"Extra {uuid.uuid4().hex[:6]}")
 
     return install
 

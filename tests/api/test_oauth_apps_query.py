@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Tenant
-from .oauth_apps_helpers import BASE, SHORT_BASE, assert_violation, create, new_tenant, query
-from .servers import Server
+from ..support.oauth_apps import BASE, SHORT_BASE, assert_violation, create, query
+from ..support.servers import Server
+from ..support.tenants import Tenant, new_tenant
 
 NAMES = ["charlie", "alpha", "echo", "bravo", "foxtrot", "delta"]  # creation order differs from name order
 
@@ -23,7 +23,7 @@ def shared(server: Server) -> Iterator[tuple[Tenant, list[dict[str, Any]]]]:
     """One project with six apps, created a few milliseconds apart (oldest first), shared by the
     read-only tests of this module. Tests that add apps use a fresh ``tenant`` instead."""
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
-        owner = new_tenant(server, client, name="Query catalogue")
+        owner = new_tenant(client, server.database_url, name="Query catalogue")
         apps = []
         for name in NAMES:
             apps.append(create(client, owner, name=name))

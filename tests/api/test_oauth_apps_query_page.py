@@ -25,9 +25,9 @@ from oauthapps.store.database import Database
 from oauthapps.store.migrate import alembic_config, upgrade
 from oauthapps.store.schema import oauth_apps, projects
 
-from .conftest import Tenant, run_db
-from .oauth_apps_helpers import BASE, new_tenant
-from .servers import Server, fresh_database, seeded_database
+from ..support.oauth_apps import BASE
+from ..support.servers import Server, fresh_database, seeded_database
+from ..support.tenants import Tenant, new_tenant, run_db
 
 P1, P2, BIG = "project-1", "project-2", "project-big"
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -157,20 +157,6 @@ def test_count_stops_past_the_cap(db_url: str) -> None:
     assert (filtered.total, filtered.too_many) == (len([i for i in range(size) if i % 7 == 3]), False)
 
 
-def test_micros_iso_is_the_wire_date() -> None:
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    for dt in (
-        T0,
-        T0.replace(microsecond=999_999),
-        T0.replace(microsecond=0),
-        epoch,
-        epoch - timedelta(microseconds=500),
-        datetime(2038, 1, 19, 3, 14, 8, 1000, tzinfo=UTC),
-    ):
-        micros = (dt - epoch) // timedelta(microseconds=1)
-        assert repo._micros_iso(micros) == iso(dt)
-
-
 # --- indexes ---------------------------------------------------------------------------------------
 
 SORTS = {
@@ -254,7 +240,7 @@ def _indexes(url: str) -> set[str]:
 def crowded(server: Server) -> Iterator[Tenant]:
     """A project with more apps than the count reads, written straight to the database."""
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
-        owner = new_tenant(server, client, name="Crowded project")
+        owner = new_tenant(client, server.database_url, name="Crowded project")
 
     async def fill(db: Database) -> None:
         apps = [_app(f"crowd-{i:04d}-{owner.project_id}", owner.project_id, f"Crowd {i}", i) for i in range(repo.COUNT_CAP + 1)]

@@ -11,24 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Tenant
-from .oauth_apps_helpers import (
-    BASE,
-    assert_app_error,
-    assert_violation,
-    audit_entries,
-    client_credentials,
-    create,
-    get,
-    secret_works,
-)
-from .servers import Server
+from ..support.oauth_apps import BASE, assert_app_error, assert_violation, audit_entries, client_credentials, create, get, secret_works
+from ..support.servers import Server
+from ..support.tenants import Tenant
 
-
-@pytest.fixture
-def tenant(module_tenant: Tenant) -> Tenant:
-    """Tests here create their own apps and need no empty project: share one per module."""
-    return module_tenant
+# Tests here create their own apps and need no empty project: ``tenant`` is one per module.
+pytestmark = pytest.mark.shared_tenant
 
 
 def generate(http: httpx.Client, tenant: Tenant, app_id: str) -> httpx.Response:

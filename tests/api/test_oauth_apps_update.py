@@ -8,9 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Tenant
-from .oauth_apps_helpers import BASE, assert_app_error, assert_violation, audit_entries, create, get, patch, violations
-from .servers import Server
+from ..support.oauth_apps import BASE, assert_app_error, assert_violation, audit_entries, create, get, patch, violations
+from ..support.servers import Server
+from ..support.tenants import Tenant
+
+# Tests here create their own apps and need no empty project: ``tenant`` is one per module.
+pytestmark = pytest.mark.shared_tenant
 
 FULL = {
     "name": "Original",
@@ -22,12 +25,6 @@ FULL = {
     "applicationType": "WEB_APP",
     "technology": "REACT",
 }
-
-
-@pytest.fixture
-def tenant(module_tenant: Tenant) -> Tenant:
-    """Tests here create their own apps and need no empty project: share one per module."""
-    return module_tenant
 
 
 def public(app: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Tenant
-from .oauth_apps_helpers import BASE, SHORT_BASE, assert_app_error, assert_violation, create, get, violations
+from ..support.oauth_apps import BASE, SHORT_BASE, assert_app_error, assert_violation, create, get, violations
+from ..support.tenants import Tenant
+
+# Tests here create their own apps and need no empty project: ``tenant`` is one per module.
+pytestmark = pytest.mark.shared_tenant
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ALWAYS_PRESENT = (
@@ -27,12 +30,6 @@ ALWAYS_PRESENT = (
     "technology",
     "wixPagesDomainsMappings",
 )
-
-
-@pytest.fixture
-def tenant(module_tenant: Tenant) -> Tenant:
-    """Tests here create their own apps and need no empty project: share one per module."""
-    return module_tenant
 
 
 def post_app(http: httpx.Client, tenant: Tenant, fields: Any) -> httpx.Response:

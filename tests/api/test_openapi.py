@@ -14,12 +14,10 @@ from pydantic import BaseModel
 from oauthapps.domain.oauth_app import APPLICATION_TYPES, TECHNOLOGIES, WRITABLE_FIELDS
 from oauthapps.domain.scopes import OAUTH_APP_READ
 from oauthapps.http import schemas
-from oauthapps.services import tenancy
-from oauthapps.store.database import Database
 
-from .conftest import Tenant, app_token, run_db
-from .oauth_apps_helpers import BASE
-from .servers import Server
+from ..support.oauth_apps import BASE
+from ..support.servers import Server
+from ..support.tenants import Tenant, install_app
 
 OPERATIONS = {
     ("post", BASE): ("CreateRequest", "CreateResponse"),
@@ -170,12 +168,7 @@ def conforms(model: type[BaseModel], data: Any) -> None:
 
 @pytest.fixture
 def reader(server: Server, http: httpx.Client, tenant: Tenant) -> dict[str, str]:
-    async def setup(db: Database) -> tuple[str, str, str]:
-        app = await tenancy.create_app(db, "Reader", [OAUTH_APP_READ])
-        return app.app_id, app.app_secret, await tenancy.install(db, app.app_id, tenant.project_id)
-
-    app_id, secret, instance_id = run_db(server.database_url, setup)
-    return {"Authorization": app_token(http, app_id, secret, instance_id)}
+    return install_app(http, server.database_url, tenant.project_id, (OAUTH_APP_READ,), "Reader")
 
 
 def test_success_responses_match_the_models(http: httpx.Client, tenant: Tenant) -> None:

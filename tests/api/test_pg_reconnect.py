@@ -13,8 +13,8 @@ import pytest
 
 from oauthapps.services import tenancy
 
-from .conftest import run_db
-from .servers import _pg_exec, fresh_database, running_server
+from ..support.servers import fresh_database, pg_exec, running_server
+from ..support.tenants import run_db
 
 WORKERS = 2
 
@@ -31,7 +31,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, h
 
 def _terminate_backends(url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
-    asyncio.run(_pg_exec(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+    asyncio.run(pg_exec(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
 
 
 def test_requests_after_the_database_drops_every_connection(pg_server: tuple[str, httpx.Client, dict[str, str]]) -> None:

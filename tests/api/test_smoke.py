@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from .conftest import Tenant
+from ..support.tenants import Tenant
 
 BASE = "/oauth-app/v1/oauth-apps"
 

@@ -17,7 +17,7 @@ from oauthapps.store import oauth_apps as repo
 from oauthapps.store.database import Database
 from oauthapps.store.schema import projects
 
-from .servers import seeded_database
+from ..support.servers import seeded_database
 
 P1, P2 = "project-1", "project-2"
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -26,7 +26,6 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from oauthapps.oauth2.issue import REFRESH_TOKEN_LIFETIME
-from oauthapps.store import visitor_sinks
 from oauthapps.store.database import Database
 from oauthapps.store.grants import find_refresh_token, get_grant
 from oauthapps.store.ids import random_uuid, time_ordered_uuid
@@ -34,32 +33,11 @@ from oauthapps.store.schema import change_log, grants, oauth_apps, projects, ref
 from oauthapps.store.visitor_sinks import PoolSink, PostgresSink, SqliteSink, VisitorRows
 from oauthapps.store.visitor_writer import VisitorWriter
 
-from .conftest import Tenant, run_db
-from .oauth2_helpers import Client, new_client, refresh, token_info, visitor
+from ..support.oauth2 import Client, refresh, token_info, visitor_tokens
+from ..support.tenants import run_db
 
 MONTH_US = REFRESH_TOKEN_LIFETIME // timedelta(microseconds=1)
 REFUSED = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
-
-
-# --- ids ----------------------------------------------------------------------------------------
-
-
-def test_ids_are_the_text_of_rfc_4122_uuids() -> None:
-    for make, version in ((random_uuid, 4), (time_ordered_uuid, 7)):
-        ids = {make() for _ in range(2000)}
-        assert len(ids) == 2000
-        for text in ids:
-            parsed = uuid.UUID(text)
-            assert str(parsed) == text and parsed.version == version and parsed.variant == uuid.RFC_4122
-
-
-def test_time_ordered_ids_sort_by_creation_time() -> None:
-    first = time_ordered_uuid()
-    time.sleep(0.002)
-    second = time_ordered_uuid()
-    assert first < second
-    millis = int(second.replace("-", "")[:12], 16)
-    assert abs(millis - time.time() * 1000) < 5000
 
 
 # --- the writer, in-process ---------------------------------------------------------------------
@@ -299,14 +277,6 @@ async def test_the_pool_fallback_writes_and_rolls_back_the_same_way(db: Database
     assert await stored(db, [r.grant_id for r in failing]) == (0, 0)
 
 
-async def test_an_in_memory_sqlite_database_uses_the_pool_fallback() -> None:
-    database = Database.open("sqlite:///:memory:")
-    try:
-        assert isinstance(visitor_sinks.open_sink(database.engine), PoolSink)
-    finally:
-        await database.close()
-
-
 # --- over HTTP: what the anonymous grant answers is in the database -----------------------------
 
 
@@ -315,14 +285,9 @@ def claims(access_token: str) -> dict[str, Any]:
     return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
-@pytest.fixture
-def client(http: httpx.Client, tenant: Tenant) -> Client:
-    return new_client(http, tenant)
-
-
 def test_an_answered_visitor_has_its_rows_and_its_refresh_token_works(http: httpx.Client, client: Client, database_url: str) -> None:
     before = time.time()
-    guest = visitor(http, client.id)
+    guest = visitor_tokens(http, client.id)
     after = time.time()
     token = claims(guest["access_token"])
 
@@ -355,7 +320,7 @@ def test_an_answered_visitor_has_its_rows_and_its_refresh_token_works(http: http
 def test_concurrent_visitors_over_http_are_all_stored_and_can_refresh(http: httpx.Client, client: Client, database_url: str) -> None:
     def one(_: int) -> dict[str, Any]:
         with httpx.Client(base_url=str(http.base_url), timeout=30) as own:
-            return visitor(own, client.id)
+            return visitor_tokens(own, client.id)
 
     with ThreadPoolExecutor(16) as pool:
         guests = list(pool.map(one, range(48)))

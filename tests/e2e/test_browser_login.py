@@ -14,52 +14,28 @@ our error page), use case 2 (allowedDomains updated with ``mask.paths``, applied
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
 
-from .conftest import Tenant
-from .headless import BASE, Pkce, create_oauth_app
-from .servers import IN_CI, Server, serving_in_thread
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-PASSWORD = "correct horse battery"
-TIMEOUT_MS = 15_000
-T = TypeVar("T")
-
-
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason}, and CI=true: the browser tests must run in CI (make browser installs chromium)")
-    pytest.skip(f"{reason} (run `make browser`)")
-
+from ..support.browser import TIMEOUT_MS, off_loop
+from ..support.members import PASSWORD, create_member
+from ..support.oauth2 import Pkce
+from ..support.oauth_apps import BASE, create
+from ..support.servers import Server, serving_in_thread
+from ..support.tenants import Tenant
 
 try:
-    from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - the test extra installs it
-    sync_playwright = None  # type: ignore[assignment]
-else:
-    expect.set_options(timeout=TIMEOUT_MS)
+    from playwright.sync_api import Browser, BrowserContext, Page, expect
+except ImportError:  # pragma: no cover - the test extra installs it; without it the browser fixture skips
+    expect = None  # type: ignore[assignment]
 
 
 # --- the client site -----------------------------------------------------------------------------
@@ -206,24 +182,6 @@ def sites() -> Iterator[tuple[ClientSite, ClientSite]]:
         yield a, b
 
 
-@pytest.fixture(scope="module")
-def browser(server: Server) -> Iterator[Browser]:
-    """One chromium per module and backend. Playwright's sync API keeps an event loop marked as
-    running on this thread while it is started, so set-up code that calls ``asyncio.run`` runs
-    through ``off_loop``; depending on ``server`` closes the browser before the next backend's
-    database is made."""
-    if sync_playwright is None:
-        _unavailable("the playwright package is not installed")
-    if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"{CHROMIUM} is missing")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @contextmanager
 def new_context(browser: Browser) -> Iterator[BrowserContext]:
     """A fresh browser profile: no cookies, no storage."""
@@ -254,40 +212,8 @@ def page(context: BrowserContext) -> Page:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def off_loop(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run ``work`` on a short-lived thread (it may call ``asyncio.run``, as ``make_tenant`` does)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work, *args, **kwargs).result()
-
-
 def new_tenant(make_tenant: Callable[..., Tenant], name: str = "Test project") -> Tenant:
     return off_loop(make_tenant, name=name)
-
-
-def create_member(server: Server, project_id: str, email: str) -> str:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "oauthapps.cli",
-            "members",
-            "create",
-            "--project",
-            project_id,
-            "--email",
-            email,
-            "--password",
-            PASSWORD,
-            "--json",
-            "--database",
-            server.database_url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    return str(json.loads(done.stdout)["memberId"])
 
 
 def result(page: Page) -> dict[str, Any]:
@@ -372,9 +298,9 @@ def test_member_signs_in_through_the_hosted_page(
 ) -> None:
     site, _ = sites
     tenant = new_tenant(make_tenant, "Browser Bakery")
-    app = create_oauth_app(http, tenant, name="Bakery storefront", allowedRedirectUris=[site.callback])
+    app = create(http, tenant, name="Bakery storefront", allowedRedirectUris=[site.callback])
     client_id = str(app["id"])
-    create_member(server, tenant.project_id, "ada@example.com")
+    create_member(server.database_url, tenant.project_id, "ada@example.com")
 
     go_to_login(page, site, server, client_id)
     # Our page names the project and the OAuth app, and meets basic accessibility facts.
@@ -418,7 +344,7 @@ def test_unapproved_redirect_is_refused(
 ) -> None:
     site, other = sites
     tenant = new_tenant(make_tenant)
-    app = create_oauth_app(http, tenant, allowedRedirectUris=[site.callback])
+    app = create(http, tenant, allowedRedirectUris=[site.callback])
     client_id = str(app["id"])
 
     # The client page asks for a redirect session to an address the app has not approved.
@@ -446,7 +372,7 @@ def test_use_case_2_allowed_domains_update_applies_without_restart(
 ) -> None:
     old, new = sites
     tenant = new_tenant(make_tenant)
-    app = create_oauth_app(http, tenant, allowedDomains=[old.domain])
+    app = create(http, tenant, allowedDomains=[old.domain])
     client_id = str(app["id"])
     pid = server.process.pid
 
@@ -508,9 +434,9 @@ def test_prompt_none_uses_the_session_and_logout_ends_it(
 ) -> None:
     site, _ = sites
     tenant = new_tenant(make_tenant)
-    app = create_oauth_app(http, tenant, allowedDomains=[site.domain])
+    app = create(http, tenant, allowedDomains=[site.domain])
     client_id = str(app["id"])
-    create_member(server, tenant.project_id, "lin@example.com")
+    create_member(server.database_url, tenant.project_id, "lin@example.com")
 
     go_to_login(page, site, server, client_id)
     sign_in(page, "lin@example.com")

@@ -9,32 +9,18 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from oauthapps.domain.scopes import OAUTH_APP_MANAGE
-from oauthapps.services import tenancy
+from ..support.oauth2 import token_active
+from ..support.oauth_apps import BASE
+from ..support.servers import two_nodes
+from ..support.tenants import new_tenant
 
-from .conftest import app_token, run_db
-from .servers import running_server
-
-BASE = "/oauth-app/v1/oauth-apps"
 ROUNDS = 5
 
 
 @pytest.fixture(scope="module")
 def nodes(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, httpx.Client, dict[str, str]]]:
-    with (
-        running_server(database_url, tmp_path_factory.mktemp("node-a"), workers=2) as a,
-        running_server(database_url, tmp_path_factory.mktemp("node-b"), workers=2) as b,
-    ):
-
-        async def setup(db):  # type: ignore[no-untyped-def]
-            project = await tenancy.create_project(db, "Nodes")
-            app = await tenancy.create_app(db, "Manager", [OAUTH_APP_MANAGE])
-            return app, await tenancy.install(db, app.app_id, project.project_id)
-
-        app, instance = run_db(database_url, setup)
-        with httpx.Client(base_url=a.base_url, timeout=30) as node_a, httpx.Client(base_url=b.base_url, timeout=30) as node_b:
-            headers = {"Authorization": app_token(node_a, app.app_id, app.app_secret, instance)}
-            yield node_a, node_b, headers
+    with two_nodes(database_url, tmp_path_factory) as (node_a, node_b):
+        yield node_a, node_b, new_tenant(node_a, database_url, name="Nodes").app_headers
 
 
 def _new_client(node: httpx.Client, headers: dict[str, str]) -> dict[str, str]:
@@ -43,14 +29,10 @@ def _new_client(node: httpx.Client, headers: dict[str, str]) -> dict[str, str]:
     return dict(created.json()["oAuthApp"])
 
 
-def _active(node: httpx.Client, token: str) -> bool:
-    return bool(node.post("/oauth2/token-info", json={"token": token}).json()["active"])
-
-
 def _warm(node: httpx.Client, client: dict[str, str], token: str) -> None:
     """Several calls, so every worker of the node has the client and the grant cached."""
     for _ in range(6):
-        assert _active(node, token)
+        assert token_active(node, token)
         cc = node.post(
             "/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": client["secret"]}
         )
@@ -64,7 +46,7 @@ def test_delete_on_one_node_cuts_off_the_other_at_once(nodes, round_: int) -> No
     visitor = node_b.post("/oauth2/token", json={"clientId": client["id"], "grantType": "anonymous"}).json()
     _warm(node_b, client, visitor["access_token"])
     assert node_a.delete(f"{BASE}/{client['id']}", headers=headers).status_code == 200
-    assert not _active(node_b, visitor["access_token"])
+    assert not token_active(node_b, visitor["access_token"])
     refused = node_b.post(
         "/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": client["secret"]}
     )
@@ -96,4 +78,4 @@ def test_rotation_and_revocation_on_one_node_apply_on_the_other(nodes, round_: i
     )
     assert new.status_code == 200
     assert node_a.post("/oauth2/revoke", data={"client_id": client["id"], "token": visitor["refresh_token"]}).status_code == 200
-    assert not _active(node_b, visitor["access_token"])
+    assert not token_active(node_b, visitor["access_token"])

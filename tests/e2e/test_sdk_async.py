@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,30 +35,11 @@ from oauthapps.sdk import (
     oauth_apps,
 )
 
-from .conftest import Tenant
-from .sdk_support import (
-    CALLBACK,
-    ORIGIN,
-    GrantRecorder,
-    Site,
-    browser_login,
-    create_collection,
-    create_site,
-    fill_catalogue,
-    fresh_email,
-    short_server,  # noqa: F401 - a fixture
-)
-from .servers import Server
-
-
-@pytest.fixture
-def site(http: httpx.Client, tenant: Tenant) -> Site:
-    return create_site(http, tenant)
-
-
-@pytest.fixture
-def recorder() -> GrantRecorder:
-    return GrantRecorder()
+from ..support.data import create_collection
+from ..support.members import browser_login, fresh_email
+from ..support.sdk import CALLBACK, ORIGIN, GrantRecorder, Site, fill_catalogue
+from ..support.servers import Server
+from ..support.tenants import Tenant
 
 
 @pytest.fixture
@@ -69,17 +50,10 @@ async def make_client(server: Server, recorder: GrantRecorder) -> AsyncIterator[
     await http.aclose()
 
 
-@pytest.fixture
-def browser() -> Iterator[httpx.Client]:
-    # The person's browser; blocking is fine, the server is another process.
-    with httpx.Client(timeout=30) as client:
-        yield client
-
-
-async def member_login(client: AsyncClient[OAuthStrategy[Async]], browser: httpx.Client, email: str) -> Tokens:
+async def member_login(client: AsyncClient[OAuthStrategy[Async]], http_browser: httpx.Client, email: str) -> Tokens:
     oauth_data = client.auth.generate_oauth_data(CALLBACK)
     auth_url = (await client.auth.get_auth_url(oauth_data)).auth_url
-    callback = client.auth.parse_from_url(browser_login(browser, auth_url, email))
+    callback = client.auth.parse_from_url(browser_login(http_browser, auth_url, email))
     tokens = await client.auth.get_member_tokens(callback.code, callback.state, oauth_data)
     client.auth.set_tokens(tokens)
     return tokens
@@ -110,14 +84,14 @@ async def test_visitor_browses_with_anonymous_tokens(
 async def test_member_login_flow_and_logout(
     site: Site,
     make_client: Callable[..., AsyncClient[Any]],
-    browser: httpx.Client,
+    http_browser: httpx.Client,
     recorder: GrantRecorder,
 ) -> None:
     client = make_client(OAuthStrategy(site.client_id))
     oauth_data = client.auth.generate_oauth_data(CALLBACK, original_uri=f"{ORIGIN}/cart")
     auth = await client.auth.get_auth_url(oauth_data, response_mode="query")
     email = fresh_email()
-    location = browser_login(browser, auth.auth_url, email)
+    location = browser_login(http_browser, auth.auth_url, email)
     assert location.startswith(CALLBACK + "?")
     callback = client.auth.parse_from_url(location, response_mode="query")
     with pytest.raises(AuthorizationError) as foreign:
@@ -197,10 +171,10 @@ async def test_admin_and_api_key_data_and_members(
     http: httpx.Client,
     site: Site,
     make_client: Callable[..., AsyncClient[Any]],
-    browser: httpx.Client,
+    http_browser: httpx.Client,
 ) -> None:
     email = fresh_email()
-    await member_login(make_client(OAuthStrategy(site.client_id)), browser, email)
+    await member_login(make_client(OAuthStrategy(site.client_id)), http_browser, email)
     admin = make_client(ClientCredentialsStrategy(site.client_id, site.secret), modules=[data, members])
     listed = await admin.members.list_members()
     assert [m["loginEmail"] for m in listed.members] == [email] and listed.total == 1 and listed.offset == 0
@@ -234,7 +208,7 @@ async def test_expired_tokens_renew_themselves(
     site: Site,
     short_server: Server,
     recorder: GrantRecorder,
-    browser: httpx.Client,
+    http_browser: httpx.Client,
 ) -> None:
     collection = create_collection(http, site.tenant)
     fill_catalogue(http, site.tenant, collection)
@@ -246,7 +220,7 @@ async def test_expired_tokens_renew_themselves(
         visitor, member = short(OAuthStrategy(site.client_id)), short(OAuthStrategy(site.client_id))
         admin = short(ClientCredentialsStrategy(site.client_id, site.secret))
         email = fresh_email()
-        await member_login(member, browser, email)
+        await member_login(member, http_browser, email)
         await asyncio.gather(visitor.data.query(collection).find(), admin.members.list_members())
         visitor_refresh = visitor.auth.get_tokens().refresh_token
         recorder.grants.clear()

@@ -37,33 +37,14 @@ from oauthapps.sdk import (
     oauth_apps,
 )
 
-from .conftest import Tenant
-from .sdk_support import (
-    CALLBACK,
-    ORIGIN,
-    GrantRecorder,
-    Site,
-    browser_login,
-    create_collection,
-    create_site,
-    fill_catalogue,
-    fresh_email,
-    short_server,  # noqa: F401 - a fixture
-)
-from .servers import Server
+from ..support.data import create_collection
+from ..support.members import browser_login, fresh_email
+from ..support.sdk import CALLBACK, ORIGIN, GrantRecorder, Site, fill_catalogue
+from ..support.servers import Server
+from ..support.tenants import Tenant
 
 Query = QueryBuilder[Sync, DataItem]
 MakeClient = Callable[..., Client[Any]]
-
-
-@pytest.fixture
-def site(http: httpx.Client, tenant: Tenant) -> Site:
-    return create_site(http, tenant)
-
-
-@pytest.fixture
-def recorder() -> GrantRecorder:
-    return GrantRecorder()
 
 
 @pytest.fixture
@@ -74,16 +55,10 @@ def make_client(server: Server, recorder: GrantRecorder) -> Iterator[MakeClient]
     http.close()
 
 
-@pytest.fixture
-def browser() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30) as client:
-        yield client
-
-
-def member_login(client: Client[OAuthStrategy[Sync]], browser: httpx.Client, email: str) -> Tokens:
+def member_login(client: Client[OAuthStrategy[Sync]], http_browser: httpx.Client, email: str) -> Tokens:
     oauth_data = client.auth.generate_oauth_data(CALLBACK, original_uri=f"{ORIGIN}/account")
     auth_url = client.auth.get_auth_url(oauth_data).auth_url
-    callback = client.auth.parse_from_url(browser_login(browser, auth_url, email))
+    callback = client.auth.parse_from_url(browser_login(http_browser, auth_url, email))
     tokens = client.auth.get_member_tokens(callback.code, callback.state, oauth_data)
     client.auth.set_tokens(tokens)
     return tokens
@@ -148,7 +123,7 @@ def test_visitor_with_a_refused_refresh_token_starts_over_anonymous(
 def test_member_login_with_redirect_members_and_logout(
     site: Site,
     make_client: MakeClient,
-    browser: httpx.Client,
+    http_browser: httpx.Client,
     recorder: GrantRecorder,
 ) -> None:
     client = make_client(OAuthStrategy(site.client_id))
@@ -159,7 +134,7 @@ def test_member_login_with_redirect_members_and_logout(
     auth = client.auth.get_auth_url(oauth_data)
     assert auth.authorization_endpoint.endswith("/oauth2/authorize") and auth.auth_url.startswith(auth.authorization_endpoint)
     email = fresh_email()
-    location = browser_login(browser, auth.auth_url, email)
+    location = browser_login(http_browser, auth.auth_url, email)
     assert location.startswith(CALLBACK + "#")
     callback = client.auth.parse_from_url(location).raise_for_error()
     assert callback.state == oauth_data.state and callback.code
@@ -177,30 +152,30 @@ def test_member_login_with_redirect_members_and_logout(
     logout = client.auth.logout(f"{ORIGIN}/")
     assert "/oauth2/logout" in logout.logout_url and client.auth.get_tokens() == Tokens() and not client.auth.logged_in()
     assert recorder.grants == ["anonymous", "authorization_code", "refresh_token"]
-    signed_out = browser.get(logout.logout_url)
+    signed_out = http_browser.get(logout.logout_url)
     assert signed_out.status_code in (302, 303) and signed_out.headers["location"] == f"{ORIGIN}/"
 
 
-def test_prompt_none_and_query_mode_reuse_the_browser_session(site: Site, make_client: MakeClient, browser: httpx.Client) -> None:
+def test_prompt_none_and_query_mode_reuse_the_browser_session(site: Site, make_client: MakeClient, http_browser: httpx.Client) -> None:
     first = make_client(OAuthStrategy(site.client_id))
     email = fresh_email()
-    member_login(first, browser, email)
+    member_login(first, http_browser, email)
     # A second app session (another tab, say): no form this time, the browser is signed in.
     second = make_client(OAuthStrategy(site.client_id))
     oauth_data = second.auth.generate_oauth_data(CALLBACK)
     url = second.auth.get_auth_url(oauth_data, response_mode="query", prompt="none").auth_url
-    landed = browser.get(url)
+    landed = http_browser.get(url)
     assert landed.status_code == 303 and landed.headers["location"].startswith(CALLBACK + "?")
     callback = second.auth.parse_from_url(landed.headers["location"])
     second.auth.set_tokens(second.auth.get_member_tokens(callback.code, callback.state, oauth_data))
     assert second.members.get_current_member()["loginEmail"] == email
 
 
-def test_login_callback_errors(site: Site, make_client: MakeClient, browser: httpx.Client) -> None:
+def test_login_callback_errors(site: Site, make_client: MakeClient, http_browser: httpx.Client) -> None:
     client = make_client(OAuthStrategy(site.client_id))
     oauth_data = client.auth.generate_oauth_data(CALLBACK)
     # prompt=none without a browser session: the callback carries an error, not a code.
-    landed = browser.get(client.auth.get_auth_url(oauth_data, prompt="none").auth_url)
+    landed = http_browser.get(client.auth.get_auth_url(oauth_data, prompt="none").auth_url)
     callback = client.auth.parse_from_url(landed.headers["location"])
     assert callback.code is None and callback.error == "login_required" and callback.state == oauth_data.state
     with pytest.raises(AuthorizationError) as raised:
@@ -209,7 +184,7 @@ def test_login_callback_errors(site: Site, make_client: MakeClient, browser: htt
     with pytest.raises(AuthorizationError, match="no code"):
         client.auth.get_member_tokens(callback.code, callback.state, oauth_data)
 
-    location = browser_login(browser, client.auth.get_auth_url(oauth_data).auth_url, fresh_email())
+    location = browser_login(http_browser, client.auth.get_auth_url(oauth_data).auth_url, fresh_email())
     callback = client.auth.parse_from_url(location)
     with pytest.raises(AuthorizationError) as foreign:
         client.auth.get_member_tokens(callback.code, callback.state, client.auth.generate_oauth_data(CALLBACK))
@@ -344,11 +319,11 @@ def test_admin_data_crud_and_members(
     http: httpx.Client,
     site: Site,
     make_client: MakeClient,
-    browser: httpx.Client,
+    http_browser: httpx.Client,
     recorder: GrantRecorder,
 ) -> None:
     email = fresh_email()
-    member_login(make_client(OAuthStrategy(site.client_id)), browser, email)
+    member_login(make_client(OAuthStrategy(site.client_id)), http_browser, email)
     recorder.grants.clear()
     admin = make_client(ClientCredentialsStrategy(site.client_id, site.secret), modules=[data, members])
     listed = admin.members.list_members(limit=10)
@@ -447,7 +422,7 @@ def test_strategy_belongs_to_one_client(server: Server, site: Site) -> None:
 
 
 def test_transport_errors_are_not_wrapped(site: Site) -> None:
-    from .servers import free_port
+    from ..support.servers import free_port
 
     with create_client(auth=OAuthStrategy(site.client_id), base_url=f"http://127.0.0.1:{free_port()}", timeout=2) as client:
         with pytest.raises(httpx.ConnectError):
@@ -462,7 +437,7 @@ def test_expired_tokens_renew_themselves(
     site: Site,
     short_server: Server,
     recorder: GrantRecorder,
-    browser: httpx.Client,
+    http_browser: httpx.Client,
 ) -> None:
     collection = create_collection(http, site.tenant)
     fill_catalogue(http, site.tenant, collection)
@@ -475,7 +450,7 @@ def test_expired_tokens_renew_themselves(
         member = short(OAuthStrategy(site.client_id))
         admin = short(ClientCredentialsStrategy(site.client_id, site.secret))
         email = fresh_email()
-        member_login(member, browser, email)
+        member_login(member, http_browser, email)
         assert len(visitor.data.query(collection).find().items) == 5
         assert admin.members.list_members().total >= 1
         member_refresh = member.auth.get_tokens().refresh_token
@@ -498,10 +473,10 @@ def test_expired_tokens_renew_themselves(
 def test_a_member_whose_refresh_is_refused_is_not_downgraded(
     site: Site,
     short_server: Server,
-    browser: httpx.Client,
+    http_browser: httpx.Client,
 ) -> None:
     member = create_client(auth=OAuthStrategy(site.client_id), base_url=short_server.base_url)
-    tokens = member_login(member, browser, fresh_email())
+    tokens = member_login(member, http_browser, fresh_email())
     revoke = {"client_id": site.client_id, "token": tokens.refresh_token.value}
     revoked = httpx.post(f"{short_server.base_url}/oauth2/revoke", data=revoke)
     assert revoked.status_code == 200

@@ -10,9 +10,6 @@ call to a resource, ``refresh_token``, ``introspect_token``, ``revoke_token`` an
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -30,36 +27,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 
-from .conftest import Tenant
-from .headless import form_fields
-from .oauth2_helpers import CALLBACK, PASSWORD, Client, client_from, fresh_address, fresh_email, new_client
-from .servers import Server
-
-
-def create_member(server: Server, project_id: str, email: str) -> str:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "oauthapps.cli",
-            "members",
-            "create",
-            "--project",
-            project_id,
-            "--email",
-            email,
-            "--password",
-            PASSWORD,
-            "--json",
-            "--database",
-            server.database_url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    return str(json.loads(done.stdout)["memberId"])
+from ..support.members import PASSWORD, client_from, create_member, form_fields, fresh_address, fresh_email
+from ..support.oauth2 import CALLBACK, Client, new_client
+from ..support.servers import Server
+from ..support.tenants import Tenant
 
 
 @pytest.fixture
@@ -86,7 +57,7 @@ def oauth_app(http: httpx.Client, tenant: Tenant) -> Client:
 @pytest.fixture
 def member(server: Server, tenant: Tenant) -> str:
     email = fresh_email()
-    create_member(server, tenant.project_id, email)
+    create_member(server.database_url, tenant.project_id, email)
     return email
 
 

@@ -1,24 +1,23 @@
-"""Helpers shared by test_oauth2_grants.py, test_oauth2_endpoints.py, test_authorize.py and
-test_identity.py: OAuth apps, members, codes and token calls over real HTTP."""
+"""OAuth 2.0 over real HTTP: OAuth apps as clients, PKCE, the token endpoint, authorize URLs and
+redirect sessions, and the wire shape of OAuth errors."""
 
 from __future__ import annotations
 
-import random
+import secrets
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from .conftest import Tenant
-from .headless import BASE, Pkce, response_params
+from oauthapps.domain.pkce import s256
+
+from .oauth_apps import BASE, create, patch
+from .tenants import Tenant
 
 CALLBACK = "http://localhost:3000/callback"
-IDENTITY = "/_api/iam/authentication/v2"
-PASSWORD = "correct horse battery"
+REDIRECT_SESSION = "/_api/redirects-api/v1/redirect-session"
 
 
 @dataclass
@@ -32,17 +31,12 @@ class Client:
 
 def new_client(http: httpx.Client, tenant: Tenant, redirect_uris: list[str] | None = None, **fields: Any) -> Client:
     uris = [CALLBACK] if redirect_uris is None else redirect_uris
-    body = {"name": "Headless site", "allowedRedirectUris": uris, **fields}
-    response = http.post(BASE, headers=tenant.app_headers, json={"oAuthApp": body})
-    assert response.status_code == 200, response.text
-    app = response.json()["oAuthApp"]
+    app = create(http, tenant, **{"name": "Headless site", "allowedRedirectUris": uris, **fields})
     return Client(str(app["id"]), str(app.get("secret") or ""), uris[0] if uris else "")
 
 
 def patch_client(http: httpx.Client, tenant: Tenant, client_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-    response = http.patch(
-        f"{BASE}/{client_id}", headers=tenant.app_headers, json={"oAuthApp": {"id": client_id, **fields}, "mask": {"paths": list(fields)}}
-    )
+    response = patch(http, tenant, client_id, {"oAuthApp": {"id": client_id, **fields}, "mask": {"paths": list(fields)}})
     assert response.status_code == 200, response.text
     return dict(response.json()["oAuthApp"])
 
@@ -52,28 +46,23 @@ def delete_client(http: httpx.Client, tenant: Tenant, client_id: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def fresh_email() -> str:
-    return f"m-{uuid.uuid4().hex[:12]}@example.com"
+@dataclass
+class Pkce:
+    verifier: str
+    challenge: str
 
-
-def fresh_address() -> str:
-    """A loopback source address of its own, so a test's failed logins are not counted against
-    the per-address limit of other tests (the server sees the TCP peer address)."""
-    return f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
-
-
-@contextmanager
-def client_from(base_url: str, address: str) -> Iterator[httpx.Client]:
-    transport = httpx.HTTPTransport(local_address=address)
-    with httpx.Client(base_url=base_url, transport=transport, timeout=30) as client:
-        yield client
+    @classmethod
+    def new(cls) -> Pkce:
+        verifier = secrets.token_urlsafe(48)
+        return cls(verifier, s256(verifier))
 
 
 def token_call(http: httpx.Client, **params: str) -> httpx.Response:
     return http.post("/oauth2/token", json=params)
 
 
-def visitor(http: httpx.Client, client_id: str) -> dict[str, Any]:
+def visitor_tokens(http: httpx.Client, client_id: str) -> dict[str, Any]:
+    """A visitor's tokens (the anonymous grant)."""
     response = token_call(http, clientId=client_id, grantType="anonymous")
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -86,6 +75,7 @@ def token_info(http: httpx.Client, token: str) -> dict[str, Any]:
 
 
 def is_active(http: httpx.Client, token: str) -> bool:
+    """Token-info's verdict; an inactive token must tell nothing more."""
     info = token_info(http, token)
     if info.get("active") is not True:
         assert info == {"active": False}, info
@@ -93,16 +83,25 @@ def is_active(http: httpx.Client, token: str) -> bool:
     return True
 
 
-def register(http: httpx.Client, access_token: str, email: str, password: str = PASSWORD) -> httpx.Response:
-    return http.post(
-        f"{IDENTITY}/register",
-        headers={"Authorization": access_token},
-        json={"loginId": {"email": email}, "password": password, "profile": {"nickname": "Tester"}},
-    )
+def token_active(http: httpx.Client, token: str) -> bool:
+    """Token-info's ``active``, read as it is."""
+    return bool(http.post("/oauth2/token-info", json={"token": token}).json()["active"])
 
 
-def login(http: httpx.Client, access_token: str, email: str, password: str = PASSWORD) -> httpx.Response:
-    return http.post(f"{IDENTITY}/login", headers={"Authorization": access_token}, json={"loginId": {"email": email}, "password": password})
+def refresh(http: httpx.Client, client_id: str, refresh_token: str) -> httpx.Response:
+    return token_call(http, clientId=client_id, grantType="refresh_token", refreshToken=refresh_token)
+
+
+def exchange(http: httpx.Client, client: Client, code: str, verifier: str | None, redirect_uri: str | None = None) -> httpx.Response:
+    params = {
+        "clientId": client.id,
+        "grantType": "authorization_code",
+        "code": code,
+        "redirectUri": redirect_uri if redirect_uri is not None else client.redirect_uri,
+    }
+    if verifier is not None:
+        params["codeVerifier"] = verifier
+    return token_call(http, **{k: v for k, v in params.items() if v})
 
 
 def authorize_query(client_id: str, redirect_uri: str, pkce: Pkce, **extra: str) -> dict[str, str]:
@@ -123,52 +122,43 @@ def authorize_url(params: dict[str, str]) -> str:
     return "/oauth2/authorize?" + urlencode(params)
 
 
-def new_member_ticket(http: httpx.Client, client_id: str, email: str | None = None) -> str:
-    """Register a fresh member through the identity API (as a visitor of this client) and return
-    its one-time sessionToken."""
-    access = str(visitor(http, client_id)["access_token"])
-    response = register(http, access, email or fresh_email())
-    assert response.status_code == 200, response.text
-    return str(response.json()["sessionToken"])
+def response_params(location: str, mode: str = "fragment") -> dict[str, str]:
+    """The parameters of an authorization response, from the fragment or the query."""
+    parts = urlsplit(location)
+    raw = parts.fragment if mode == "fragment" else parts.query
+    return {k: v[0] for k, v in parse_qs(raw).items()}
 
 
-def code_with_ticket(http: httpx.Client, client: Client, pkce: Pkce, ticket: str, redirect_uri: str | None = None) -> str:
-    uri = redirect_uri or client.redirect_uri
-    params = authorize_query(client.id, uri, pkce, prompt="none", session_token=ticket)
-    response = http.get(authorize_url(params))
-    assert response.status_code == 303, response.text
-    got = response_params(response.headers["location"], "query")
-    assert got.get("code", "").startswith("oac_"), got
-    assert got["state"] == params["state"]
-    return got["code"]
-
-
-def member_code(http: httpx.Client, client: Client, pkce: Pkce, redirect_uri: str | None = None) -> str:
-    """An authorization code for a freshly registered member of this client's project."""
-    return code_with_ticket(http, client, pkce, new_member_ticket(http, client.id), redirect_uri)
-
-
-def exchange(http: httpx.Client, client: Client, code: str, verifier: str | None, redirect_uri: str | None = None) -> httpx.Response:
-    params = {
-        "clientId": client.id,
-        "grantType": "authorization_code",
-        "code": code,
-        "redirectUri": redirect_uri if redirect_uri is not None else client.redirect_uri,
-    }
-    if verifier is not None:
-        params["codeVerifier"] = verifier
-    return token_call(http, **{k: v for k, v in params.items() if v})
-
-
-def member_tokens(http: httpx.Client, client: Client) -> dict[str, Any]:
-    pkce = Pkce.new()
-    response = exchange(http, client, member_code(http, client, pkce), pkce.verifier)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-def refresh(http: httpx.Client, client_id: str, refresh_token: str) -> httpx.Response:
-    return token_call(http, clientId=client_id, grantType="refresh_token", refreshToken=refresh_token)
+def auth_session(
+    http: httpx.Client,
+    access_token: str,
+    client_id: str,
+    redirect_uri: str,
+    pkce: Pkce,
+    state: str = "st-1",
+    mode: str = "fragment",
+    prompt: str = "login",
+) -> httpx.Response:
+    """A login redirect session, as the SDK asks for one."""
+    return http.post(
+        REDIRECT_SESSION,
+        headers={"Authorization": access_token},
+        json={
+            "auth": {
+                "authRequest": {
+                    "redirectUri": redirect_uri,
+                    "clientId": client_id,
+                    "codeChallenge": pkce.challenge,
+                    "codeChallengeMethod": "S256",
+                    "responseMode": mode,
+                    "responseType": "code",
+                    "scope": "offline_access",
+                    "state": state,
+                },
+                "prompt": prompt,
+            },
+        },
+    )
 
 
 def assert_oauth_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:

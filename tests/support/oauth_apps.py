@@ -1,20 +1,15 @@
-"""Small helpers shared by the test_oauth_apps_*.py files (HTTP-level tests of the OAuth Apps API)."""
+"""The OAuth Apps API over real HTTP: its calls, and the wire shapes of its errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
-from oauthapps.domain.scopes import OAUTH_APP_MANAGE
-from oauthapps.services import tenancy
 from oauthapps.store import oauth_apps as oauth_app_repo
 from oauthapps.store.database import Database
 
-from .conftest import Tenant, app_token, run_db
-from .servers import Server
+from .tenants import Tenant, run_db
 
 BASE = "/oauth-app/v1/oauth-apps"
 SHORT_BASE = "/v1/oauth-apps"
@@ -101,23 +96,3 @@ def audit_entries(database_url: str, project_id: str, app_id: str | None = None)
 
     entries: list[oauth_app_repo.AuditEntry] = run_db(database_url, work)
     return list(reversed(entries))
-
-
-def new_tenant(server: Server, http: httpx.Client, scopes: tuple[str, ...] = (OAUTH_APP_MANAGE,), name: str = "Shared project") -> Tenant:
-    """What conftest's ``make_tenant`` does, usable from fixtures of any scope."""
-
-    async def setup(db: Database) -> tuple[Any, Any, str]:
-        project = await tenancy.create_project(db, name)
-        app = await tenancy.create_app(db, f"App for {name}", list(scopes))
-        return project, app, await tenancy.install(db, app.app_id, project.project_id)
-
-    project, app, instance_id = run_db(server.database_url, setup)
-    token = app_token(http, app.app_id, app.app_secret, instance_id)
-    return Tenant(project.project_id, project.api_key, app.app_id, app.app_secret, instance_id, token)
-
-
-@pytest.fixture(scope="module")
-def module_tenant(server: Server) -> Iterator[Tenant]:
-    """One project per test module (and backend) for tests that need no empty project of their own."""
-    with httpx.Client(base_url=server.base_url, timeout=30) as client:
-        yield new_tenant(server, client)

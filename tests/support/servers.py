@@ -1,5 +1,5 @@
-"""Real parts for tests: fresh databases (SQLite file, PostgreSQL database) and a real server
-process on a loopback port."""
+"""Real parts for tests: fresh databases (SQLite file, PostgreSQL database), real server processes
+on loopback ports, and the ``oauthapps`` command line run as a process."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _pg_exec(sql: str) -> None:
+async def pg_exec(sql: str) -> None:
+    """One statement as PostgreSQL's admin user (database creation, dropping connections)."""
     import asyncpg
 
     conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
@@ -43,7 +44,7 @@ async def _pg_exec(sql: str) -> None:
 def postgres_available() -> str | None:
     """None when PostgreSQL answers; otherwise why not."""
     try:
-        asyncio.run(_pg_exec("SELECT 1"))
+        asyncio.run(pg_exec("SELECT 1"))
         return None
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
@@ -61,12 +62,12 @@ def fresh_database(kind: str, tmp_dir: Path) -> Iterator[str]:
             pytest.fail(message + " and CI=true: PostgreSQL tests must run in CI")
         pytest.skip(message)
     name = f"oauthapps_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
+    asyncio.run(pg_exec(f'CREATE DATABASE "{name}"'))
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextmanager
@@ -126,6 +127,26 @@ def running_server(database_url: str, tmp_dir: Path, workers: int = 1, extra_env
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait()
+
+
+@contextmanager
+def two_nodes(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two server processes of two workers each on one database (a deployment of two nodes), and
+    a client of each."""
+    with (
+        running_server(database_url, tmp_path_factory.mktemp("node-a"), workers=2, extra_env=extra_env) as a,
+        running_server(database_url, tmp_path_factory.mktemp("node-b"), workers=2, extra_env=extra_env) as b,
+        httpx.Client(base_url=a.base_url, timeout=30) as node_a,
+        httpx.Client(base_url=b.base_url, timeout=30) as node_b,
+    ):
+        yield node_a, node_b
+
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``oauthapps ARGS`` in its own process, the way an operator runs it; output captured as text."""
+    return subprocess.run([sys.executable, "-m", "oauthapps.cli", *args], capture_output=True, text=True, timeout=timeout)
 
 
 @contextmanager
