@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check compat browser clean
+.PHONY: setup run test unit check compat browser clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,10 @@ test: setup browser
 	@$(MAKE) --no-print-directory check
 	$(BIN)/pytest -q
 	@$(MAKE) --no-print-directory compat
+
+# The unit tests alone (tests/unit): seconds, with no database server, browser or Node.
+unit: setup
+	$(BIN)/pytest -q tests/unit
 
 # The official @wix/sdk (pinned in compat/wix-sdk/package-lock.json) against a real server.
 COMPAT := compat/wix-sdk
