@@ -74,7 +74,7 @@ def broken(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with fresh_database(request.param, work) as url:
         upgrade(url)
         with running_server(url, work) as server, httpx.Client(base_url=server.base_url, timeout=30) as http:
-            tenant = new_tenant(server, http)
+            tenant = new_tenant(http, server.database_url)
             app_id = create(http, tenant, name="Made before the refusal")["id"]
             refuse_writes(url)
             yield Broken(server, http, tenant, app_id)
@@ -165,7 +165,7 @@ def test_every_route_answers_the_wire_format_when_the_database_is_gone(tmp_path_
     with fresh_database("postgresql", work) as url:
         upgrade(url)
         with running_server(url, work) as server, httpx.Client(base_url=server.base_url, timeout=30) as http:
-            tenant = new_tenant(server, http)
+            tenant = new_tenant(http, server.database_url)
             app_id = create(http, tenant)["id"]
             name = urlsplit(url).path.lstrip("/")
             asyncio.run(pg_exec(f'DROP DATABASE "{name}" WITH (FORCE)'))
