@@ -23,13 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from .config import ACCESS_TOKEN_SECONDS
 from .domain.errors import DomainError, NotFound, ValidationFailed
 from .domain.oauth_app import to_wire
+from .domain.roles import CallerRole
 from .http.auth import ALL_OWNER_SCOPES
-from .services import callers
 from .services import data as data_service
 from .services import member_accounts as member_service
 from .services import oauth_apps as oauth_app_service
 from .services import tenancy as tenancy_service
-from .services.actor import Actor
+from .services.actor import Actor, ActorKind
 from .services.callers import Caller
 from .store import oauth_apps as oauth_app_repo
 from .store import tenancy as tenancy_repo
@@ -105,7 +105,7 @@ def _print_json(data: Any) -> None:
 
 
 def _owner(project_id: str) -> Actor:
-    return Actor(project_id, ALL_OWNER_SCOPES, "cli", f"cli:{os.environ.get('USER', 'owner')}")
+    return Actor(project_id, ALL_OWNER_SCOPES, ActorKind.CLI, f"cli:{os.environ.get('USER', 'owner')}")
 
 
 async def _require_project(db: Database, project_id: str) -> None:
@@ -463,7 +463,7 @@ def members_delete(
 
 
 def _owner_caller(project_id: str) -> Caller:
-    return Caller(project_id, callers.ADMIN, "cli")
+    return Caller(project_id, CallerRole.ADMIN, "cli")
 
 
 PolicyOpt = typer.Option(help="ANYONE, SITE_MEMBER, SITE_MEMBER_AUTHOR or ADMIN.")
