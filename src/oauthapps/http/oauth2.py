@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,15 +23,13 @@ from ..oauth2 import params as oauth_params
 from ..oauth2.errors import OAuth2Error
 from ..oauth2.introspection import introspect
 from ..oauth2.revocation import revoke
-from ..oauth2.token_endpoint import token
+from ..oauth2.token_endpoint import ProtocolHandler, token
 from ..oauth2.token_info import token_info
 from ..runtime import Runtime
 from .body import read_body
 from .responses import NO_STORE, FastJSONResponse, oauth2_error
 
 log = logging.getLogger("oauthapps.oauth2")
-
-ProtocolHandler = Callable[[dict[str, str], Runtime], Awaitable[dict[str, Any]]]
 
 
 async def _params(request: Request, runtime: Runtime) -> dict[str, str]:

@@ -9,10 +9,12 @@ from ..runtime import Runtime
 from .errors import invalid_request, unsupported_grant_type
 from .grants import anonymous, authorization_code, client_credentials, refresh_token
 
-GrantHandler = Callable[[dict[str, str], Runtime], Awaitable[dict[str, Any]]]
+# A protocol function (each grant, revocation, token-info, introspection): the request's
+# parameters in, the JSON answer out, failures raised as OAuth2Error.
+ProtocolHandler = Callable[[dict[str, str], Runtime], Awaitable[dict[str, Any]]]
 
 # In the order the metadata document (oauth2/metadata.py) lists them.
-GRANTS: dict[str, GrantHandler] = {
+GRANTS: dict[str, ProtocolHandler] = {
     "authorization_code": authorization_code.grant,
     "refresh_token": refresh_token.grant,
     "client_credentials": client_credentials.grant,
