@@ -50,7 +50,7 @@ async def _member_with_grant(writer: Database, project_id: str, app_id: str) -> 
             conn,
             project_id=project_id,
             oauth_app_id=app_id,
-            subject_type="member",
+            subject_type=grants.GrantSubject.MEMBER,
             subject_id=member.id,
             member_id=member.id,
             at=at,

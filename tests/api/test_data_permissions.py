@@ -11,22 +11,21 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from oauthapps.domain.data_items import OPERATIONS, DataPermission
+from oauthapps.domain.roles import CallerRole
+
 from ..support.data import COLLECTIONS, ITEMS
 from ..support.members import member_tokens
 from ..support.oauth2 import new_client, visitor_tokens
 from ..support.servers import Server
 from ..support.tenants import new_tenant
 
-POLICIES = ("ANYONE", "SITE_MEMBER", "SITE_MEMBER_AUTHOR", "ADMIN")
-OPERATIONS = ("read", "insert", "update", "remove")
-ROLES = ("visitor", "member", "admin")
-
 
 @dataclass
 class World:
     http: httpx.Client
     admin: dict[str, str]
-    callers: dict[str, dict[str, str]]
+    callers: dict[CallerRole, dict[str, str]]
     other_member: dict[str, str]
 
 
@@ -44,18 +43,18 @@ def world(server: Server) -> Iterator[World]:
             http=http,
             admin=admin,
             callers={
-                "visitor": {"Authorization": str(visitor["access_token"])},
-                "member": {"Authorization": str(member["access_token"])},
-                "admin": admin,
+                CallerRole.VISITOR: {"Authorization": str(visitor["access_token"])},
+                CallerRole.MEMBER: {"Authorization": str(member["access_token"])},
+                CallerRole.ADMIN: admin,
             },
             other_member={"Authorization": str(other["access_token"])},
         )
 
 
-def _collection(world: World, operation: str, policy: str) -> str:
+def _collection(world: World, operation: str, policy: DataPermission) -> str:
     """All operations open to anyone except the one under test, so set-up can use any caller."""
     name = f"C{uuid.uuid4().hex[:10]}"
-    permissions = dict.fromkeys(OPERATIONS, "ANYONE")
+    permissions = dict.fromkeys(OPERATIONS, DataPermission.ANYONE)
     permissions[operation] = policy
     created = world.http.post(COLLECTIONS, headers=world.admin, json={"collection": {"id": name, "permissions": permissions}})
     assert created.status_code == 200, created.text
@@ -68,16 +67,17 @@ def _insert(world: World, headers: dict[str, str], collection: str, text: str) -
 
 # The expected outcome of each case: "all" (may act on anyone's item), "own" (only on their own
 # item; another's is refused), or "none" (refused outright with 403).
+VISITOR, MEMBER, ADMIN = CallerRole.VISITOR, CallerRole.MEMBER, CallerRole.ADMIN
 EXPECTED = {
-    "ANYONE": {"visitor": "all", "member": "all", "admin": "all"},
-    "SITE_MEMBER": {"visitor": "none", "member": "all", "admin": "all"},
-    "SITE_MEMBER_AUTHOR": {"visitor": "none", "member": "own", "admin": "all"},
-    "ADMIN": {"visitor": "none", "member": "none", "admin": "all"},
+    DataPermission.ANYONE: {VISITOR: "all", MEMBER: "all", ADMIN: "all"},
+    DataPermission.SITE_MEMBER: {VISITOR: "none", MEMBER: "all", ADMIN: "all"},
+    DataPermission.SITE_MEMBER_AUTHOR: {VISITOR: "none", MEMBER: "own", ADMIN: "all"},
+    DataPermission.ADMIN: {VISITOR: "none", MEMBER: "none", ADMIN: "all"},
 }
 
 
-@pytest.mark.parametrize(("policy", "operation", "role"), list(itertools.product(POLICIES, OPERATIONS, ROLES)))
-def test_permission_matrix(world: World, policy: str, operation: str, role: str) -> None:
+@pytest.mark.parametrize(("policy", "operation", "role"), list(itertools.product(DataPermission, OPERATIONS, CallerRole)))
+def test_permission_matrix(world: World, policy: DataPermission, operation: str, role: CallerRole) -> None:
     collection = _collection(world, operation, policy)
     caller = world.callers[role]
     expected = EXPECTED[policy][role]

@@ -19,7 +19,7 @@ from oauthapps.domain.oauth_app import OAuthApp, iso, to_wire
 from oauthapps.domain.query import Sort
 from oauthapps.domain.scopes import OAUTH_APP_READ
 from oauthapps.services import oauth_apps as service
-from oauthapps.services.actor import Actor
+from oauthapps.services.actor import Actor, ActorKind
 from oauthapps.store import oauth_apps as repo
 from oauthapps.store.database import Database
 from oauthapps.store.migrate import alembic_config, upgrade
@@ -88,7 +88,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 def _both(url: str, raw: Any, project: str = P1) -> tuple[repo.Page, list[dict[str, Any]], int]:
     """The API's path (service.query_page) and the entities' path (service.query), for comparison."""
-    actor = Actor(project, frozenset({OAUTH_APP_READ}), "api_key", "test")
+    actor = Actor(project, frozenset({OAUTH_APP_READ}), ActorKind.API_KEY, "test")
 
     async def main() -> tuple[repo.Page, list[dict[str, Any]], int]:
         db = Database.open(url)

@@ -16,7 +16,7 @@ from oauthapps.store.database import Database
 from oauthapps.store.migrate import upgrade_async
 from oauthapps.store.schema import signing_keys
 from oauthapps.tokens import access
-from oauthapps.tokens.access import VISITOR, TokenIssuer
+from oauthapps.tokens.access import TokenIssuer, TokenKind
 from oauthapps.tokens.keys import SigningKeys, rotate
 
 ISSUER = "https://auth.example.test"
@@ -37,7 +37,13 @@ async def issuer(tmp_path: Path) -> AsyncIterator[TokenIssuer]:
 
 def mint(issuer: TokenIssuer, lifetime: int = 600) -> str:
     token, _ = issuer.mint(
-        kind=VISITOR, subject="s-1", project_id="p-1", client_id="c-1", lifetime=lifetime, scopes=("offline_access",), grant_id="g-1"
+        kind=TokenKind.VISITOR,
+        subject="s-1",
+        project_id="p-1",
+        client_id="c-1",
+        lifetime=lifetime,
+        scopes=("offline_access",),
+        grant_id="g-1",
     )
     return token
 

@@ -7,6 +7,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any, Literal
 
 import orjson
@@ -14,15 +15,27 @@ import orjson
 from .errors import FieldViolation, ValidationFailed
 from .oauth_app import iso
 from .query import ALL_OPS, MAX_OFFSET, FieldSpec, Query, QuerySpec, Sort, parse_datetime, parse_query
+from .roles import CallerRole
 
-# Wix's permission roles, from most open to most closed.
-ANYONE = "ANYONE"
-SITE_MEMBER = "SITE_MEMBER"
-SITE_MEMBER_AUTHOR = "SITE_MEMBER_AUTHOR"
-ADMIN = "ADMIN"
-POLICIES = (ANYONE, SITE_MEMBER, SITE_MEMBER_AUTHOR, ADMIN)
+
+class DataPermission(StrEnum):
+    """Who may perform an operation on a collection's items (Wix's permission roles, as sent
+    and stored), from most open to most closed."""
+
+    ANYONE = "ANYONE"
+    SITE_MEMBER = "SITE_MEMBER"
+    SITE_MEMBER_AUTHOR = "SITE_MEMBER_AUTHOR"  # members, and only on the items they inserted
+    ADMIN = "ADMIN"
+
+
+POLICIES = tuple(DataPermission)
 OPERATIONS = ("read", "insert", "update", "remove")
-DEFAULT_PERMISSIONS = {"read": ANYONE, "insert": ADMIN, "update": ADMIN, "remove": ADMIN}
+DEFAULT_PERMISSIONS: dict[str, str] = {
+    "read": DataPermission.ANYONE,
+    "insert": DataPermission.ADMIN,
+    "update": DataPermission.ADMIN,
+    "remove": DataPermission.ADMIN,
+}
 
 COLLECTION_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 ITEM_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -33,15 +46,15 @@ SYSTEM_FIELDS = ("_id", "_createdDate", "_updatedDate", "_owner")
 Access = Literal["all", "own", "none"]
 
 
-def access(policy: str, role: str) -> Access:
-    """What a caller with ``role`` (visitor, member, admin) may touch under ``policy``.
+def access(policy: str, role: CallerRole) -> Access:
+    """What a caller with ``role`` may touch under ``policy`` (a DataPermission value).
     'own' means only items the caller inserted (for insert: allowed, and the caller owns it)."""
-    if role == "admin" or policy == ANYONE:
+    if role == CallerRole.ADMIN or policy == DataPermission.ANYONE:
         return "all"
-    if role == "member":
-        if policy == SITE_MEMBER:
+    if role == CallerRole.MEMBER:
+        if policy == DataPermission.SITE_MEMBER:
             return "all"
-        if policy == SITE_MEMBER_AUTHOR:
+        if policy == DataPermission.SITE_MEMBER_AUTHOR:
             return "own"
     return "none"
 

@@ -13,10 +13,11 @@ from typing import Any
 from ..domain import data_items as rules
 from ..domain.errors import Conflict, NotFound, PermissionDenied
 from ..domain.oauth_app import iso
+from ..domain.roles import CallerRole
 from ..store import data as repo
 from ..store.data import Item
 from ..store.database import Database
-from .callers import ADMIN, Caller
+from .callers import Caller
 
 COLLECTION_NOT_FOUND = "WDE0025"
 ITEM_NOT_FOUND = "WDE0073"
@@ -33,7 +34,7 @@ def _now() -> datetime:
 
 
 def _require_admin(caller: Caller) -> None:
-    if caller.role != ADMIN:
+    if caller.role != CallerRole.ADMIN:
         raise PermissionDenied("Managing collections needs an admin token or an API key", code=NOT_PERMITTED)
 
 

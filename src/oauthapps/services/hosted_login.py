@@ -17,6 +17,7 @@ from ..store import cached, one_time, sessions
 from ..store import members as member_repo
 from ..store.database import Database
 from ..store.members import Member
+from ..store.one_time import OneTimePurpose
 
 CODE_LIFETIME = timedelta(seconds=60)
 TICKET_LIFETIME = timedelta(minutes=5)
@@ -47,7 +48,7 @@ async def issue_code(db: Database, app: OAuthApp, member_id: str, request: Autho
         await one_time.put(
             conn,
             token_hash=credentials.hash_secret(code),
-            purpose=one_time.CODE,
+            purpose=OneTimePurpose.CODE,
             project_id=app.project_id,
             oauth_app_id=app.id,
             member_id=member_id,
@@ -98,7 +99,7 @@ async def issue_ticket(db: Database, app: OAuthApp, member_id: str) -> str:
         await one_time.put(
             conn,
             token_hash=credentials.hash_secret(ticket),
-            purpose=one_time.LOGIN_TICKET,
+            purpose=OneTimePurpose.LOGIN_TICKET,
             project_id=app.project_id,
             oauth_app_id=app.id,
             member_id=member_id,
@@ -114,7 +115,7 @@ async def redeem_ticket(db: Database, app: OAuthApp, ticket: str) -> str | None:
     ticket_hash = credentials.hash_secret(ticket)
     at = _now()
     async with db.transaction() as conn:
-        record = await one_time.get(conn, ticket_hash, one_time.LOGIN_TICKET)
+        record = await one_time.get(conn, ticket_hash, OneTimePurpose.LOGIN_TICKET)
         if record is None or record.oauth_app_id != app.id or record.expires_at <= at or record.member_id is None:
             return None
         if not await one_time.consume(conn, ticket_hash, at):

@@ -6,11 +6,12 @@ from typing import Any
 
 from ..domain.errors import NotFound, PermissionDenied
 from ..domain.oauth_app import iso
+from ..domain.roles import CallerRole
 from ..store import cached
 from ..store import members as repo
 from ..store.database import Database
 from ..store.members import Member, MemberProfile
-from .callers import ADMIN, MEMBER, Caller
+from .callers import Caller
 
 
 def to_wire(member: Member | MemberProfile) -> dict[str, Any]:
@@ -31,7 +32,7 @@ def to_wire(member: Member | MemberProfile) -> dict[str, Any]:
 
 async def current_member(db: Database, caller: Caller) -> MemberProfile:
     """From this process's cache: a member's deletion is in the change log (store/members.py)."""
-    if caller.role != MEMBER or caller.member_id is None:
+    if caller.role != CallerRole.MEMBER or caller.member_id is None:
         raise PermissionDenied(
             "Only a signed-in member has a current member; this is a visitor or admin token", code="MEMBER_TOKEN_REQUIRED"
         )
@@ -42,12 +43,12 @@ async def current_member(db: Database, caller: Caller) -> MemberProfile:
 
 
 def _require_admin(caller: Caller) -> None:
-    if caller.role != ADMIN:
+    if caller.role != CallerRole.ADMIN:
         raise PermissionDenied("Listing and reading members needs an admin token or an API key", code="ADMIN_REQUIRED")
 
 
 async def get_member(db: Database, caller: Caller, member_id: str) -> Member | MemberProfile:
-    if caller.role == MEMBER and caller.member_id == member_id:
+    if caller.role == CallerRole.MEMBER and caller.member_id == member_id:
         return await current_member(db, caller)
     _require_admin(caller)
     async with db.read() as conn:

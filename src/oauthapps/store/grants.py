@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,12 +14,19 @@ from .schema import grants, refresh_tokens
 from .tenancy import new_id
 
 
+class GrantSubject(StrEnum):
+    """Whom a grant authorises (the ``subject_type`` column)."""
+
+    VISITOR = "visitor"  # an anonymous site visitor (the anonymous grant)
+    MEMBER = "member"  # a signed-in site member (authorization_code)
+
+
 @dataclass(frozen=True)
 class Grant:
     id: str
     project_id: str
     oauth_app_id: str
-    subject_type: str
+    subject_type: GrantSubject
     subject_id: str
     member_id: str | None
     revoked_at: datetime | None
@@ -42,7 +50,9 @@ class RefreshRow:
 
 def _grant(m: object) -> Grant:
     g = m._mapping  # type: ignore[attr-defined]
-    return Grant(g["id"], g["project_id"], g["oauth_app_id"], g["subject_type"], g["subject_id"], g["member_id"], g["revoked_at"])
+    return Grant(
+        g["id"], g["project_id"], g["oauth_app_id"], GrantSubject(g["subject_type"]), g["subject_id"], g["member_id"], g["revoked_at"]
+    )
 
 
 async def create_grant(
@@ -50,7 +60,7 @@ async def create_grant(
     *,
     project_id: str,
     oauth_app_id: str,
-    subject_type: str,
+    subject_type: GrantSubject,
     subject_id: str,
     member_id: str | None,
     at: datetime,

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_
 
 from .database import SQLITE_PRAGMAS
+from .grants import GrantSubject
 
 log = logging.getLogger("oauthapps.store")
 
@@ -51,22 +52,20 @@ class Sink(Protocol):
 
 
 # Both tables from one set of arrays in one statement: the foreign key is checked at the end of
-# the statement, when the grants are there.
-PG_INSERT = """
+# the statement, when the grants are there. Every row is a visitor's grant; the subject type is
+# our own constant written into the SQL, not input.
+PG_INSERT = f"""
 WITH v AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
         AS v(grant_id, project_id, oauth_app_id, subject_id, token_hash, created_at, expires_at)
 ), g AS (
     INSERT INTO grants (id, project_id, oauth_app_id, subject_type, subject_id, member_id, created_at)
-    SELECT grant_id, project_id, oauth_app_id, 'visitor', subject_id, NULL, created_at FROM v
+    SELECT grant_id, project_id, oauth_app_id, '{GrantSubject.VISITOR}', subject_id, NULL, created_at FROM v
 )
 INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at)
 SELECT token_hash, grant_id, created_at, expires_at FROM v
-"""
-SQLITE_GRANTS = (
-    "INSERT INTO grants (id, project_id, oauth_app_id, subject_type, subject_id, member_id, created_at)"
-    " VALUES (?, ?, ?, 'visitor', ?, NULL, ?)"
-)
+"""  # noqa: S608
+SQLITE_GRANTS = f"INSERT INTO grants (id, project_id, oauth_app_id, subject_type, subject_id, member_id, created_at) VALUES (?, ?, ?, '{GrantSubject.VISITOR}', ?, NULL, ?)"  # noqa: S608
 SQLITE_REFRESH = "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) VALUES (?, ?, ?, ?)"
 
 

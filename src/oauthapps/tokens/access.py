@@ -12,6 +12,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -27,16 +28,19 @@ from .keys import ALGORITHM, SigningKeys, StoredKey
 # hit, and the cache is emptied when the set of keys changes.
 VERIFIED_CACHE_SIZE = 10_000
 
-# Token kinds (the "knd" claim) and the subject types token-info reports for them.
-APP = "app"  # an installed platform app (client_credentials with instance_id)
-ADMIN = "admin"  # an OAuth app's own admin token (client_credentials with its secret)
-VISITOR = "visitor"
-MEMBER = "member"
+
+class TokenKind(StrEnum):
+    """What an access token stands for: its "knd" claim, so the values are on the wire."""
+
+    APP = "app"  # an installed platform app (client_credentials with instance_id)
+    ADMIN = "admin"  # an OAuth app's own admin token (client_credentials with its secret)
+    VISITOR = "visitor"  # a site visitor (the anonymous grant)
+    MEMBER = "member"  # a signed-in site member (authorization_code)
 
 
 @dataclass(frozen=True)
 class AccessClaims:
-    kind: str
+    kind: TokenKind
     subject: str
     project_id: str
     client_id: str
@@ -79,7 +83,7 @@ class TokenIssuer:
     def mint(
         self,
         *,
-        kind: str,
+        kind: TokenKind,
         subject: str,
         project_id: str,
         client_id: str,
@@ -161,7 +165,7 @@ class TokenIssuer:
             if c.get("iss") != self.issuer or int(c["exp"]) <= time.time():
                 return None
             return AccessClaims(
-                kind=str(c["knd"]),
+                kind=TokenKind(c["knd"]),
                 subject=str(c["sub"]),
                 project_id=str(c["tid"]),
                 client_id=str(c["client_id"]),

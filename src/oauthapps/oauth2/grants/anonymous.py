@@ -13,7 +13,7 @@ from typing import Any
 
 from ...domain import credentials
 from ...runtime import Runtime
-from ...store.grants import Grant
+from ...store.grants import Grant, GrantSubject
 from ...store.ids import random_uuid, time_ordered_uuid
 from ...store.visitor_sinks import VisitorRows
 from ..clients import authenticate_client
@@ -24,7 +24,7 @@ _REFRESH_LIFETIME_US = REFRESH_TOKEN_LIFETIME // timedelta(microseconds=1)
 
 async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
     app = await authenticate_client(params, runtime)
-    visitor = Grant(time_ordered_uuid(), app.project_id, app.id, "visitor", random_uuid(), None, None)
+    visitor = Grant(time_ordered_uuid(), app.project_id, app.id, GrantSubject.VISITOR, random_uuid(), None, None)
     refresh = credentials.generate_secret(credentials.REFRESH_TOKEN_PREFIX)
     at = time.time_ns() // 1000
     await runtime.visitor_writer.add(

@@ -12,6 +12,8 @@ from typing import Any
 from ...domain import credentials, pkce
 from ...runtime import Runtime
 from ...store import grants, one_time
+from ...store.grants import GrantSubject
+from ...store.one_time import OneTimePurpose
 from ...store.tenancy import new_id
 from ..clients import authenticate_client
 from ..errors import OAuth2Error, invalid_grant, invalid_request
@@ -31,7 +33,7 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
     failure: OAuth2Error | None = None
     response: dict[str, Any] = {}
     async with runtime.db.transaction() as conn:
-        record = await one_time.get(conn, code_hash, one_time.CODE)
+        record = await one_time.get(conn, code_hash, OneTimePurpose.CODE)
         if record is None or record.oauth_app_id != app.id:
             failure = invalid_grant("The authorization code is invalid")
         elif record.used_at is not None:
@@ -56,7 +58,7 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
                     conn,
                     project_id=app.project_id,
                     oauth_app_id=app.id,
-                    subject_type="member",
+                    subject_type=GrantSubject.MEMBER,
                     subject_id=record.member_id,
                     member_id=record.member_id,
                     at=at,
