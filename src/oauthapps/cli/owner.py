@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from ..domain.errors import NotFound
-from ..http.auth import ALL_OWNER_SCOPES
 from ..domain.roles import CallerRole
+from ..http.auth import ALL_OWNER_SCOPES
 from ..services.actor import Actor, ActorKind
 from ..services.callers import Caller
 from ..store import tenancy as tenancy_repo
