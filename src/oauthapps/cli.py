@@ -20,7 +20,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from .config import ACCESS_TOKEN_SECONDS
+from .config import ACCESS_TOKEN_SECONDS, trusted_proxies
 from .domain.errors import DomainError, NotFound, ValidationFailed
 from .domain.oauth_app import to_wire
 from .http.auth import ALL_OWNER_SCOPES
@@ -125,9 +125,23 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     demo: Annotated[bool, typer.Option("--demo", help="Create the demo project and print its credentials.")] = False,
     issuer: Annotated[str | None, typer.Option(help="Issuer URL in tokens (default http://HOST:PORT).")] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            envvar="OAUTHAPPS_FORWARDED_ALLOW_IPS",
+            help="Reverse proxies (IP addresses or networks, comma-separated) whose X-Forwarded-For names the client. "
+            "Default: none; the client is the TCP peer.",
+        ),
+    ] = None,
 ) -> None:
     """Start the HTTP server."""
     import uvicorn
+
+    try:
+        proxies = trusted_proxies(forwarded_allow_ips)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--forwarded-allow-ips") from exc
 
     url = database or default_database_url()
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -172,7 +186,8 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies,
         server_header=False,
     )
 

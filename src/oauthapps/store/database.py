@@ -70,9 +70,11 @@ class Database:
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Database:
+        """hide_parameters: a database error's message (and so the log) never carries the values
+        of a statement, which may be a caller's data or a secret's hash."""
         full = async_url(url)
         if full.startswith("sqlite"):
-            engine = create_async_engine(full, pool_pre_ping=False)
+            engine = create_async_engine(full, pool_pre_ping=False, hide_parameters=True)
             _configure_sqlite(engine)
         else:
             # No pre-ping: on asyncpg it costs three round trips per checkout (a quarter of a query
@@ -80,7 +82,7 @@ class Database:
             # finds it; SQLAlchemy then invalidates the whole pool and the next checkout reconnects.
             # No overflow: connections opened past the pool and closed on return were churned by
             # the hundred per second under load; a request waits for a pooled one instead.
-            engine = create_async_engine(full, pool_size=pool_size, max_overflow=0, pool_pre_ping=False)
+            engine = create_async_engine(full, pool_size=pool_size, max_overflow=0, pool_pre_ping=False, hide_parameters=True)
         db = cls(url=url, engine=engine)
         install_local_eviction(engine.sync_engine, lambda: db.caches)
         return db
