@@ -217,7 +217,7 @@ def test_a_filter_nested_500_deep_is_a_400_on_both_apis(
 def test_a_1mb_filter_is_refused_while_tokens_are_served(
     server: Server, http: httpx.Client, visitor_headers: dict[str, str], collection: str, tenant: Tenant
 ) -> None:
-    clauses = []
+    clauses: list[dict[str, str]] = []
     body = b""
     while True:  # as many clauses as fit under the body limit
         clauses.extend({"title": f"t{len(clauses) + i}"} for i in range(1_000))
