@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from oauthapps.domain.attempt_limits import AttemptLimits
+from oauthapps.domain.attempt_limits import AttemptAction, AttemptLimits
 from oauthapps.services.member_accounts import TOO_MANY_ATTEMPTS
 
 from .conftest import Tenant
@@ -21,8 +21,9 @@ from .servers import Server, running_server
 DELAY_SECONDS = 3
 PROXY = "127.9.9.9"  # a loopback address the tests connect from, as the reverse proxy
 LIMITS = AttemptLimits.default()
-FREE_FAILURES = LIMITS.login.account.free_failures if LIMITS.login.account else 0
-ADDRESS_BUDGET = LIMITS.login.address.max_attempts
+LOGIN = LIMITS.of(AttemptAction.LOGIN)
+FREE_FAILURES = LOGIN.account.free_failures if LOGIN.account else 0
+ADDRESS_BUDGET = LOGIN.address.max_attempts
 
 
 @pytest.fixture(scope="module")

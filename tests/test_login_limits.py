@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from oauthapps.domain.attempt_limits import AttemptLimits
+from oauthapps.domain.attempt_limits import AttemptAction, AttemptLimits
 from oauthapps.services.member_accounts import TOO_MANY_ATTEMPTS
 
 from .conftest import Tenant
@@ -18,8 +18,9 @@ from .oauth2_helpers import IDENTITY, PASSWORD, Client, client_from, fresh_addre
 from .servers import Server
 
 LIMITS = AttemptLimits.default()
-FREE_FAILURES = LIMITS.login.account.free_failures if LIMITS.login.account else 0
-ADDRESS_BUDGET = LIMITS.login.address.max_attempts
+LOGIN = LIMITS.of(AttemptAction.LOGIN)
+FREE_FAILURES = LOGIN.account.free_failures if LOGIN.account else 0
+ADDRESS_BUDGET = LOGIN.address.max_attempts
 GUESSES = 60
 
 
@@ -104,7 +105,7 @@ def test_sign_up_attempts_that_fail_are_budgeted_per_address(server: Server, htt
     """ "This email is taken" tells who is a member: those answers count against the address."""
     access = access_of(http, client)
     taken = member_of(http, access)
-    budget = LIMITS.register.address.max_attempts
+    budget = LIMITS.of(AttemptAction.REGISTER).address.max_attempts
     with client_from(server.base_url, fresh_address()) as browser:
         assert register(browser, access, fresh_email()).status_code == 200  # a success does not count
         for _ in range(budget):

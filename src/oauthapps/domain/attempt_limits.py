@@ -17,9 +17,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class AttemptAction(StrEnum):
@@ -126,23 +128,26 @@ class ActionLimits:
 
 @dataclass(frozen=True)
 class AttemptLimits:
-    login: ActionLimits
-    register: ActionLimits
+    """The rules of every action; a new place that checks a secret adds its action here."""
+
+    by_action: Mapping[AttemptAction, ActionLimits]
 
     def of(self, action: AttemptAction) -> ActionLimits:
-        return self.login if action is AttemptAction.LOGIN else self.register
+        return self.by_action[action]
 
     @classmethod
     def default(cls, login_base_delay: timedelta = DEFAULT_LOGIN_DELAY) -> AttemptLimits:
         window = timedelta(minutes=15)
+        login_account = Backoff(
+            free_failures=5, base_delay=login_base_delay, max_delay=timedelta(minutes=15), forget_after=timedelta(hours=24)
+        )
         return cls(
-            login=ActionLimits(
-                address=Budget(max_attempts=20, window=window),
-                account=Backoff(
-                    free_failures=5, base_delay=login_base_delay, max_delay=timedelta(minutes=15), forget_after=timedelta(hours=24)
-                ),
-            ),
-            register=ActionLimits(address=Budget(max_attempts=20, window=window)),
+            MappingProxyType(
+                {
+                    AttemptAction.LOGIN: ActionLimits(address=Budget(max_attempts=20, window=window), account=login_account),
+                    AttemptAction.REGISTER: ActionLimits(address=Budget(max_attempts=20, window=window)),
+                }
+            )
         )
 
 
