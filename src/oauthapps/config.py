@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
+from .domain.attempt_limits import DEFAULT_LOGIN_DELAY, AttemptLimits
+from .domain.query_limits import QUERY_LIMITS
 from .store.database import default_database_url
 
 ACCESS_TOKEN_SECONDS = 14_400  # 4 h, as Wix documents for every token kind
 CODE_SECONDS = 60  # authorization codes live at most this long (RFC 6749 4.1.2 says 10 min max)
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = QUERY_LIMITS.max_body_bytes
 
 
 def _seconds(name: str, default: int, low: int, high: int) -> int:
@@ -32,6 +36,21 @@ def _flag(name: str, default: bool) -> bool:
     return value in ("1", "true", "on", "yes")
 
 
+def trusted_proxies(raw: str | None) -> str | None:
+    """``--forwarded-allow-ips``: the reverse proxies whose ``X-Forwarded-For`` is believed, as
+    comma-separated IP addresses or networks; None (the default) believes no one. No ``*``: with
+    it uvicorn takes the leftmost address, which the client writes itself."""
+    if raw is None or not raw.strip():
+        return None
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{item!r} is not an IP address or network; list the proxies' addresses") from exc
+    return ",".join(items)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -40,6 +59,7 @@ class Settings:
     code_seconds: int = CODE_SECONDS
     max_body_bytes: int = MAX_BODY_BYTES
     access_log: bool = True
+    attempt_limits: AttemptLimits = field(default_factory=AttemptLimits.default)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,4 +72,8 @@ class Settings:
             access_token_seconds=_seconds("OAUTHAPPS_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS, 1, ACCESS_TOKEN_SECONDS),
             code_seconds=_seconds("OAUTHAPPS_CODE_SECONDS", CODE_SECONDS, 1, CODE_SECONDS),
             access_log=_flag("OAUTHAPPS_ACCESS_LOG", True),
+            # The first wait after an account's free failed sign-ins (it doubles from there).
+            attempt_limits=AttemptLimits.default(
+                timedelta(seconds=_seconds("OAUTHAPPS_LOGIN_DELAY_SECONDS", int(DEFAULT_LOGIN_DELAY.total_seconds()), 1, 3600))
+            ),
         )

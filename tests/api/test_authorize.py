@@ -350,20 +350,21 @@ def test_dropping_a_redirect_uri_applies_at_once(http: httpx.Client, tenant: Ten
 # --- rate limiting --------------------------------------------------------------------------------
 
 
-def test_five_wrong_passwords_lock_the_account(server: Server, client: Client, member: str) -> None:
+def test_five_wrong_passwords_delay_the_account(server: Server, client: Client, member: str) -> None:
     with client_from(server.base_url, fresh_address()) as browser:
         for _ in range(5):
             failed = sign_in(browser, client, member, password="not the password")
             assert failed.status_code == 400 and "Wrong email or password" in failed.text
-        locked = sign_in(browser, client, member)  # the right password, too late
+        locked = sign_in(browser, client, member)  # the right password, during the delay
         assert locked.status_code == 429 and "location" not in locked.headers
         assert 'role="alert"' in locked.text and "Too many" in locked.text
+        assert f"wait {locked.headers['retry-after']} seconds" in locked.text
         assert "oauthapps_session=" not in " ".join(locked.headers.get_list("set-cookie"))
         # The limit is per account: another member signs in from the same address.
         other = fresh_email()
         assert register(browser, str(visitor_tokens(browser, client.id)["access_token"]), other).status_code == 200
         assert sign_in(browser, client, other).status_code == 303
-    # ...and from another address the locked account is still locked.
+    # ...and the delay is the account's: from another address it applies too.
     with client_from(server.base_url, fresh_address()) as elsewhere:
         assert sign_in(elsewhere, client, member).status_code == 429
 

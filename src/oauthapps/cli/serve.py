@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..config import trusted_proxies
 from ..services import tenancy as tenancy_service
 from ..store.database import Database
 from ..tokens import keys as signing_keys
@@ -21,9 +22,23 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     demo: Annotated[bool, typer.Option("--demo", help="Create the demo project and print its credentials.")] = False,
     issuer: Annotated[str | None, typer.Option(help="Issuer URL in tokens (default http://HOST:PORT).")] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            envvar="OAUTHAPPS_FORWARDED_ALLOW_IPS",
+            help="Reverse proxies (IP addresses or networks, comma-separated) whose X-Forwarded-For names the client. "
+            "Default: none; the client is the TCP peer.",
+        ),
+    ] = None,
 ) -> None:
     """Start the HTTP server."""
     import uvicorn
+
+    try:
+        proxies = trusted_proxies(forwarded_allow_ips)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--forwarded-allow-ips") from exc
 
     url = database_url(database)
     # Recognises the wildcard addresses to print a URL people can open; it binds nothing itself.
@@ -62,6 +77,7 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies,
         server_header=False,
     )

@@ -15,6 +15,7 @@ import orjson
 from .errors import FieldViolation, ValidationFailed
 from .oauth_app import iso
 from .query import ALL_OPS, MAX_OFFSET, FieldSpec, Query, QuerySpec, Sort, parse_datetime, parse_query
+from .query_limits import QUERY_LIMITS, check_count, check_filter
 from .roles import CallerRole
 
 
@@ -171,6 +172,7 @@ def parse_fields(value: Any, path: str) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         value = [value]
+    check_count(value, path, QUERY_LIMITS.max_fields, "fields", "MAX_FIELDS")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _violation(path, "must be a list of field names", "TYPE")
     return tuple(dict.fromkeys(value))
@@ -208,7 +210,8 @@ def _decode_cursor(cursor: Any, collection_id: str, path: str) -> dict[str, Any]
 def normalize_filter(raw: Any) -> Any:
     """The filter tree as ``@wix/data`` builds it, in the form parse_query reads: its ``.not(q)``
     sends ``{"$not": [tree]}`` (a list), which becomes ``{"$not": tree}`` (several trees are
-    and-ed). Only the logical structure is rewritten; field conditions pass through as sent."""
+    and-ed). Only the logical structure is rewritten; field conditions pass through as sent.
+    Recursive: only for a filter check_filter let through."""
     if not isinstance(raw, dict):
         return raw
     out: dict[str, Any] = {}
@@ -239,6 +242,7 @@ def parse_item_query(raw: Any, collection_id: str, spec: QuerySpec | None = None
         raise _violation(path, "must be an object", "TYPE")
     fields = parse_fields(raw.get("fields"), f"{path}.fields")
     if raw.get("filter") is not None:
+        check_filter(raw["filter"], f"{path}.filter")
         raw = {**raw, "filter": normalize_filter(raw["filter"])}
     cursor_paging = raw.get("cursorPaging")
     if cursor_paging is None:
@@ -285,6 +289,8 @@ def next_cursors(item_query: ItemQuery, collection_id: str, returned: int, total
 
 def parse_count_filter(raw_filter: Any, spec: QuerySpec | None = None) -> Query:
     """The ``filter`` of a count request (violations are named ``filter...``)."""
+    if raw_filter is not None:
+        check_filter(raw_filter, "filter")
     try:
         return parse_query({"filter": normalize_filter(raw_filter), "paging": {"limit": 0}}, spec or ITEM_QUERY_SPEC)
     except ValidationFailed as err:

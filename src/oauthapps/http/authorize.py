@@ -29,6 +29,8 @@ from ..services import hosted_login, member_accounts
 from ..store import tenancy
 from ..web import STATIC_DIR, templates
 from .body import read_body
+from .client_address import client_address
+from .responses import retry_after
 
 SESSION_COOKIE = "oauthapps_session"
 CSRF_COOKIE = "oauthapps_csrf"
@@ -249,14 +251,15 @@ async def authorize_post(request: Request) -> Response:
     if action == "cancel":
         return _error_redirect(runtime, redirect_uri, req.response_mode, "access_denied", "The member cancelled sign-in", req.state)
 
-    client_address = request.client.host if request.client else "unknown"
+    limits, caller = runtime.settings.attempt_limits, client_address(request)
     try:
         if action == "register":
-            member = await member_accounts.register(runtime.db, app.project_id, email, form.get("password"))
+            member = await member_accounts.register(runtime.db, limits, app.project_id, email, form.get("password"), caller)
         else:
-            member = await member_accounts.authenticate(runtime.db, app.project_id, email, form.get("password"), client_address)
-    except TooManyRequests:
-        return await _login_page(
+            member = await member_accounts.authenticate(runtime.db, limits, app.project_id, email, form.get("password"), caller)
+    except TooManyRequests as err:
+        wait = f"{err.retry_after_seconds} seconds" if err.retry_after_seconds else "a while"
+        refused = await _login_page(
             request,
             runtime,
             app,
@@ -264,8 +267,10 @@ async def authorize_post(request: Request) -> Response:
             mode=mode,
             email=email,
             status=429,
-            error="Too many failed sign-in attempts. Please wait a few minutes and try again.",
+            error=f"Too many failed attempts. Please wait {wait} and try again.",
         )
+        refused.headers.update(retry_after(err))
+        return refused
     except Unauthenticated:
         return await _login_page(request, runtime, app, req, mode=mode, email=email, status=400, error="Wrong email or password.")
     except Conflict:

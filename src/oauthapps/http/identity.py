@@ -15,6 +15,7 @@ from ..services import hosted_login, member_accounts
 from ..store.members import Member
 from .auth import authenticate_site_visitor
 from .body import read_json_object
+from .client_address import client_address
 from .responses import FastJSONResponse, wire_errors
 from .routing import PublicRoute
 
@@ -47,14 +48,15 @@ async def _success(runtime: Runtime, client_id: str, member: Member) -> FastJSON
 async def login(request: Request) -> Response:
     runtime: Runtime = request.state.app
     claims = await authenticate_site_visitor(request, runtime)
-    client_address = request.client.host if request.client else "unknown"
     try:
         body = await read_json_object(request, runtime.settings.max_body_bytes)
         email = _email_of(body)
     except ValidationFailed as err:
         # The SDK reads applicationError.code on every login error.
         raise DomainError(err.description, code=member_accounts.INVALID_PASSWORD) from err
-    member = await member_accounts.authenticate(runtime.db, claims.project_id, email, body.get("password"), client_address)
+    member = await member_accounts.authenticate(
+        runtime.db, runtime.settings.attempt_limits, claims.project_id, email, body.get("password"), client_address(request)
+    )
     return await _success(runtime, claims.client_id, member)
 
 
@@ -65,7 +67,9 @@ async def register(request: Request) -> Response:
     body = await read_json_object(request, runtime.settings.max_body_bytes)
     profile = body.get("profile") if isinstance(body.get("profile"), dict) else {}
     nickname = profile.get("nickname", "") if isinstance(profile.get("nickname"), str) else ""
-    member = await member_accounts.register(runtime.db, claims.project_id, _email_of(body), body.get("password"), nickname[:256])
+    limits = runtime.settings.attempt_limits
+    email, password = _email_of(body), body.get("password")
+    member = await member_accounts.register(runtime.db, limits, claims.project_id, email, password, client_address(request), nickname[:256])
     return await _success(runtime, claims.client_id, member)
 
 

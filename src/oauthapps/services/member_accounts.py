@@ -1,4 +1,5 @@
-"""Members: sign-up and sign-in with argon2id passwords and login rate limiting.
+"""Members: sign-up and sign-in with argon2id passwords, every attempt guarded by the attempt
+limits (services/attempt_limits.py) before the password is hashed or checked.
 
 argon2id with the OWASP minimum profile (t=2, m=19 MiB, p=1, ~15 ms here): human passwords need
 a slow hash; generated secrets do not (domain/credentials.py). Hashing runs on a thread so a login
@@ -9,35 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ..domain.errors import Conflict, FieldViolation, NotFound, TooManyRequests, Unauthenticated, ValidationFailed
+from ..domain.attempt_limits import AttemptAction, AttemptLimits
+from ..domain.errors import Conflict, FieldViolation, NotFound, Unauthenticated, ValidationFailed
 from ..store import members as repo
-from ..store import rate_limits
 from ..store.database import Database
 from ..store.members import Member
+from . import attempt_limits
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = HASHER.hash("not-a-real-password")
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 
-LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
-
 # Wix identity error codes the SDK understands (docs/wire-protocol.md#identity-login-and-register).
 EMAIL_EXISTS = "-19995"
 INVALID_PASSWORD = "-19976"
-TOO_MANY_ATTEMPTS = "-19959"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+TOO_MANY_ATTEMPTS = attempt_limits.TOO_MANY_ATTEMPTS
 
 
 def normalise_email(email: object) -> str:
@@ -73,59 +65,54 @@ async def _verify(password_hash: str, password: str) -> bool:
     return await asyncio.to_thread(check)
 
 
-async def register(db: Database, project_id: str, email: object, password: object, nickname: str = "") -> Member:
-    address = normalise_email(email)
-    _check_email(address, "loginId.email")
-    secret = _check_password(password, "password")
-    password_hash = await hash_password(secret)
+async def _insert_member(db: Database, project_id: str, email: str, password: str, nickname: str) -> Member:
+    password_hash = await hash_password(password)
     async with db.transaction() as conn:
-        member = await repo.insert_member(conn, project_id, address, password_hash, nickname)
+        member = await repo.insert_member(conn, project_id, email, password_hash, nickname)
     if member is None:
         raise Conflict("A member with this email already exists", code=EMAIL_EXISTS)
     return member
 
 
-@dataclass(frozen=True)
-class LoginKeys:
-    account: str
-    address: str
-
-
-def _keys(project_id: str, email: str, client_address: str) -> LoginKeys:
-    return LoginKeys(f"login:acct:{project_id}:{email}", f"login:addr:{client_address}")
-
-
-async def authenticate(db: Database, project_id: str, email: object, password: object, client_address: str) -> Member:
-    """The member, or Unauthenticated (same answer for unknown email and wrong password, so the
-    login form does not reveal who is a member) or TooManyRequests."""
+def _valid_sign_up(email: object, password: object) -> tuple[str, str]:
     address = normalise_email(email)
-    keys = _keys(project_id, address, client_address)
-    at = _now()
-    async with db.transaction() as conn:
-        if (
-            await rate_limits.count(conn, keys.account, LOGIN_WINDOW, at) >= MAX_FAILURES_PER_ACCOUNT
-            or await rate_limits.count(conn, keys.address, LOGIN_WINDOW, at) >= MAX_FAILURES_PER_ADDRESS
-        ):
-            raise TooManyRequests("Too many failed sign-in attempts; try again later", code=TOO_MANY_ATTEMPTS)
+    _check_email(address, "loginId.email")
+    return address, _check_password(password, "password")
+
+
+async def register(
+    db: Database, limits: AttemptLimits, project_id: str, email: object, password: object, client_address: str, nickname: str = ""
+) -> Member:
+    """Sign-up by the person themselves. "This email is taken" tells a guesser who is a member,
+    so every attempt counts against the address until it succeeds."""
+    address, secret = _valid_sign_up(email, password)
+    reservation = await attempt_limits.reserve(db, limits, AttemptAction.REGISTER, project_id, client_address)
+    member = await _insert_member(db, project_id, address, secret, nickname)
+    await attempt_limits.succeeded(db, reservation)
+    return member
+
+
+async def authenticate(
+    db: Database, limits: AttemptLimits, project_id: str, email: object, password: object, client_address: str
+) -> Member:
+    """The member, or Unauthenticated (same answer for unknown email and wrong password, so the
+    login form does not reveal who is a member) or TooManyRequests. The attempt is counted before
+    the password is checked, so parallel guesses get no more checks than the limits allow."""
+    address = normalise_email(email)
+    reservation = await attempt_limits.reserve(db, limits, AttemptAction.LOGIN, project_id, client_address, account=address)
+    async with db.read() as conn:
         member = await repo.find_by_email(conn, project_id, address) if address else None
     ok = await _verify(member.password_hash if member else _DUMMY_HASH, password if isinstance(password, str) else "")
-    failed = member is None or not ok
-    async with db.transaction() as conn:
-        if failed:
-            await rate_limits.hit(conn, keys.account, LOGIN_WINDOW, at)
-            await rate_limits.hit(conn, keys.address, LOGIN_WINDOW, at)
-        else:
-            await rate_limits.clear(conn, keys.account)
-    # Raised only after the failure count is committed: raising inside the transaction rolled
-    # the counts back, so the limit never triggered.
-    if failed or member is None:
+    if member is None or not ok:
         raise Unauthenticated("Wrong email or password", code=INVALID_PASSWORD)
+    await attempt_limits.succeeded(db, reservation)
     return member
 
 
 async def create_member(db: Database, project_id: str, email: str, password: str) -> Member:
-    """Owner-side creation (CLI)."""
-    return await register(db, project_id, email, password)
+    """Owner-side creation (CLI): no person guessing, so no attempt limits."""
+    address, secret = _valid_sign_up(email, password)
+    return await _insert_member(db, project_id, address, secret, "")
 
 
 async def delete_member(db: Database, project_id: str, member_id: str) -> None:

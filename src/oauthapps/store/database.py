@@ -70,6 +70,8 @@ class Database:
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Database:
+        """hide_parameters: a database error's message (and so the log) never carries the values
+        of a statement, which may be a caller's data or a secret's hash."""
         full = async_url(url)
         # hide_parameters: an error's message would otherwise hold its statement's parameters
         # (names, redirect URIs, secret and token hashes); the log gets the statement only.

@@ -33,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..domain.oauth_app import OAuthApp, wire_shape
 from ..domain.query import FieldSpec, Query, QuerySpec, Sort
 from .changes import APP, record_change
-from .query_sql import filter_sql, order_sql
+from .query_sql import filter_sql, order_sql, too_complex_is_refused
 from .schema import oauth_app_audit, oauth_apps
 
 _COLUMNS = [c.name for c in oauth_apps.columns]
@@ -119,6 +119,7 @@ def _where(project_id: str, query: Query) -> ColumnElement[bool]:
     return (oauth_apps.c.project_id == project_id) & filter_sql(query.filter, QUERY_COLUMNS)
 
 
+@too_complex_is_refused
 async def query_apps(conn: AsyncConnection, project_id: str, query: Query) -> tuple[list[OAuthApp], int]:
     """Whole entities and an exact total (the CLI's listing); the API uses query_page."""
     where = _where(project_id, query)
@@ -283,6 +284,7 @@ def _page(items: list[dict[str, Any]], counted: int, query: Query) -> Page:
     return Page(items, max(counted, query.offset + len(items) if items else 0), True)
 
 
+@too_complex_is_refused
 async def query_page(conn: AsyncConnection, project_id: str, query: Query) -> Page:
     """The page and its bounded count in one statement; a second one only when the page is empty
     past the first (no row to carry the count) or not asked for (limit 0). ``conn`` must not be in

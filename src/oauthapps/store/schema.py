@@ -225,6 +225,19 @@ rate_limits = Table(
     Column("count", Integer, nullable=False),
 )
 
+# Attempt counters for secrets people type (domain/attempt_limits.py), shared by every worker.
+# ``key`` is a hash of (action, account or address, project); ``expires_at`` says when a row may
+# be purged.
+attempt_limits = Table(
+    "attempt_limits",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("since", UtcTimestamp(), nullable=False),
+    Column("retry_at", UtcTimestamp(), nullable=True),
+    Column("expires_at", UtcTimestamp(), nullable=False, index=True),
+)
+
 # Project data (a compatible subset of Wix Data v2): collections with per-operation permissions,
 # and items as JSON documents. JSONB on PostgreSQL so filters compare typed values safely.
 data_collections = Table(
