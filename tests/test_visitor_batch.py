@@ -25,11 +25,11 @@ import httpx
 import pytest
 from sqlalchemy import func, insert, select
 
+from oauthapps.ids import random_uuid, time_ordered_uuid
 from oauthapps.oauth2.issue import REFRESH_TOKEN_LIFETIME
 from oauthapps.store import visitor_sinks
 from oauthapps.store.database import Database
 from oauthapps.store.grants import find_refresh_token, get_grant
-from oauthapps.store.ids import random_uuid, time_ordered_uuid
 from oauthapps.store.schema import change_log, grants, oauth_apps, projects, refresh_tokens
 from oauthapps.store.visitor_sinks import PoolSink, PostgresSink, SqliteSink, VisitorRows
 from oauthapps.store.visitor_writer import VisitorWriter

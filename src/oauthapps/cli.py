@@ -31,7 +31,7 @@ from .services import oauth_apps as oauth_app_service
 from .services import tenancy as tenancy_service
 from .services.actor import Actor
 from .services.callers import Caller
-from .store import oauth_apps as oauth_app_repo
+from .store import oauth_app_audit as oauth_app_repo
 from .store import tenancy as tenancy_repo
 from .store.database import Database, default_database_url
 from .store.migrate import upgrade

@@ -6,12 +6,12 @@ wire format (never a stack trace to the client)."""
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..store.changes import begin_request
+from .. import ids
+from ..store.change_feed import begin_request
 from . import cors
 from .access_log import AccessLog
 from .responses import application_error
@@ -38,7 +38,7 @@ class RequestContextMiddleware:
             await cors.preflight(scope, send)
             return
         begin_request()
-        request_id = secrets.token_hex(16)
+        request_id = ids.random_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500

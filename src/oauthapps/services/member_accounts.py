@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from .. import clock
 from ..domain.errors import Conflict, FieldViolation, NotFound, TooManyRequests, Unauthenticated, ValidationFailed
 from ..store import members as repo
 from ..store import rate_limits
@@ -34,10 +35,6 @@ MAX_FAILURES_PER_ADDRESS = 20
 EMAIL_EXISTS = "-19995"
 INVALID_PASSWORD = "-19976"
 TOO_MANY_ATTEMPTS = "-19959"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def normalise_email(email: object) -> str:
@@ -100,7 +97,7 @@ async def authenticate(db: Database, project_id: str, email: object, password: o
     login form does not reveal who is a member) or TooManyRequests."""
     address = normalise_email(email)
     keys = _keys(project_id, address, client_address)
-    at = _now()
+    at = clock.now()
     async with db.transaction() as conn:
         if (
             await rate_limits.count(conn, keys.account, LOGIN_WINDOW, at) >= MAX_FAILURES_PER_ACCOUNT

@@ -7,7 +7,7 @@ Durability is the engine's (store/database.py): on PostgreSQL a single statement
 transaction under the server's synchronous commit; on SQLite the connection takes the same
 pragmas (WAL, synchronous=FULL, foreign keys, busy timeout) and the write lock up front
 (BEGIN IMMEDIATE). Visitor grants are new rows that no cache holds, so nothing goes to the
-change log (store/changes.py) and no commit event is needed."""
+change log (store/change_log.py) and no commit event is needed."""
 
 from __future__ import annotations
 
