@@ -115,8 +115,8 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only unit of work: a consistent snapshot that blocks no writer."""
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(**{READ_ONLY: True})
+        async with self.engine.connect() as pooled:
+            conn = await pooled.execution_options(**{READ_ONLY: True})
             async with conn.begin():
                 yield conn
 

@@ -102,7 +102,7 @@ class _SqliteWorker:
     def __init__(self, path: str):
         self.path = path
         self.conn: sqlite3.Connection | None = None
-        self.lock_file = open(f"{path}.visitor-writer-lock", "a+")
+        self.lock_file = open(f"{path}.visitor-writer-lock", "a+")  # noqa: SIM115 (held until close())
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="oauthapps-visitor-writer")
 
     def write(self, rows: list[VisitorRows]) -> None:
@@ -170,7 +170,7 @@ class PostgresSink:
         if conn is None or conn.is_closed():
             conn = self._conn = await asyncpg.connect(self.dsn, timeout=10)
         try:
-            await conn.execute(PG_INSERT, *zip(*rows))
+            await conn.execute(PG_INSERT, *zip(*rows, strict=True))
         except BaseException as exc:
             if not isinstance(exc, asyncpg.PostgresError):  # not just refused rows: start clean
                 self._conn = None
@@ -198,8 +198,9 @@ class PoolSink:
     async def write(self, rows: list[VisitorRows]) -> None:
         async with self.engine.connect() as conn:
             driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None  # a pooled connection is open
             if self.engine.dialect.name == "postgresql":
-                await driver.execute(PG_INSERT, *zip(*rows))
+                await driver.execute(PG_INSERT, *zip(*rows, strict=True))
                 return
             await driver.execute("BEGIN IMMEDIATE")
             try:
