@@ -11,11 +11,11 @@ from typing import Any
 
 from oauthapps.domain import credentials
 from oauthapps.domain.oauth_app import OAuthApp
+from oauthapps.ids import random_uuid
 from oauthapps.services import tenancy as tenancy_service
 from oauthapps.store import cached, grants, members
 from oauthapps.store.database import Database
 from oauthapps.store.oauth_apps import insert_app
-from oauthapps.store.tenancy import new_id
 
 
 def _run(database_url: str, work: Callable[[Database, Database], Awaitable[Any]]) -> Any:
@@ -63,7 +63,7 @@ async def _project_and_app(writer: Database) -> tuple[str, str, str]:
     first = await tenancy_service.create_project(writer, "Cached A")
     other = await tenancy_service.create_project(writer, "Cached B")
     at = datetime.now(UTC)
-    app = OAuthApp(new_id(), first.project_id, "Site", at, at)
+    app = OAuthApp(random_uuid(), first.project_id, "Site", at, at)
     async with writer.transaction() as conn:
         await insert_app(conn, app)
     return first.project_id, other.project_id, app.id

@@ -1,4 +1,4 @@
-"""PostgreSQL change notifications (store/changes.py): a writer in a server process returns from
+"""PostgreSQL change notifications (store/change_log.py, store/change_feed.py): a writer in a server process returns from
 its transaction only once its own listener holds the notification, every transaction that
 records a change notifies, and a rolled-back one leaves nothing behind on the pooled connection."""
 
@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from oauthapps.store.changes import APP, NOTIFY_TOKEN, record_change
+from oauthapps.store.change_log import NOTIFY_TOKEN, ChangeKind, record_change
 from oauthapps.store.database import Database
 from oauthapps.store.migrate import upgrade_async
 
@@ -35,12 +35,12 @@ async def test_each_committed_change_is_delivered_before_the_writer_returns(pg_u
         for round_ in range(3):
             with pytest.raises(Failed):
                 async with writer.transaction() as conn:
-                    await record_change(conn, APP, f"rolled-back-{round_}")
+                    await record_change(conn, ChangeKind.OAUTH_APP, f"rolled-back-{round_}")
                     raise Failed
             other.feed._dirty = False
             async with writer.transaction() as conn:  # the same pooled connection (pool of 1)
                 assert NOTIFY_TOKEN not in conn.info
-                await record_change(conn, APP, f"app-{round_}")
+                await record_change(conn, ChangeKind.OAUTH_APP, f"app-{round_}")
             assert writer.feed._expected == {}  # delivered to our own listener, and forgotten
             await asyncio.sleep(0.2)
             assert other.feed._dirty, f"round {round_}: the other process was not notified"

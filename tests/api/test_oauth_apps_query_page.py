@@ -1,4 +1,4 @@
-"""The query endpoint's fast path (store/oauth_apps.query_page) on a real SQLite file and a real
+"""The query endpoint's fast path (store/oauth_app_page.query_page) on a real SQLite file and a real
 PostgreSQL database: rows turned into wire JSON straight from SQL must equal to_wire of the entity,
 the count is bounded (tooManyToCount past COUNT_CAP), and every sort is served by an index."""
 
@@ -20,6 +20,7 @@ from oauthapps.domain.query import Sort
 from oauthapps.domain.scopes import OAUTH_APP_READ
 from oauthapps.services import oauth_apps as service
 from oauthapps.services.actor import Actor, ActorKind
+from oauthapps.store import oauth_app_page as page_repo
 from oauthapps.store import oauth_apps as repo
 from oauthapps.store.database import Database
 from oauthapps.store.migrate import alembic_config, upgrade
@@ -74,7 +75,7 @@ async def _seed(url: str) -> None:
                 await conn.execute(projects.insert().values(id=pid, name=pid, created_at=T0))
             for app in APPS:
                 await repo.insert_app(conn, app)
-            big = [_app(f"big-{i:04d}", BIG, f"Big {i % 7}", i % 50) for i in range(repo.COUNT_CAP + 3)]
+            big = [_app(f"big-{i:04d}", BIG, f"Big {i % 7}", i % 50) for i in range(page_repo.COUNT_CAP + 3)]
             await conn.execute(insert(oauth_apps), [repo._to_values(a) for a in big])
     finally:
         await db.close()
@@ -86,11 +87,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield url
 
 
-def _both(url: str, raw: Any, project: str = P1) -> tuple[repo.Page, list[dict[str, Any]], int]:
+def _both(url: str, raw: Any, project: str = P1) -> tuple[page_repo.Page, list[dict[str, Any]], int]:
     """The API's path (service.query_page) and the entities' path (service.query), for comparison."""
     actor = Actor(project, frozenset({OAUTH_APP_READ}), ActorKind.API_KEY, "test")
 
-    async def main() -> tuple[repo.Page, list[dict[str, Any]], int]:
+    async def main() -> tuple[page_repo.Page, list[dict[str, Any]], int]:
         db = Database.open(url)
         try:
             page, _ = await service.query_page(db, actor, raw)
@@ -138,7 +139,7 @@ def test_other_projects_never_show(db_url: str) -> None:
 
 
 def test_count_stops_past_the_cap(db_url: str) -> None:
-    cap, size = repo.COUNT_CAP, repo.COUNT_CAP + 3
+    cap, size = page_repo.COUNT_CAP, page_repo.COUNT_CAP + 3
     first, _, exact = _both(db_url, {"sort": [{"fieldName": "createdDate", "order": "DESC"}]}, project=BIG)
     assert exact == size and len(first.items) == 50
     assert first.too_many and cap < first.total <= size  # a lower bound, never more than there are
@@ -176,7 +177,7 @@ def _plan(url: str, sort: tuple[Sort, ...]) -> str:
         db = Database.open(url)
         try:
             async with db.engine.connect() as conn:
-                sql = repo._unfiltered_sql(conn.dialect, sort)
+                sql = page_repo._unfiltered_sql(conn.dialect, sort)
                 args = sql.args({"project_id": P1, "limit": 50, "offset": 0})
                 driver = (await conn.get_raw_connection()).driver_connection
                 if db.dialect == "postgresql":
@@ -243,7 +244,7 @@ def crowded(server: Server) -> Iterator[Tenant]:
         owner = new_tenant(client, server.database_url, name="Crowded project")
 
     async def fill(db: Database) -> None:
-        apps = [_app(f"crowd-{i:04d}-{owner.project_id}", owner.project_id, f"Crowd {i}", i) for i in range(repo.COUNT_CAP + 1)]
+        apps = [_app(f"crowd-{i:04d}-{owner.project_id}", owner.project_id, f"Crowd {i}", i) for i in range(page_repo.COUNT_CAP + 1)]
         async with db.transaction() as conn:
             await conn.execute(insert(oauth_apps), [repo._to_values(a) for a in apps])
 
@@ -252,13 +253,13 @@ def crowded(server: Server) -> Iterator[Tenant]:
 
 
 def test_too_many_to_count_over_http(http: httpx.Client, crowded: Tenant) -> None:
-    size = repo.COUNT_CAP + 1
+    size = page_repo.COUNT_CAP + 1
     q = {"query": {"sort": [{"fieldName": "createdDate", "order": "DESC"}]}}
     first = http.post(f"{BASE}/query", headers=crowded.app_headers, json=q)
     assert first.status_code == 200, first.text
     meta = first.json()["pagingMetadata"]
     assert meta["count"] == 50 and meta["offset"] == 0 and meta["tooManyToCount"] is True
-    assert repo.COUNT_CAP < meta["total"] <= size
+    assert page_repo.COUNT_CAP < meta["total"] <= size
     assert [a["name"] for a in first.json()["oAuthApps"]][:2] == [f"Crowd {size - 1}", f"Crowd {size - 2}"]
     q["query"]["paging"] = {"limit": 50, "offset": size - 1}
     last = http.post(f"{BASE}/query", headers=crowded.app_headers, json=q).json()["pagingMetadata"]

@@ -21,6 +21,7 @@ from oauthapps.domain.errors import DomainError, ValidationFailed
 from oauthapps.domain.query import And, Condition, Query, Sort, parse_query
 from oauthapps.domain.query_limits import QUERY_LIMITS
 from oauthapps.store import data as data_repo
+from oauthapps.store import oauth_app_page as page_repo
 from oauthapps.store import oauth_apps as apps_repo
 from oauthapps.store.database import Database
 from oauthapps.store.query_sql import QUERY_TOO_COMPLEX
@@ -129,7 +130,7 @@ def test_the_database_refusing_a_statement_is_a_400(database_url: str) -> None:
         codes = []
         for attempt in (
             lambda conn: apps_repo.query_apps(conn, "no-project", query),
-            lambda conn: apps_repo.query_page(conn, "no-project", query),
+            lambda conn: page_repo.query_page(conn, "no-project", query),
             lambda conn: data_repo.query_items(conn, "no-project", "Products", query),
         ):
             try:

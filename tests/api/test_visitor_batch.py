@@ -25,10 +25,10 @@ import httpx
 import pytest
 from sqlalchemy import func, insert, select
 
+from oauthapps.ids import random_uuid, time_ordered_uuid
 from oauthapps.oauth2.issue import REFRESH_TOKEN_LIFETIME
 from oauthapps.store.database import Database
 from oauthapps.store.grants import find_refresh_token, get_grant
-from oauthapps.store.ids import random_uuid, time_ordered_uuid
 from oauthapps.store.schema import change_log, grants, oauth_apps, projects, refresh_tokens
 from oauthapps.store.visitor_sinks import PoolSink, PostgresSink, SqliteSink, VisitorRows
 from oauthapps.store.visitor_writer import VisitorWriter
@@ -134,7 +134,7 @@ async def test_a_failed_batch_fails_every_waiter_and_leaves_none_of_its_rows(db:
     sizes = count_writes(writer)
     good = [new_rows(app_id) for _ in range(10)]
     bad = new_rows("no-such-app")  # the foreign key fails, in the middle of the batch
-    batch = good[:5] + [bad] + good[5:]
+    batch = [*good[:5], bad, *good[5:]]
     results = await asyncio.gather(*(writer.add(rows) for rows in batch), return_exceptions=True)
     assert sizes == [11]
     assert all(isinstance(r, REFUSED) for r in results), results
@@ -258,7 +258,7 @@ async def test_a_lost_postgresql_connection_fails_its_batch_and_the_next_reconne
     # Whether or not the client noticed the loss yet, nothing is acknowledged without its rows.
     batch = [new_rows(app_id) for _ in range(3)]
     results = await asyncio.gather(*(writer.add(rows) for rows in batch), return_exceptions=True)
-    for rows, result in zip(batch, results):
+    for rows, result in zip(batch, results, strict=True):
         assert await stored(db, [rows.grant_id]) == ((0, 0) if isinstance(result, Exception) else (1, 1))
     later = new_rows(app_id)
     await writer.add(later)

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from oauthapps.store import oauth_apps as oauth_app_repo
+from oauthapps.store import oauth_app_audit
 from oauthapps.store.database import Database
 
 from .tenants import Tenant, run_db
@@ -87,12 +87,12 @@ def secret_works(http: httpx.Client, client_id: str, secret: str) -> bool:
     return response.status_code == 200
 
 
-def audit_entries(database_url: str, project_id: str, app_id: str | None = None) -> list[oauth_app_repo.AuditEntry]:
+def audit_entries(database_url: str, project_id: str, app_id: str | None = None) -> list[oauth_app_audit.AuditEntry]:
     """The audit trail, oldest first."""
 
-    async def work(db: Database) -> list[oauth_app_repo.AuditEntry]:
+    async def work(db: Database) -> list[oauth_app_audit.AuditEntry]:
         async with db.transaction() as conn:
-            return await oauth_app_repo.list_audit(conn, project_id, app_id, limit=1000)
+            return await oauth_app_audit.list_audit(conn, project_id, app_id, limit=1000)
 
-    entries: list[oauth_app_repo.AuditEntry] = run_db(database_url, work)
+    entries: list[oauth_app_audit.AuditEntry] = run_db(database_url, work)
     return list(reversed(entries))

@@ -3,8 +3,8 @@ JWT, and the cache of verified tokens never accepts what a full verification wou
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import delete
 
+from oauthapps import clock
 from oauthapps.store.database import Database
 from oauthapps.store.migrate import upgrade_async
 from oauthapps.store.schema import signing_keys
@@ -59,13 +60,13 @@ async def test_minted_token_is_a_standard_es256_jwt_verifiable_from_the_jwks(iss
     assert len(claims["jti"]) == 32 and claims["jti"] != jwt.decode(mint(issuer), public).claims["jti"]
 
 
-async def test_a_cached_token_is_refused_once_it_expires(issuer: TokenIssuer, monkeypatch: pytest.MonkeyPatch) -> None:
-    token = mint(issuer, lifetime=60)
-    assert (await issuer.verify(token)) is not None
-    assert (await issuer.verify(token)) is not None  # now from the cache
-    later = time.time() + 61
-    monkeypatch.setattr(access.time, "time", lambda: later)
-    assert await issuer.verify(token) is None
+async def test_a_cached_token_is_refused_once_it_expires(issuer: TokenIssuer) -> None:
+    with clock.frozen(clock.now()) as frozen:
+        token = mint(issuer, lifetime=60)
+        assert (await issuer.verify(token)) is not None
+        assert (await issuer.verify(token)) is not None  # now from the cache
+        frozen.advance(timedelta(seconds=61))
+        assert await issuer.verify(token) is None
 
 
 async def test_a_tampered_copy_of_a_cached_token_is_refused(issuer: TokenIssuer) -> None:

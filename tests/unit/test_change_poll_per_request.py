@@ -1,4 +1,4 @@
-"""The change feed is polled once per request (store/changes.py begin_request): a second cached
+"""The change feed is polled once per request (store/change_feed.py begin_request): a second cached
 lookup in the same request does not query again, while the next request, or any code outside a
 request, always does."""
 
@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from oauthapps.store import changes
+from oauthapps.store import change_feed
 from oauthapps.store.database import Database
 from oauthapps.store.migrate import upgrade_async
 
@@ -37,7 +37,7 @@ async def test_one_poll_per_request_and_every_poll_outside_one(tmp_path: Path) -
     try:
 
         async def request() -> None:
-            changes.begin_request()
+            change_feed.begin_request()
             await db.feed.poll()
             await db.feed.poll()
             await db.feed.poll()

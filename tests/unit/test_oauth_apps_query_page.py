@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from oauthapps.domain.oauth_app import iso
-from oauthapps.store import oauth_apps as repo
+from oauthapps.store import oauth_app_page as repo
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 import uuid
 
+from oauthapps.ids import random_uuid, time_ordered_uuid
 from oauthapps.store import visitor_sinks
 from oauthapps.store.database import Database
-from oauthapps.store.ids import random_uuid, time_ordered_uuid
 from oauthapps.store.visitor_sinks import PoolSink
 
 # --- ids ----------------------------------------------------------------------------------------

@@ -3,13 +3,13 @@ hands ``fullUrl`` to the browser. Checked here, and again when the browser arriv
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import ids
 from ..domain.authorize_request import AuthorizeError, parse
 from ..domain.errors import FieldViolation, NotFound, PermissionDenied, ValidationFailed
 from ..domain.redirect_policy import is_approved_redirect
@@ -61,7 +61,7 @@ def _session(runtime: Runtime, path: str, params: dict[str, str]) -> dict[str, A
     full = f"{endpoint}?{urlencode(params)}"
     return {
         "redirectSession": {
-            "id": str(uuid.uuid4()),
+            "id": ids.random_uuid(),
             "fullUrl": full,
             "shortUrl": full,
             "sessionToken": "",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from .. import clock
 from ..domain import credentials
 from ..runtime import Runtime
 from ..store import grants
@@ -67,4 +68,4 @@ async def introspect(params: dict[str, str], runtime: Runtime) -> dict[str, Any]
         return _access_token(claims, caller.project_id, issuer)
     async with runtime.db.transaction() as conn:
         record = await grants.find_refresh_token(conn, credentials.hash_secret(value))
-    return _refresh_token(record, caller.project_id, issuer, datetime.now(UTC))
+    return _refresh_token(record, caller.project_id, issuer, clock.now())

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from .. import clock
 from ..domain import credentials
 from ..runtime import Runtime
 from ..store import grants
@@ -17,7 +17,7 @@ async def revoke(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
     other clients, are answered 200 as RFC 7009 asks, and left alone; the answer is always empty."""
     app = await authenticate_client(params, runtime)
     value = require(params, "token")
-    at = datetime.now(UTC)
+    at = clock.now()
     claims = await runtime.tokens.verify(value)
     async with runtime.db.transaction() as conn:
         if claims is not None:

@@ -9,8 +9,7 @@ it forwards for; ``serve --forwarded-allow-ips``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from .. import clock
 from ..domain.attempt_limits import AttemptAction, AttemptLimits, KeyScope, address_subject, limit_key, retry_after_seconds
 from ..domain.errors import TooManyRequests
 from ..store import attempt_limits as repo
@@ -36,7 +35,7 @@ async def reserve(
     if account is not None and rules.account is not None:
         guards.append(Guard(limit_key(action, KeyScope.ACCOUNT, project_id, account), rules.account))
     async with db.transaction() as conn:
-        outcome = await repo.reserve_all(conn, guards, datetime.now(UTC))
+        outcome = await repo.reserve_all(conn, guards, clock.now())
     if isinstance(outcome, Refusal):
         seconds = retry_after_seconds(outcome.retry_after)
         raise TooManyRequests(

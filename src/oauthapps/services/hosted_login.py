@@ -7,8 +7,9 @@ bound to the OAuth app they were created through, so deleting the app kills them
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from .. import clock
 from ..domain import credentials
 from ..domain.authorize_request import AuthorizeRequest
 from ..domain.oauth_app import OAuthApp
@@ -26,10 +27,6 @@ SESSION_TOKEN_PREFIX = "oam_"
 TICKET_PREFIX = "oat_"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def load_client(db: Database, client_id: str | None) -> OAuthApp | None:
     if not client_id or len(client_id) > 64:
         return None
@@ -43,7 +40,7 @@ def login_redirect_approved(app: OAuthApp, redirect_uri: str | None) -> bool:
 
 async def issue_code(db: Database, app: OAuthApp, member_id: str, request: AuthorizeRequest, lifetime: timedelta = CODE_LIFETIME) -> str:
     code = credentials.generate_secret(credentials.CODE_PREFIX)
-    at = _now()
+    at = clock.now()
     async with db.transaction() as conn:
         await one_time.put(
             conn,
@@ -62,7 +59,7 @@ async def issue_code(db: Database, app: OAuthApp, member_id: str, request: Autho
 
 async def start_session(db: Database, app: OAuthApp, member_id: str) -> str:
     token = credentials.generate_secret(SESSION_TOKEN_PREFIX)
-    at = _now()
+    at = clock.now()
     async with db.transaction() as conn:
         await sessions.create(
             conn,
@@ -81,7 +78,7 @@ async def session_member(db: Database, token: str | None, project_id: str) -> Me
         return None
     async with db.read() as conn:
         found = await sessions.find(conn, credentials.hash_secret(token))
-        if found is None or found.project_id != project_id or found.expires_at <= _now():
+        if found is None or found.project_id != project_id or found.expires_at <= clock.now():
             return None
         return await member_repo.get_member(conn, project_id, found.member_id)
 
@@ -94,7 +91,7 @@ async def end_session(db: Database, token: str | None) -> None:
 
 async def issue_ticket(db: Database, app: OAuthApp, member_id: str) -> str:
     ticket = credentials.generate_secret(TICKET_PREFIX)
-    at = _now()
+    at = clock.now()
     async with db.transaction() as conn:
         await one_time.put(
             conn,
@@ -113,7 +110,7 @@ async def issue_ticket(db: Database, app: OAuthApp, member_id: str) -> str:
 async def redeem_ticket(db: Database, app: OAuthApp, ticket: str) -> str | None:
     """The member the ticket signs in, once; None if it is unknown, used, expired or another app's."""
     ticket_hash = credentials.hash_secret(ticket)
-    at = _now()
+    at = clock.now()
     async with db.transaction() as conn:
         record = await one_time.get(conn, ticket_hash, OneTimePurpose.LOGIN_TICKET)
         if record is None or record.oauth_app_id != app.id or record.expires_at <= at or record.member_id is None:

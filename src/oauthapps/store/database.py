@@ -13,7 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .changes import NOTIFY_TOKEN, Caches, ChangeFeed, install_local_eviction
+from .caches import Caches, install_local_eviction
+from .change_feed import ChangeFeed
+from .change_log import NOTIFY_TOKEN
 
 
 def async_url(url: str) -> str:
@@ -90,7 +92,7 @@ class Database:
         return db
 
     async def start_caches(self) -> None:
-        """Turn on the process-local caches, following the change log (store/changes.py)."""
+        """Turn on the process-local caches, following the change log (store/change_log.py, store/change_feed.py)."""
         caches = Caches()
         feed = ChangeFeed(async_url(self.url), caches)
         await feed.start()
@@ -117,8 +119,8 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only unit of work: a consistent snapshot that blocks no writer."""
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(**{READ_ONLY: True})
+        async with self.engine.connect() as pooled:
+            conn = await pooled.execution_options(**{READ_ONLY: True})
             async with conn.begin():
                 yield conn
 

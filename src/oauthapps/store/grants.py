@@ -9,9 +9,9 @@ from enum import StrEnum
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .changes import GRANT, record_change
+from .. import ids
+from .change_log import ChangeKind, record_change
 from .schema import grants, refresh_tokens
-from .tenancy import new_id
 
 
 class GrantSubject(StrEnum):
@@ -66,7 +66,7 @@ async def create_grant(
     at: datetime,
     grant_id: str | None = None,
 ) -> Grant:
-    grant = Grant(grant_id or new_id(), project_id, oauth_app_id, subject_type, subject_id, member_id, None)
+    grant = Grant(grant_id or ids.random_uuid(), project_id, oauth_app_id, subject_type, subject_id, member_id, None)
     await conn.execute(
         insert(grants).values(
             id=grant.id,
@@ -89,7 +89,7 @@ async def get_grant(conn: AsyncConnection, grant_id: str) -> Grant | None:
 async def revoke_grant(conn: AsyncConnection, grant_id: str, at: datetime) -> None:
     result = await conn.execute(update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None)).values(revoked_at=at))
     if result.rowcount:
-        await record_change(conn, GRANT, grant_id)
+        await record_change(conn, ChangeKind.GRANT, grant_id)
 
 
 async def add_refresh_token(conn: AsyncConnection, grant_id: str, token_hash: str, at: datetime, expires_at: datetime) -> None:

@@ -1,7 +1,7 @@
 """Members of a project (email + argon2id password hash).
 
 Member rows are cached per process (store/cached.py): every write that changes or deletes one
-must ``record_change(conn, MEMBER, member_id)`` in its transaction, as ``delete_member`` does.
+must ``record_change(conn, ChangeKind.MEMBER, member_id)`` in its transaction, as ``delete_member`` does.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .changes import MEMBER, record_change
+from .. import clock, ids
+from .change_log import ChangeKind, record_change
 from .schema import members
-from .tenancy import new_id, now
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def _member(row: object) -> Member:
 
 async def insert_member(conn: AsyncConnection, project_id: str, email: str, password_hash: str, nickname: str = "") -> Member | None:
     """None when the email is already taken in the project (the unique index decides, race-free)."""
-    member = Member(new_id(), project_id, email, password_hash, nickname, now())
+    member = Member(ids.random_uuid(), project_id, email, password_hash, nickname, clock.now())
     try:
         async with conn.begin_nested():
             await conn.execute(insert(members).values(**member.__dict__))
@@ -81,7 +81,7 @@ async def delete_member(conn: AsyncConnection, project_id: str, member_id: str) 
     result = await conn.execute(delete(members).where(members.c.project_id == project_id, members.c.id == member_id))
     if not result.rowcount:
         return False
-    await record_change(conn, MEMBER, member_id)
+    await record_change(conn, ChangeKind.MEMBER, member_id)
     return True
 
 

@@ -7,7 +7,7 @@ import string
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar, Union
+from typing import Any, ParamSpec, TypeAlias, TypeVar
 
 from sqlalchemy import String, and_, false, func, not_, or_, true
 from sqlalchemy.exc import DBAPIError
@@ -48,7 +48,7 @@ def _ascii_lower_postgresql(element: _ascii_lower, compiler: SQLCompiler, **kw: 
     return f"translate({args}, '{string.ascii_uppercase}', '{string.ascii_lowercase}')"
 
 
-def _same(value: Any) -> Any:
+def _same(value: object) -> object:
     return value
 
 
@@ -61,7 +61,7 @@ class FieldSql:
     value: ColumnElement[Any]
     text: ColumnElement[Any]
     is_null: ColumnElement[bool]
-    bind: Callable[[Any], Any] = _same
+    bind: Callable[[Any], object] = _same
     # For dates stored as {"$date": "<canonical ISO>"} inside a document: the ISO text.
     date_text: ColumnElement[Any] | None = None
 
@@ -70,7 +70,7 @@ class FieldSql:
         return cls(column, column, column.is_(None))
 
 
-Columns = Union[Mapping[str, ColumnElement[Any]], Callable[[str], FieldSql]]
+Columns: TypeAlias = Mapping[str, ColumnElement[Any]] | Callable[[str], FieldSql]
 
 
 def resolve(columns: Columns, name: str) -> FieldSql:
@@ -134,7 +134,7 @@ def filter_sql(node: Node | None, columns: Columns) -> ColumnElement[bool]:
 
 
 def order_sql(sort: tuple[Sort, ...], columns: Columns) -> list[ColumnElement[Any]]:
-    ordered = []
+    ordered: list[ColumnElement[Any]] = []
     for s in sort:
         value = resolve(columns, s.field).value
         ordered.append(value.desc() if s.descending else value.asc())

@@ -7,7 +7,7 @@ Durability is the engine's (store/database.py): on PostgreSQL a single statement
 transaction under the server's synchronous commit; on SQLite the connection takes the same
 pragmas (WAL, synchronous=FULL, foreign keys, busy timeout) and the write lock up front
 (BEGIN IMMEDIATE). Visitor grants are new rows that no cache holds, so nothing goes to the
-change log (store/changes.py) and no commit event is needed."""
+change log (store/change_log.py) and no commit event is needed."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ class _SqliteWorker:
     def __init__(self, path: str):
         self.path = path
         self.conn: sqlite3.Connection | None = None
-        self.lock_file = open(f"{path}.visitor-writer-lock", "a+")
+        self.lock_file = open(f"{path}.visitor-writer-lock", "a+")  # noqa: SIM115 (held until close())
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="oauthapps-visitor-writer")
 
     def write(self, rows: list[VisitorRows]) -> None:
@@ -169,7 +169,7 @@ class PostgresSink:
         if conn is None or conn.is_closed():
             conn = self._conn = await asyncpg.connect(self.dsn, timeout=10)
         try:
-            await conn.execute(PG_INSERT, *zip(*rows))
+            await conn.execute(PG_INSERT, *zip(*rows, strict=True))
         except BaseException as exc:
             if not isinstance(exc, asyncpg.PostgresError):  # not just refused rows: start clean
                 self._conn = None
@@ -197,8 +197,9 @@ class PoolSink:
     async def write(self, rows: list[VisitorRows]) -> None:
         async with self.engine.connect() as conn:
             driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None  # a pooled connection is open
             if self.engine.dialect.name == "postgresql":
-                await driver.execute(PG_INSERT, *zip(*rows))
+                await driver.execute(PG_INSERT, *zip(*rows, strict=True))
                 return
             await driver.execute("BEGIN IMMEDIATE")
             try:

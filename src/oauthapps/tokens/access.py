@@ -8,8 +8,6 @@ once, so every check in this server also confirms that the token's client still 
 from __future__ import annotations
 
 import base64
-import secrets
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +18,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jws import JWSRegistry
 
+from .. import clock, ids
 from .keys import ALGORITHM, SigningKeys, StoredKey
 
 # Tokens this process has verified, so that a client's repeated calls with one token pay the
@@ -92,7 +91,7 @@ class TokenIssuer:
         instance_id: str | None = None,
         grant_id: str | None = None,
     ) -> tuple[str, AccessClaims]:
-        now = int(time.time())
+        now = int(clock.timestamp())
         claims = AccessClaims(
             kind=kind,
             subject=subject,
@@ -101,7 +100,7 @@ class TokenIssuer:
             scopes=scopes,
             issued_at=now,
             expires_at=now + lifetime,
-            token_id=secrets.token_hex(16),
+            token_id=ids.random_hex(16),
             instance_id=instance_id,
             grant_id=grant_id,
         )
@@ -141,7 +140,7 @@ class TokenIssuer:
             self._verified_kids = kids
         known = self._verified.get(token)
         if known is not None:
-            if known.expires_at > time.time():
+            if known.expires_at > clock.timestamp():
                 return known
             del self._verified[token]
             return None
@@ -162,7 +161,7 @@ class TokenIssuer:
             return None
         c = decoded.claims
         try:
-            if c.get("iss") != self.issuer or int(c["exp"]) <= time.time():
+            if c.get("iss") != self.issuer or int(c["exp"]) <= clock.timestamp():
                 return None
             return AccessClaims(
                 kind=TokenKind(c["knd"]),

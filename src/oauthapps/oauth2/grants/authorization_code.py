@@ -6,15 +6,14 @@ member. Redeeming it twice fails and revokes every token issued from it (RFC 674
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from ... import clock, ids
 from ...domain import credentials, pkce
 from ...runtime import Runtime
 from ...store import grants, one_time
 from ...store.grants import GrantSubject
 from ...store.one_time import OneTimePurpose
-from ...store.tenancy import new_id
 from ..clients import authenticate_client
 from ..errors import OAuth2Error, invalid_grant, invalid_request
 from ..issue import access_token_for, new_refresh_token
@@ -29,7 +28,7 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
         raise invalid_request("Missing parameter 'codeVerifier' (PKCE is required)")
     redirect_uri = params.get("redirect_uri")
     code_hash = credentials.hash_secret(code)
-    at = datetime.now(UTC)
+    at = clock.now()
     failure: OAuth2Error | None = None
     response: dict[str, Any] = {}
     async with runtime.db.transaction() as conn:
@@ -49,7 +48,7 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
         elif record.member_id is None:
             failure = invalid_grant("The authorization code is invalid")
         else:
-            grant_id = new_id()
+            grant_id = ids.random_uuid()
             # Consume first: of two concurrent redemptions exactly one gets past this line.
             if not await one_time.consume(conn, code_hash, at, grant_id=grant_id):
                 failure = invalid_grant("The authorization code was already used")

@@ -7,9 +7,9 @@ again revokes the whole grant (reuse detection, RFC 9700 4.14.2).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from ... import clock
 from ...domain import credentials
 from ...runtime import Runtime
 from ...store import cached, grants
@@ -23,7 +23,7 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
     app = await authenticate_client(params, runtime)
     presented = require(params, "refresh_token")
     token_hash = credentials.hash_secret(presented)
-    at = datetime.now(UTC)
+    at = clock.now()
     # Without rotation a refresh only reads, and from this process's caches (store/cached.py):
     # the grant is evicted everywhere when it is revoked or deleted, so the checks below see that.
     record = await cached.refresh_token(runtime.db, token_hash)

@@ -1,9 +1,6 @@
-"""Process-local caches of hot rows (OAuth apps as clients, grants, refresh tokens, members, API
-keys, installations), kept correct across workers and nodes by a change log written in the same
-transaction as each change.
+"""Applies other processes' changes (store/change_log.py) to this process's caches
+(store/caches.py), so that a cached row is never served after a change committed elsewhere.
 
-- A write that affects a cached row calls ``record_change`` inside its transaction. The row in
-  ``change_log`` commits with it; the writing process also evicts locally when it commits.
 - SQLite: every request first reads ``change_log`` rows newer than the last one seen (one indexed
   query on a raw connection, a few microseconds), so a change made by any process is seen by the
   very next request everywhere. (Reading the WAL index header from the ``-shm`` file instead was
@@ -18,32 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from sqlalchemy import delete, insert, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .schema import change_log
+from .caches import Caches
+from .change_log import CHANNEL
 
 log = logging.getLogger("oauthapps.cache")
 
-CHANNEL = "oauthapps_changes"
-APP = "app"  # an OAuth app changed or was deleted (its grants go with it)
-GRANT = "grant"  # a grant was revoked
-PROJECT_KEYS = "keys"  # a project's API keys changed
-INSTALLATION = "inst"  # an installation was removed
-MEMBER = "member"  # a member changed or was deleted (a deletion takes their grants with it)
-PENDING = "oauthapps_pending_changes"
-NOTIFY_TOKEN = "oauthapps_notify_token"
 DELIVERY_TIMEOUT_SECONDS = 1.0
-KEEP_LOG = timedelta(days=1)
 STALE_AFTER_SECONDS = 12 * 3600  # a reader idle this long flushes rather than trust a purged log
 
 # The feeds polled during the current request (None outside a request: every poll is done).
@@ -55,96 +40,6 @@ _polled_in_request: ContextVar[set[int] | None] = ContextVar("oauthapps_polled_i
 def begin_request() -> None:
     """Called at the start of each HTTP request, in its own context (each request is a task)."""
     _polled_in_request.set(set())
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-async def record_change(conn: AsyncConnection, kind: str, key: str) -> None:
-    at = datetime.now(UTC)
-    await conn.execute(insert(change_log).values(kind=kind, key=key, at=at))
-    if conn.dialect.name == "postgresql" and NOTIFY_TOKEN not in conn.info:
-        # One notification per transaction, with a payload of its own so that the writer can
-        # wait for its delivery (Database.transaction, ChangeFeed.expect).
-        token = secrets.token_hex(8)
-        conn.info[NOTIFY_TOKEN] = token
-        await conn.execute(text("SELECT pg_notify(:channel, :token)"), {"channel": CHANNEL, "token": token})
-    conn.info.setdefault(PENDING, []).append((kind, key))
-    if int(at.timestamp() * 1000) % 100 == 0:  # now and then, forget changes older than a day
-        await conn.execute(delete(change_log).where(change_log.c.at < at - KEEP_LOG))
-
-
-class Bounded(Generic[K, V]):
-    """A dict that forgets its oldest entries past ``limit`` (a memory bound, not a policy)."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self.data: dict[K, V] = {}
-
-    def get(self, key: K) -> V | None:
-        return self.data.get(key)
-
-    def put(self, key: K, value: V) -> None:
-        self.data[key] = value
-        if len(self.data) > self.limit:
-            for old in list(self.data)[: self.limit // 10 or 1]:
-                self.data.pop(old, None)
-
-    def pop(self, key: K) -> V | None:
-        return self.data.pop(key, None)
-
-    def clear(self) -> None:
-        self.data.clear()
-
-
-class Caches:
-    def __init__(self, limit: int = 100_000):
-        self.clients: Bounded[str, Any] = Bounded(limit)
-        self.grants: Bounded[str, Any] = Bounded(limit)
-        # Refresh token hash -> its row (grant id, expiry, rotation). Never evicted by a change: the
-        # grant it names is looked up in ``grants`` (evicted on revocation and deletion) every
-        # time, the expiry never changes, and a stale "not rotated" loses to the atomic rotation.
-        self.refresh_tokens: Bounded[str, Any] = Bounded(limit)
-        self.members: Bounded[str, Any] = Bounded(limit)
-        self.api_keys: Bounded[str, Any] = Bounded(limit)
-        self.installations: Bounded[str, Any] = Bounded(limit)
-        # Bumped by every eviction, so a fill that raced with one is dropped (see fill()).
-        self.generation = 0
-
-    def evict(self, kind: str, key: str) -> None:
-        self.generation += 1
-        if kind == APP:
-            self.clients.pop(key)
-            # The app's grants were deleted (cascade) or belong to a changed client.
-            for grant_id, grant in list(self.grants.data.items()):
-                if grant.oauth_app_id == key:
-                    self.grants.pop(grant_id)
-        elif kind == GRANT:
-            self.grants.pop(key)
-        elif kind == PROJECT_KEYS:
-            for key_hash, api_key in list(self.api_keys.data.items()):
-                if api_key.project_id == key:
-                    self.api_keys.pop(key_hash)
-        elif kind == INSTALLATION:
-            self.installations.pop(key)
-        elif kind == MEMBER:
-            self.members.pop(key)
-            # The member's grants were deleted with them (cascade).
-            for grant_id, grant in list(self.grants.data.items()):
-                if grant.member_id == key:
-                    self.grants.pop(grant_id)
-        else:
-            self.clear()
-
-    def evict_all(self, changes: Iterable[tuple[str, str]]) -> None:
-        for kind, key in changes:
-            self.evict(kind, key)
-
-    def clear(self) -> None:
-        self.generation += 1
-        for cache in (self.clients, self.grants, self.refresh_tokens, self.members, self.api_keys, self.installations):
-            cache.clear()
 
 
 class ChangeFeed:
@@ -272,7 +167,7 @@ class ChangeFeed:
                 if self._pg is not None and not self._pg.is_closed():
                     await self._pg.close()
             except Exception:
-                pass
+                log.debug("change feed: closing the lost listener failed", exc_info=True)
             await self._connect_pg()
 
     async def stop(self) -> None:
@@ -281,21 +176,3 @@ class ChangeFeed:
             self._sqlite.close()
         if self._pg is not None and not self._pg.is_closed():
             await self._pg.close()
-
-
-def install_local_eviction(sync_engine: Any, caches_of: Callable[[], Caches | None]) -> None:
-    """Evict this process's own changes as soon as they commit (no wait for the feed)."""
-    from sqlalchemy import event
-
-    @event.listens_for(sync_engine, "commit")
-    def on_commit(conn: Any) -> None:
-        conn.info.pop(NOTIFY_TOKEN, None)  # one notification per transaction, not per connection
-        pending = conn.info.pop(PENDING, None)
-        caches = caches_of()
-        if pending and caches is not None:
-            caches.evict_all(pending)
-
-    @event.listens_for(sync_engine, "rollback")
-    def on_rollback(conn: Any) -> None:
-        conn.info.pop(NOTIFY_TOKEN, None)
-        conn.info.pop(PENDING, None)
