@@ -59,7 +59,7 @@ def redirect_params(response: httpx.Response, redirect_uri: str, mode: str = "qu
     assert response.status_code == 303, response.text
     location = response.headers["location"]
     separator = "#" if mode == "fragment" else "?"
-    assert location.startswith(redirect_uri + separator) or location.startswith(redirect_uri + "&"), location
+    assert location.startswith((redirect_uri + separator, redirect_uri + "&")), location
     return response_params(location, mode)
 
 

@@ -40,7 +40,7 @@ def test_requests_after_the_database_drops_every_connection(pg_server: tuple[str
         assert http.post("/oauth-app/v1/oauth-apps", headers=headers, json={"oAuthApp": {"name": f"Before {i}"}}).status_code == 200
     _terminate_backends(url)
     statuses = []
-    for i in range(12):
+    for _ in range(12):
         response = http.post("/oauth-app/v1/oauth-apps/query", headers=headers, json={"query": {}})
         statuses.append(response.status_code)
         if response.status_code != 200:

@@ -681,7 +681,7 @@ def test_update_list_limit_and_dedupe() -> None:
     uris = [f"https://e{i}.example.com/cb" for i in range(MAX_REDIRECT_ENTRIES)]
     assert validate_update({"allowedRedirectUris": uris}, None).values == {"allowed_redirect_uris": uris}
     with pytest.raises(ValidationFailed) as exc:
-        validate_update({"allowedRedirectUris": uris + [uris[0]]}, ["allowedRedirectUris"])
+        validate_update({"allowedRedirectUris": [*uris, uris[0]]}, ["allowedRedirectUris"])
     assert violations(exc) == [("oAuthApp.allowedRedirectUris", "MAX_ITEMS")]
     deduped = validate_update({"allowedDomains": ["X.example.com", "x.example.com.", "x.example.com"]}, ["allowedDomains"])
     assert deduped.values == {"allowed_redirect_domains": ["x.example.com"]}

@@ -48,9 +48,8 @@ class AuthorizeRequest:
             "code_challenge": self.code_challenge,
             "code_challenge_method": "S256",
         }
-        for name, value in (("state", self.state), ("prompt", self.prompt), ("scope", self.scope), ("session_token", self.session_token)):
-            if value:
-                params[name] = value
+        optional = (("state", self.state), ("prompt", self.prompt), ("scope", self.scope), ("session_token", self.session_token))
+        params.update({name: value for name, value in optional if value})
         return params
 
 

@@ -230,7 +230,7 @@ def normalize_filter(raw: Any) -> Any:
 
 
 def _blank(value: Any) -> bool:
-    return value is None or value == {} or value == []
+    return value is None or value in ({}, [])
 
 
 def parse_item_query(raw: Any, collection_id: str, spec: QuerySpec | None = None, path: str = "query") -> ItemQuery:
@@ -254,7 +254,7 @@ def parse_item_query(raw: Any, collection_id: str, spec: QuerySpec | None = None
         raise _violation(here, "must be {limit, cursor}", "TYPE")
     extra = set(cursor_paging) - {"limit", "cursor"}
     if extra:
-        raise _violation(f"{here}.{sorted(extra)[0]}", "is not a field of cursorPaging", "UNKNOWN_FIELD")
+        raise _violation(f"{here}.{min(extra)}", "is not a field of cursorPaging", "UNKNOWN_FIELD")
     limit = cursor_paging.get("limit")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= spec.max_limit):
         raise _violation(f"{here}.limit", f"must be a whole number from 1 to {spec.max_limit}", "OUT_OF_RANGE")

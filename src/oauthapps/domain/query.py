@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from .errors import FieldViolation, ValidationFailed
 from .query_limits import QUERY_LIMITS, check_count, check_filter
@@ -76,7 +76,7 @@ class Not:
     part: Node
 
 
-Node = Union[Condition, And, Or, Not]
+Node = Condition | And | Or | Not
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ def _parse_sort(spec: QuerySpec, raw: Any, path: str) -> tuple[Sort, ...]:
             raise _fail(here, "must be {fieldName, order}", "TYPE")
         unknown = set(item) - {"fieldName", "order"}
         if unknown:
-            raise _fail(f"{here}.{sorted(unknown)[0]}", "is not a field of a sort", "UNKNOWN_FIELD")
+            raise _fail(f"{here}.{min(unknown)}", "is not a field of a sort", "UNKNOWN_FIELD")
         name = _field_name(spec, item["fieldName"], f"{here}.fieldName")
         if not spec.field_spec(name).sortable:
             raise _fail(f"{here}.fieldName", f'"{name}" cannot be sorted on', "UNSUPPORTED_SORT")
@@ -242,7 +242,7 @@ def parse_query(raw: Any, spec: QuerySpec, path: str = "query") -> Query:
         raise _fail(path, "must be an object", "TYPE")
     unknown = set(raw) - {"filter", "sort", "paging", "cursorPaging", "fields", "fieldsets"}
     if unknown:
-        raise _fail(f"{path}.{sorted(unknown)[0]}", "is not a part of a query", "UNKNOWN_FIELD")
+        raise _fail(f"{path}.{min(unknown)}", "is not a part of a query", "UNKNOWN_FIELD")
     if raw.get("cursorPaging") is not None:
         raise _fail(f"{path}.cursorPaging", "is not supported here; use paging {limit, offset}", "UNSUPPORTED")
     filt = raw.get("filter")
@@ -252,7 +252,7 @@ def parse_query(raw: Any, spec: QuerySpec, path: str = "query") -> Query:
     sort = _parse_sort(spec, raw.get("sort"), f"{path}.sort") or spec.default_sort
     if spec.tiebreaker and all(s.field != spec.tiebreaker for s in sort):
         descending = sort[-1].descending if sort else False
-        sort = sort + (Sort(spec.tiebreaker, descending),)
+        sort = (*sort, Sort(spec.tiebreaker, descending))
     paging = raw.get("paging")
     if paging is None:
         paging = {}
@@ -260,7 +260,7 @@ def parse_query(raw: Any, spec: QuerySpec, path: str = "query") -> Query:
         raise _fail(f"{path}.paging", "must be {limit, offset}", "TYPE")
     extra = set(paging) - {"limit", "offset"}
     if extra:
-        raise _fail(f"{path}.paging.{sorted(extra)[0]}", "is not a field of paging", "UNKNOWN_FIELD")
+        raise _fail(f"{path}.paging.{min(extra)}", "is not a field of paging", "UNKNOWN_FIELD")
     limit = paging.get("limit")
     limit = spec.default_limit if limit is None else _int_in(limit, f"{path}.paging.limit", 0, spec.max_limit)
     offset = paging.get("offset")

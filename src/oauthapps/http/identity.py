@@ -65,7 +65,8 @@ async def register(request: Request) -> Response:
     runtime: Runtime = request.state.app
     claims = await authenticate_site_visitor(request, runtime)
     body = await read_json_object(request, runtime.settings.max_body_bytes)
-    profile = body.get("profile") if isinstance(body.get("profile"), dict) else {}
+    given = body.get("profile")
+    profile: dict[str, Any] = given if isinstance(given, dict) else {}
     nickname = profile.get("nickname", "") if isinstance(profile.get("nickname"), str) else ""
     limits = runtime.settings.attempt_limits
     email, password = _email_of(body), body.get("password")
