@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..domain.errors import DomainError, FieldViolation, ValidationFailed
+from ..domain.members import MemberStatus
 from ..runtime import Runtime
 from ..services import hosted_login, member_accounts
 from ..store.members import Member
@@ -28,19 +29,27 @@ def _email_of(body: dict[str, Any]) -> Any:
     return login_id.get("email")
 
 
-async def _success(runtime: Runtime, client_id: str, member: Member) -> FastJSONResponse:
+def _identity(member: Member) -> dict[str, Any]:
+    identity: dict[str, Any] = {"id": member.id, "email": {"address": member.email, "isVerified": False}}
+    if member.status == MemberStatus.PENDING:
+        identity["status"] = {"name": "PENDING", "reasons": ["PENDING_ADMIN_APPROVAL_REQUIRED"]}
+    else:
+        identity["status"] = {"name": "ACTIVE", "reasons": []}
+    return identity
+
+
+async def _answer(runtime: Runtime, client_id: str, member: Member) -> FastJSONResponse:
+    """SUCCESS with a one-time ticket, or, for a member the owner has not approved yet, the
+    ``REQUIRE_OWNER_APPROVAL`` state (no ticket), which the SDK reports as
+    ``OWNER_APPROVAL_REQUIRED``."""
+    member_accounts.require_not_blocked(member)
+    if member.status == MemberStatus.PENDING:
+        return FastJSONResponse({"state": "REQUIRE_OWNER_APPROVAL", "stateToken": "", "identity": _identity(member)})
     app = await hosted_login.load_client(runtime.db, client_id)
     if app is None:
         raise DomainError("The OAuth app was deleted", code="OAUTH_APP_NOT_FOUND")
     ticket = await hosted_login.issue_ticket(runtime.db, app, member.id)
-    return FastJSONResponse(
-        {
-            "state": "SUCCESS",
-            "sessionToken": ticket,
-            "stateToken": "",
-            "identity": {"id": member.id, "email": {"address": member.email, "isVerified": False}},
-        }
-    )
+    return FastJSONResponse({"state": "SUCCESS", "sessionToken": ticket, "stateToken": "", "identity": _identity(member)})
 
 
 @wire_errors
@@ -55,7 +64,7 @@ async def login(request: Request) -> Response:
         # The SDK reads applicationError.code on every login error.
         raise DomainError(err.description, code=member_accounts.INVALID_PASSWORD) from err
     member = await member_accounts.authenticate(runtime.db, claims.project_id, email, body.get("password"), client_address)
-    return await _success(runtime, claims.client_id, member)
+    return await _answer(runtime, claims.client_id, member)
 
 
 @wire_errors
@@ -66,7 +75,7 @@ async def register(request: Request) -> Response:
     profile = body.get("profile") if isinstance(body.get("profile"), dict) else {}
     nickname = profile.get("nickname", "") if isinstance(profile.get("nickname"), str) else ""
     member = await member_accounts.register(runtime.db, claims.project_id, _email_of(body), body.get("password"), nickname[:256])
-    return await _success(runtime, claims.client_id, member)
+    return await _answer(runtime, claims.client_id, member)
 
 
 routes = [

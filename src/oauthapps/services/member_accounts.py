@@ -15,14 +15,16 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ..domain.errors import Conflict, FieldViolation, NotFound, TooManyRequests, Unauthenticated, ValidationFailed
+from ..domain.errors import Conflict, FieldViolation, NotFound, PermissionDenied, TooManyRequests, Unauthenticated, ValidationFailed
+from ..domain.members import MemberStatus, ProfileChange
 from ..store import members as repo
-from ..store import rate_limits
+from ..store import rate_limits, tenancy
 from ..store.database import Database
-from ..store.members import Member
+from ..store.members import Member, MemberProfile
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = HASHER.hash("not-a-real-password")
+NO_PASSWORD = "!"  # not an argon2 hash: verifying anything against it fails
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 
@@ -34,6 +36,7 @@ MAX_FAILURES_PER_ADDRESS = 20
 EMAIL_EXISTS = "-19995"
 INVALID_PASSWORD = "-19976"
 TOO_MANY_ATTEMPTS = "-19959"
+MEMBER_BLOCKED = "MEMBER_BLOCKED"  # ours: the SDK reports it as a FAILURE with this message
 
 
 def _now() -> datetime:
@@ -73,16 +76,47 @@ async def _verify(password_hash: str, password: str) -> bool:
     return await asyncio.to_thread(check)
 
 
-async def register(db: Database, project_id: str, email: object, password: object, nickname: str = "") -> Member:
+async def register(
+    db: Database,
+    project_id: str,
+    email: object,
+    password: object,
+    nickname: str = "",
+    *,
+    email_field: str = "loginId.email",
+    change: ProfileChange | None = None,
+    by_owner: bool = False,
+) -> Member:
+    """A new member: PENDING when the project requires owner approval and she signed herself up,
+    APPROVED when the owner (or an admin) created her."""
     address = normalise_email(email)
-    _check_email(address, "loginId.email")
+    _check_email(address, email_field)
     secret = _check_password(password, "password")
     password_hash = await hash_password(secret)
     async with db.transaction() as conn:
-        member = await repo.insert_member(conn, project_id, address, password_hash, nickname)
+        pending = not by_owner and await tenancy.requires_owner_approval(conn, project_id)
+        status = MemberStatus.PENDING if pending else MemberStatus.APPROVED
+        member = await repo.insert_member(conn, project_id, address, password_hash, nickname, status, change)
     if member is None:
         raise Conflict("A member with this email already exists", code=EMAIL_EXISTS)
     return member
+
+
+async def register_without_password(db: Database, project_id: str, email: str, change: ProfileChange, email_field: str) -> Member:
+    """An admin's new member (Wix createMember has no password): approved, and no password
+    matches until one is set, as the stored hash is not a valid one (``_verify`` says no)."""
+    _check_email(email, email_field)
+    async with db.transaction() as conn:
+        member = await repo.insert_member(conn, project_id, email, NO_PASSWORD, "", MemberStatus.APPROVED, change)
+    if member is None:
+        raise Conflict("A member with this email already exists", code=EMAIL_EXISTS)
+    return member
+
+
+def require_not_blocked(member: MemberProfile) -> None:
+    """A blocked member is told so only after her password was right (no enumeration)."""
+    if member.status == MemberStatus.BLOCKED:
+        raise PermissionDenied("This account is blocked by the site owner", code=MEMBER_BLOCKED)
 
 
 @dataclass(frozen=True)
@@ -108,8 +142,9 @@ async def authenticate(db: Database, project_id: str, email: object, password: o
         ):
             raise TooManyRequests("Too many failed sign-in attempts; try again later", code=TOO_MANY_ATTEMPTS)
         member = await repo.find_by_email(conn, project_id, address) if address else None
-    ok = await _verify(member.password_hash if member else _DUMMY_HASH, password if isinstance(password, str) else "")
-    failed = member is None or not ok
+    usable = member is not None and member.password_hash != NO_PASSWORD
+    ok = await _verify(member.password_hash if member and usable else _DUMMY_HASH, password if isinstance(password, str) else "")
+    failed = member is None or not usable or not ok
     async with db.transaction() as conn:
         if failed:
             await rate_limits.hit(conn, keys.account, LOGIN_WINDOW, at)
@@ -124,8 +159,8 @@ async def authenticate(db: Database, project_id: str, email: object, password: o
 
 
 async def create_member(db: Database, project_id: str, email: str, password: str) -> Member:
-    """Owner-side creation (CLI)."""
-    return await register(db, project_id, email, password)
+    """Owner-side creation (CLI): approved at once."""
+    return await register(db, project_id, email, password, by_owner=True)
 
 
 async def delete_member(db: Database, project_id: str, member_id: str) -> None:
