@@ -235,3 +235,25 @@ async def test_expired_tokens_renew_themselves(
         assert len(found) == 5 and me["loginEmail"] == email and listed.total >= 1
         assert sorted(recorder.grants) == ["client_credentials", "refresh_token", "refresh_token"]
         assert visitor.auth.get_tokens().refresh_token == visitor_refresh and member.auth.logged_in()
+
+
+async def test_members_write_calls(site: Site, make_client: Callable[..., AsyncClient[Any]], http_browser: httpx.Client) -> None:
+    member = make_client(OAuthStrategy(site.client_id), modules=[members])
+    await member_login(member, http_browser, fresh_email())
+    me = await member.members.get_current_member()
+    updated = await member.members.update_member(me["id"], {"profile": {"nickname": "Async"}})
+    assert updated["profile"]["nickname"] == "Async"
+    slug = f"async-{me['id'][:8]}"
+    assert (await member.members.update_current_member_slug(slug))["profile"]["slug"] == slug
+    with pytest.raises(PermissionDeniedError):
+        await member.members.delete_member(me["id"])
+
+    admin = make_client(ClientCredentialsStrategy(site.client_id, site.secret), modules=[members])
+    other = await admin.members.create_member({"loginEmail": fresh_email(), "profile": {"nickname": "AsyncOther"}})
+    found = await admin.members.query_members().eq("profile.nickname", "AsyncOther").find()
+    assert [m["id"] for m in found] == [other["id"]]
+    assert (await admin.members.block_member(other["id"]))["status"] == "BLOCKED"
+    assert (await admin.members.approve_member(other["id"]))["status"] == "APPROVED"
+    await admin.members.delete_member(other["id"])
+    with pytest.raises(NotFoundError):
+        await admin.members.get_member(other["id"])

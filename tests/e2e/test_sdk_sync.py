@@ -485,3 +485,32 @@ def test_a_member_whose_refresh_is_refused_is_not_downgraded(
         member.members.get_current_member()
     assert refused.value.error == "invalid_grant" and member.auth.logged_in(), "no silent switch to a visitor"
     member.close()
+
+
+def test_members_write_calls(site: Site, make_client: MakeClient, http_browser: httpx.Client) -> None:
+    member = make_client(OAuthStrategy(site.client_id), modules=[members])
+    member_login(member, http_browser, fresh_email())
+    me = member.members.get_current_member()
+    updated = member.members.update_member(me["id"], {"profile": {"nickname": "Sync"}, "contact": {"firstName": "Ada"}})
+    assert updated["profile"]["nickname"] == "Sync" and updated["contact"]["firstName"] == "Ada"
+    slug = f"sync-{me['id'][:8]}"
+    assert member.members.update_current_member_slug(slug)["profile"]["slug"] == slug
+    with pytest.raises(ValidationError):
+        member.members.update_member(me["id"], {"profile": {"photo": {"url": "javascript:x"}}})
+    with pytest.raises(PermissionDeniedError):
+        member.members.block_member(me["id"])
+    second = make_client(OAuthStrategy(site.client_id), modules=[members])
+    member_login(second, http_browser, fresh_email())
+    with pytest.raises(ConflictError) as taken:
+        second.members.update_current_member_slug(slug)
+    assert taken.value.code == "SLUG_ALREADY_EXISTS"
+
+    admin = make_client(ClientCredentialsStrategy(site.client_id, site.secret), modules=[members])
+    other = admin.members.create_member({"loginEmail": fresh_email(), "profile": {"nickname": "Other"}})
+    found = admin.members.query_members().eq("profile.nickname", "Other").find()
+    assert [m["id"] for m in found] == [other["id"]]
+    assert admin.members.block_member(other["id"])["status"] == "BLOCKED"
+    assert admin.members.approve_member(other["id"])["status"] == "APPROVED"
+    admin.members.delete_member(other["id"])
+    with pytest.raises(NotFoundError):
+        admin.members.get_member(other["id"])

@@ -79,7 +79,7 @@ async def test_a_login_ticket_expires_by_the_frozen_clock(tmp_path: Path) -> Non
             app, member_id = await _member_on_an_app(db)
             early = await hosted_login.issue_ticket(db, app, member_id)
             async with db.read() as conn:
-                stored = await one_time.get(conn, credentials.hash_secret(early), one_time.LOGIN_TICKET)
+                stored = await one_time.get(conn, credentials.hash_secret(early), one_time.OneTimePurpose.LOGIN_TICKET)
             assert stored is not None and stored.expires_at == AT + hosted_login.TICKET_LIFETIME
 
             frozen.advance(hosted_login.TICKET_LIFETIME - timedelta(microseconds=1))
@@ -89,7 +89,7 @@ async def test_a_login_ticket_expires_by_the_frozen_clock(tmp_path: Path) -> Non
             frozen.advance(hosted_login.TICKET_LIFETIME)
             assert await hosted_login.redeem_ticket(db, app, late) is None  # expired, never used
             async with db.read() as conn:
-                unused = await one_time.get(conn, credentials.hash_secret(late), one_time.LOGIN_TICKET)
+                unused = await one_time.get(conn, credentials.hash_secret(late), one_time.OneTimePurpose.LOGIN_TICKET)
             assert unused is not None and unused.used_at is None
     finally:
         await db.close()

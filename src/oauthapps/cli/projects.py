@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from ..services import tenancy as tenancy_service
@@ -37,4 +39,33 @@ def projects_list(database: DatabaseOpt = None, as_json: JsonOpt = False) -> Non
         [{"projectId": p.id, "name": p.name} for p in rows],
         as_json,
         table(("project id", "name", "created"), [(p.id, p.name, p.created_at.isoformat(timespec="seconds")) for p in rows]),
+    )
+
+
+@group.command("update")
+def projects_update(
+    project_id: str,
+    require_owner_approval: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-owner-approval/--no-require-owner-approval",
+            help="New members wait for `oauthapps members approve` before they can sign in.",
+        ),
+    ] = None,
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a project's settings (only those given)."""
+    if require_owner_approval is None:
+        raise typer.BadParameter("give at least one setting, e.g. --require-owner-approval")
+    approval = require_owner_approval
+
+    async def work(db: Database) -> None:
+        await tenancy_service.set_owner_approval(db, project_id, approval)
+
+    run(database, work)
+    emit(
+        {"projectId": project_id, "requireOwnerApproval": approval},
+        as_json,
+        message("Project {}: owner approval {}", project_id, "required" if approval else "not required"),
     )

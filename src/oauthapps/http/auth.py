@@ -87,13 +87,16 @@ _ROLE_OF_TOKEN: dict[TokenKind, CallerRole] = {
 }
 
 
-async def authenticate_caller(request: Request, runtime: Runtime) -> Caller:
+async def authenticate_caller(request: Request, runtime: Runtime, admin_app_scopes: frozenset[str] = frozenset()) -> Caller:
     """For project-data APIs: visitor and member tokens, admin tokens (an OAuth app's secret),
-    and owner API keys (admin)."""
+    and owner API keys (admin); an installed app's token is an admin where the API names a scope
+    it holds (``admin_app_scopes``)."""
     found = await _credential(request, runtime, "an access token or an API key")
     claims = found.claims
     if claims is None:
         return Caller(found.project_id, CallerRole.ADMIN, found.api_key_id, None)
+    if claims.kind == TokenKind.APP and not admin_app_scopes.isdisjoint(claims.scopes):
+        return Caller(claims.project_id, CallerRole.ADMIN, claims.instance_id or claims.subject, claims.client_id)
     role = _ROLE_OF_TOKEN.get(claims.kind)
     if role is None:
         raise PermissionDenied("App tokens cannot call project data APIs; use an OAuth app's admin token or an API key")

@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..domain.authorize_request import AuthorizeError, AuthorizeRequest, build_redirect, parse, response_mode_of
 from ..domain.errors import Conflict, DomainError, PayloadTooLarge, TooManyRequests, Unauthenticated, ValidationFailed
+from ..domain.members import MemberStatus
 from ..domain.oauth_app import OAuthApp
 from ..domain.redirect_policy import is_approved_redirect
 from ..domain.urls import UrlError, is_loopback_host, parse_web_url
@@ -193,7 +194,7 @@ async def authorize_get(request: Request) -> Response:
 
     if req.session_token:
         member_id = await hosted_login.redeem_ticket(runtime.db, app, req.session_token)
-        if member_id is None:
+        if member_id is None or not await hosted_login.may_sign_in(runtime.db, app.project_id, member_id):
             return _error_redirect(
                 runtime, redirect_uri, req.response_mode, "login_required", "The session token is invalid or expired", req.state
             )
@@ -290,6 +291,17 @@ async def authorize_post(request: Request) -> Response:
     except DomainError as err:
         return await _login_page(request, runtime, app, req, mode=mode, email=email, status=err.status, error=err.description)
 
+    if member.status == MemberStatus.BLOCKED:
+        return await _login_page(
+            request, runtime, app, req, mode=mode, email=email, status=403, error="This account is blocked by the site owner."
+        )
+    if member.status == MemberStatus.PENDING:
+        return message_page(
+            "Waiting for approval",
+            "Your account is waiting for the site owner's approval. You can sign in once it is approved.",
+            200,
+            is_error=False,
+        )
     session = await hosted_login.start_session(runtime.db, app, member.id)
     response = await _code_redirect(runtime, app, req, member.id)
     _set_session_cookie(response, runtime, session)

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..domain.errors import DomainError, FieldViolation, ValidationFailed
+from ..domain.members import MemberStatus
 from ..runtime import Runtime
 from ..services import hosted_login, member_accounts
 from ..store.members import Member
@@ -29,19 +30,27 @@ def _email_of(body: dict[str, Any]) -> Any:
     return login_id.get("email")
 
 
-async def _success(runtime: Runtime, client_id: str, member: Member) -> FastJSONResponse:
+def _identity(member: Member) -> dict[str, Any]:
+    identity: dict[str, Any] = {"id": member.id, "email": {"address": member.email, "isVerified": False}}
+    if member.status == MemberStatus.PENDING:
+        identity["status"] = {"name": "PENDING", "reasons": ["PENDING_ADMIN_APPROVAL_REQUIRED"]}
+    else:
+        identity["status"] = {"name": "ACTIVE", "reasons": []}
+    return identity
+
+
+async def _answer(runtime: Runtime, client_id: str, member: Member) -> FastJSONResponse:
+    """SUCCESS with a one-time ticket, or, for a member the owner has not approved yet, the
+    ``REQUIRE_OWNER_APPROVAL`` state (no ticket), which the SDK reports as
+    ``OWNER_APPROVAL_REQUIRED``."""
+    member_accounts.require_not_blocked(member)
+    if member.status == MemberStatus.PENDING:
+        return FastJSONResponse({"state": "REQUIRE_OWNER_APPROVAL", "stateToken": "", "identity": _identity(member)})
     app = await hosted_login.load_client(runtime.db, client_id)
     if app is None:
         raise DomainError("The OAuth app was deleted", code="OAUTH_APP_NOT_FOUND")
     ticket = await hosted_login.issue_ticket(runtime.db, app, member.id)
-    return FastJSONResponse(
-        {
-            "state": "SUCCESS",
-            "sessionToken": ticket,
-            "stateToken": "",
-            "identity": {"id": member.id, "email": {"address": member.email, "isVerified": False}},
-        }
-    )
+    return FastJSONResponse({"state": "SUCCESS", "sessionToken": ticket, "stateToken": "", "identity": _identity(member)})
 
 
 @wire_errors
@@ -57,7 +66,7 @@ async def login(request: Request) -> Response:
     member = await member_accounts.authenticate(
         runtime.db, runtime.settings.attempt_limits, claims.project_id, email, body.get("password"), client_address(request)
     )
-    return await _success(runtime, claims.client_id, member)
+    return await _answer(runtime, claims.client_id, member)
 
 
 @wire_errors
@@ -71,7 +80,7 @@ async def register(request: Request) -> Response:
     limits = runtime.settings.attempt_limits
     email, password = _email_of(body), body.get("password")
     member = await member_accounts.register(runtime.db, limits, claims.project_id, email, password, client_address(request), nickname[:256])
-    return await _success(runtime, claims.client_id, member)
+    return await _answer(runtime, claims.client_id, member)
 
 
 routes = [

@@ -80,7 +80,14 @@ async def session_member(db: Database, token: str | None, project_id: str) -> Me
         found = await sessions.find(conn, credentials.hash_secret(token))
         if found is None or found.project_id != project_id or found.expires_at <= clock.now():
             return None
-        return await member_repo.get_member(conn, project_id, found.member_id)
+        member = await member_repo.get_member(conn, project_id, found.member_id)
+    return member if member is not None and member.may_sign_in else None
+
+
+async def may_sign_in(db: Database, project_id: str, member_id: str) -> bool:
+    """Only an approved member gets a code or tokens (a pending or blocked one never does)."""
+    member = await cached.member(db, project_id, member_id)
+    return member is not None and member.may_sign_in
 
 
 async def end_session(db: Database, token: str | None) -> None:

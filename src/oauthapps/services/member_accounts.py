@@ -15,14 +15,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ..domain.attempt_limits import AttemptAction, AttemptLimits
-from ..domain.errors import Conflict, FieldViolation, NotFound, Unauthenticated, ValidationFailed
+from ..domain.errors import Conflict, FieldViolation, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
+from ..domain.members import MemberStatus, ProfileChange
 from ..store import members as repo
+from ..store import tenancy
 from ..store.database import Database
-from ..store.members import Member
+from ..store.members import Member, MemberProfile
 from . import attempt_limits
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = HASHER.hash("not-a-real-password")
+NO_PASSWORD = "!"  # not an argon2 hash: verifying anything against it fails
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 
@@ -30,6 +33,7 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 256
 EMAIL_EXISTS = "-19995"
 INVALID_PASSWORD = "-19976"
 TOO_MANY_ATTEMPTS = attempt_limits.TOO_MANY_ATTEMPTS
+MEMBER_BLOCKED = "MEMBER_BLOCKED"  # ours: the SDK reports it as a FAILURE with this message
 
 
 def normalise_email(email: object) -> str:
@@ -65,31 +69,58 @@ async def _verify(password_hash: str, password: str) -> bool:
     return await asyncio.to_thread(check)
 
 
-async def _insert_member(db: Database, project_id: str, email: str, password: str, nickname: str) -> Member:
-    password_hash = await hash_password(password)
+async def _insert_member(
+    db: Database, project_id: str, email: str, password_hash: str, nickname: str, *, change: ProfileChange | None, by_owner: bool
+) -> Member:
+    """A new member: PENDING when the project requires owner approval and she signed herself up,
+    APPROVED when the owner (or an admin) created her."""
     async with db.transaction() as conn:
-        member = await repo.insert_member(conn, project_id, email, password_hash, nickname)
+        pending = not by_owner and await tenancy.requires_owner_approval(conn, project_id)
+        status = MemberStatus.PENDING if pending else MemberStatus.APPROVED
+        member = await repo.insert_member(conn, project_id, email, password_hash, nickname, status, change)
     if member is None:
         raise Conflict("A member with this email already exists", code=EMAIL_EXISTS)
     return member
 
 
-def _valid_sign_up(email: object, password: object) -> tuple[str, str]:
+def _valid_sign_up(email: object, password: object, email_field: str = "loginId.email") -> tuple[str, str]:
     address = normalise_email(email)
-    _check_email(address, "loginId.email")
+    _check_email(address, email_field)
     return address, _check_password(password, "password")
 
 
 async def register(
-    db: Database, limits: AttemptLimits, project_id: str, email: object, password: object, client_address: str, nickname: str = ""
+    db: Database,
+    limits: AttemptLimits,
+    project_id: str,
+    email: object,
+    password: object,
+    client_address: str,
+    nickname: str = "",
+    *,
+    change: ProfileChange | None = None,
 ) -> Member:
     """Sign-up by the person themselves. "This email is taken" tells a guesser who is a member,
     so every attempt counts against the address until it succeeds."""
     address, secret = _valid_sign_up(email, password)
     reservation = await attempt_limits.reserve(db, limits, AttemptAction.REGISTER, project_id, client_address)
-    member = await _insert_member(db, project_id, address, secret, nickname)
+    password_hash = await hash_password(secret)
+    member = await _insert_member(db, project_id, address, password_hash, nickname, change=change, by_owner=False)
     await attempt_limits.succeeded(db, reservation)
     return member
+
+
+async def register_without_password(db: Database, project_id: str, email: str, change: ProfileChange, email_field: str) -> Member:
+    """An admin's new member (Wix createMember has no password): approved, and no password
+    matches until one is set, as the stored hash is not a valid one (``_verify`` says no)."""
+    _check_email(email, email_field)
+    return await _insert_member(db, project_id, email, NO_PASSWORD, "", change=change, by_owner=True)
+
+
+def require_not_blocked(member: MemberProfile) -> None:
+    """A blocked member is told so only after her password was right (no enumeration)."""
+    if member.status == MemberStatus.BLOCKED:
+        raise PermissionDenied("This account is blocked by the site owner", code=MEMBER_BLOCKED)
 
 
 async def authenticate(
@@ -102,17 +133,18 @@ async def authenticate(
     reservation = await attempt_limits.reserve(db, limits, AttemptAction.LOGIN, project_id, client_address, account=address)
     async with db.read() as conn:
         member = await repo.find_by_email(conn, project_id, address) if address else None
-    ok = await _verify(member.password_hash if member else _DUMMY_HASH, password if isinstance(password, str) else "")
-    if member is None or not ok:
+    usable = member is not None and member.password_hash != NO_PASSWORD
+    ok = await _verify(member.password_hash if member and usable else _DUMMY_HASH, password if isinstance(password, str) else "")
+    if member is None or not usable or not ok:
         raise Unauthenticated("Wrong email or password", code=INVALID_PASSWORD)
     await attempt_limits.succeeded(db, reservation)
     return member
 
 
 async def create_member(db: Database, project_id: str, email: str, password: str) -> Member:
-    """Owner-side creation (CLI): no person guessing, so no attempt limits."""
+    """Owner-side creation (CLI): approved at once, and no person guessing, so no attempt limits."""
     address, secret = _valid_sign_up(email, password)
-    return await _insert_member(db, project_id, address, secret, "")
+    return await _insert_member(db, project_id, address, await hash_password(secret), "", change=None, by_owner=True)
 
 
 async def delete_member(db: Database, project_id: str, member_id: str) -> None:

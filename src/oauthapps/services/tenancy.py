@@ -91,3 +91,11 @@ async def demo(db: Database) -> dict[str, str]:
         "appSecret": app_secret,
         "instanceId": installation.id,
     }
+
+
+async def set_owner_approval(db: Database, project_id: str, required: bool) -> None:
+    """Applies to members who register from now on; members already there keep their status."""
+    async with db.transaction() as conn:
+        found = await repo.set_owner_approval(conn, project_id, required)
+    if not found:
+        raise NotFound(f"No project {project_id}", code="PROJECT_NOT_FOUND")

@@ -92,6 +92,12 @@ async def revoke_grant(conn: AsyncConnection, grant_id: str, at: datetime) -> No
         await record_change(conn, ChangeKind.GRANT, grant_id)
 
 
+async def revoke_member_grants(conn: AsyncConnection, member_id: str, at: datetime) -> None:
+    """Every grant of the member; the caller records the MEMBER change, which evicts her cached
+    grants in every process (store/changes.py)."""
+    await conn.execute(update(grants).where(grants.c.member_id == member_id, grants.c.revoked_at.is_(None)).values(revoked_at=at))
+
+
 async def add_refresh_token(conn: AsyncConnection, grant_id: str, token_hash: str, at: datetime, expires_at: datetime) -> None:
     await conn.execute(insert(refresh_tokens).values(token_hash=token_hash, grant_id=grant_id, created_at=at, expires_at=expires_at))
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
@@ -63,6 +64,8 @@ projects = Table(
     _id(),
     Column("name", String(256), nullable=False),
     Column("created_at", UtcTimestamp(), nullable=False),
+    # New members wait for the owner's approval (members.status PENDING) before they get tokens.
+    Column("require_owner_approval", Boolean, nullable=False, default=False, server_default=sa_false()),
 )
 
 platform_apps = Table(
@@ -159,7 +162,16 @@ members = Table(
     Column("password_hash", String(256), nullable=False),
     Column("nickname", String(256), nullable=False, default=""),
     Column("created_at", UtcTimestamp(), nullable=False),
+    # domain/members.py MemberStatus; only APPROVED members get tokens.
+    Column("status", String(16), nullable=False, default="APPROVED", server_default="APPROVED"),
+    # The profile page slug, unique in the project; a new member's is their id.
+    Column("slug", String(255), nullable=False),
+    Column("first_name", String(100), nullable=False, default="", server_default=""),
+    Column("last_name", String(100), nullable=False, default="", server_default=""),
+    Column("picture_url", String(2048), nullable=False, default="", server_default=""),
+    Column("updated_at", UtcTimestamp(), nullable=False),
     UniqueConstraint("project_id", "email"),
+    UniqueConstraint("project_id", "slug"),
 )
 
 # A grant is one authorisation of a subject (visitor or member) for one OAuth app. Refresh tokens

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -131,3 +131,15 @@ async def delete_api_keys_named(conn: AsyncConnection, project_id: str, name: st
     result = await conn.execute(delete(api_keys).where(api_keys.c.project_id == project_id, api_keys.c.name == name))
     if result.rowcount:
         await record_change(conn, ChangeKind.PROJECT_KEYS, project_id)
+
+
+async def requires_owner_approval(conn: AsyncConnection, project_id: str) -> bool:
+    """Whether new members of the project wait for the owner's approval (read at registration)."""
+    value = (await conn.execute(select(projects.c.require_owner_approval).where(projects.c.id == project_id))).scalar_one_or_none()
+    return bool(value)
+
+
+async def set_owner_approval(conn: AsyncConnection, project_id: str, required: bool) -> bool:
+    """False when there is no such project."""
+    result = await conn.execute(update(projects).where(projects.c.id == project_id).values(require_owner_approval=required))
+    return bool(result.rowcount)

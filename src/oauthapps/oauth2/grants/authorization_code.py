@@ -8,16 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from ... import clock, ids
 from ...domain import credentials, pkce
 from ...runtime import Runtime
-from ...store import grants, one_time
+from ...store import grants, members, one_time
 from ...store.grants import GrantSubject
 from ...store.one_time import OneTimePurpose
 from ..clients import authenticate_client
 from ..errors import OAuth2Error, invalid_grant, invalid_request
 from ..issue import access_token_for, new_refresh_token
 from ..params import require
+
+
+async def _may_sign_in(conn: AsyncConnection, project_id: str, member_id: str) -> bool:
+    """Read in the redeeming transaction: a code issued before a block gives no tokens after it."""
+    member = await members.get_member(conn, project_id, member_id)
+    return member is not None and member.may_sign_in
 
 
 async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
@@ -47,6 +55,8 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
             failure = invalid_grant("The PKCE code verifier does not match the challenge")
         elif record.member_id is None:
             failure = invalid_grant("The authorization code is invalid")
+        elif not await _may_sign_in(conn, app.project_id, record.member_id):
+            failure = invalid_grant("The member is blocked or waits for the owner's approval")
         else:
             grant_id = ids.random_uuid()
             # Consume first: of two concurrent redemptions exactly one gets past this line.

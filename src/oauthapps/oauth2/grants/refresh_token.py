@@ -12,6 +12,7 @@ from typing import Any
 from ... import clock
 from ...domain import credentials
 from ...runtime import Runtime
+from ...services import hosted_login
 from ...store import cached, grants
 from ..clients import authenticate_client
 from ..errors import OAuth2Error, invalid_grant
@@ -33,6 +34,11 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
         raise invalid_grant("The refresh token was revoked")
     if record.expires_at <= at:
         raise invalid_grant("The refresh token has expired")
+    # Blocking revokes the member's grants; this also covers a refresh racing with the block.
+    if record.grant.member_id is not None and not await hosted_login.may_sign_in(
+        runtime.db, record.grant.project_id, record.grant.member_id
+    ):
+        raise invalid_grant("The member is blocked or waits for the owner's approval")
     if not app.refresh_token_rotation:
         return {**access_token_for(runtime, record.grant), "refresh_token": presented}
     failure: OAuth2Error | None = None
