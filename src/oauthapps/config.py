@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .mail.settings import MailSettings
 from .store.database import default_database_url
 
 ACCESS_TOKEN_SECONDS = 14_400  # 4 h, as Wix documents for every token kind
@@ -40,16 +41,19 @@ class Settings:
     code_seconds: int = CODE_SECONDS
     max_body_bytes: int = MAX_BODY_BYTES
     access_log: bool = True
+    mail: MailSettings = field(default_factory=lambda: MailSettings(from_address="no-reply@localhost"))
 
     @classmethod
     def from_env(cls) -> Settings:
         host = os.environ.get("OAUTHAPPS_HOST", "127.0.0.1")
         port = os.environ.get("OAUTHAPPS_PORT", "8080")
+        issuer = (os.environ.get("OAUTHAPPS_ISSUER") or f"http://{host}:{port}").rstrip("/")
         return cls(
             database_url=os.environ.get("OAUTHAPPS_DATABASE_URL") or default_database_url(),
-            issuer=(os.environ.get("OAUTHAPPS_ISSUER") or f"http://{host}:{port}").rstrip("/"),
+            issuer=issuer,
             # Shorter lifetimes are for tests and strict deployments; never longer than the defaults.
             access_token_seconds=_seconds("OAUTHAPPS_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS, 1, ACCESS_TOKEN_SECONDS),
             code_seconds=_seconds("OAUTHAPPS_CODE_SECONDS", CODE_SECONDS, 1, CODE_SECONDS),
             access_log=_flag("OAUTHAPPS_ACCESS_LOG", True),
+            mail=MailSettings.from_env(issuer),
         )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from ..services import mail as mail_service
 from ..services import tenancy as tenancy_service
 from ..store import tenancy as tenancy_repo
 from ..store.database import Database
 from .output import emit, message, table
+from .owner import require_project
 from .runner import DatabaseOpt, JsonOpt, run
 
 group = typer.Typer(help="Projects (tenants) and their owner API keys.", no_args_is_help=True)
@@ -37,4 +41,30 @@ def projects_list(database: DatabaseOpt = None, as_json: JsonOpt = False) -> Non
         [{"projectId": p.id, "name": p.name} for p in rows],
         as_json,
         table(("project id", "name", "created"), [(p.id, p.name, p.created_at.isoformat(timespec="seconds")) for p in rows]),
+    )
+
+
+@group.command("update")
+def projects_update(
+    project_id: str,
+    mail_sender_name: Annotated[
+        str | None,
+        typer.Option("--mail-sender-name", help="The name in the From header of the project's mails ('' for the project's name)."),
+    ] = None,
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a project's settings."""
+
+    async def work(db: Database) -> str:
+        await require_project(db, project_id)
+        if mail_sender_name is not None:
+            await mail_service.set_sender_name(db, project_id, mail_sender_name or None)
+        return await mail_service.sender_name(db, project_id)
+
+    sender_name = run(database, work)
+    emit(
+        {"projectId": project_id, "mailSenderName": sender_name},
+        as_json,
+        message("Project {}: mails come from {}", project_id, sender_name),
     )
