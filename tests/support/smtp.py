@@ -96,7 +96,9 @@ def _authenticator(user: str, password: str) -> Callable[..., AuthResult]:
 class SmtpServer:
     """An aiosmtpd server on 127.0.0.1:``port``; ``stop`` and ``start`` keep the port."""
 
-    def __init__(self, inbox: Inbox, port: int | None = None, tls_context: ssl.SSLContext | None = None, login: tuple[str, str] | None = None):
+    def __init__(
+        self, inbox: Inbox, port: int | None = None, tls_context: ssl.SSLContext | None = None, login: tuple[str, str] | None = None
+    ):
         self.inbox = inbox
         self.port = port or free_port()
         self.tls_context = tls_context
@@ -146,7 +148,9 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
