@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from .domain.attempt_limits import DEFAULT_LOGIN_DELAY, AttemptLimits
 from .domain.query_limits import QUERY_LIMITS
+from .mail.settings import MailSettings
 from .store.database import default_database_url
 
 ACCESS_TOKEN_SECONDS = 14_400  # 4 h, as Wix documents for every token kind
@@ -60,14 +61,16 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     access_log: bool = True
     attempt_limits: AttemptLimits = field(default_factory=AttemptLimits.default)
+    mail: MailSettings = field(default_factory=lambda: MailSettings(from_address="no-reply@localhost"))
 
     @classmethod
     def from_env(cls) -> Settings:
         host = os.environ.get("OAUTHAPPS_HOST", "127.0.0.1")
         port = os.environ.get("OAUTHAPPS_PORT", "8080")
+        issuer = (os.environ.get("OAUTHAPPS_ISSUER") or f"http://{host}:{port}").rstrip("/")
         return cls(
             database_url=os.environ.get("OAUTHAPPS_DATABASE_URL") or default_database_url(),
-            issuer=(os.environ.get("OAUTHAPPS_ISSUER") or f"http://{host}:{port}").rstrip("/"),
+            issuer=issuer,
             # Shorter lifetimes are for tests and strict deployments; never longer than the defaults.
             access_token_seconds=_seconds("OAUTHAPPS_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS, 1, ACCESS_TOKEN_SECONDS),
             code_seconds=_seconds("OAUTHAPPS_CODE_SECONDS", CODE_SECONDS, 1, CODE_SECONDS),
@@ -76,4 +79,5 @@ class Settings:
             attempt_limits=AttemptLimits.default(
                 timedelta(seconds=_seconds("OAUTHAPPS_LOGIN_DELAY_SECONDS", int(DEFAULT_LOGIN_DELAY.total_seconds()), 1, 3600))
             ),
+            mail=MailSettings.from_env(issuer),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Settings
+from .mail.sender import OutboxSender
 from .store.database import Database
 from .store.visitor_writer import VisitorWriter
 from .tokens.access import TokenIssuer
@@ -18,6 +19,7 @@ class Runtime:
     keys: SigningKeys
     tokens: TokenIssuer
     visitor_writer: VisitorWriter
+    outbox_sender: OutboxSender
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -25,7 +27,17 @@ class Runtime:
         await db.start_caches()
         keys = SigningKeys(db)
         await keys.load()
-        return cls(settings=settings, db=db, keys=keys, tokens=TokenIssuer(keys, settings.issuer), visitor_writer=VisitorWriter(db))
+        outbox_sender = OutboxSender(db, settings.mail)
+        outbox_sender.start()
+        return cls(
+            settings=settings,
+            db=db,
+            keys=keys,
+            tokens=TokenIssuer(keys, settings.issuer),
+            visitor_writer=VisitorWriter(db),
+            outbox_sender=outbox_sender,
+        )
 
     async def stop(self) -> None:
+        await self.outbox_sender.stop()
         await self.db.close()

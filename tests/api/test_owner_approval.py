@@ -25,7 +25,8 @@ def _cli(server: Server, *args: str) -> dict[str, Any]:
 
 def _require_approval(server: Server, tenant: Tenant, on: bool = True) -> None:
     flag = "--require-owner-approval" if on else "--no-require-owner-approval"
-    assert _cli(server, "projects", "update", tenant.project_id, flag) == {"projectId": tenant.project_id, "requireOwnerApproval": on}
+    settings = _cli(server, "projects", "update", tenant.project_id, flag)
+    assert (settings["projectId"], settings["requireOwnerApproval"]) == (tenant.project_id, on)
 
 
 def test_registration_waits_for_approval_then_signs_in(http: httpx.Client, server: Server, tenant: Tenant, client: Client) -> None:

@@ -6,10 +6,12 @@ from typing import Annotated
 
 import typer
 
+from ..services import mail as mail_service
 from ..services import tenancy as tenancy_service
 from ..store import tenancy as tenancy_repo
 from ..store.database import Database
 from .output import emit, message, table
+from .owner import require_project
 from .runner import DatabaseOpt, JsonOpt, run
 
 group = typer.Typer(help="Projects (tenants) and their owner API keys.", no_args_is_help=True)
@@ -52,20 +54,28 @@ def projects_update(
             help="New members wait for `oauthapps members approve` before they can sign in.",
         ),
     ] = None,
+    mail_sender_name: Annotated[
+        str | None,
+        typer.Option("--mail-sender-name", help="The name in the From header of the project's mails ('' for the project's name)."),
+    ] = None,
     database: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a project's settings (only those given)."""
-    if require_owner_approval is None:
-        raise typer.BadParameter("give at least one setting, e.g. --require-owner-approval")
-    approval = require_owner_approval
+    """Change a project's settings (only those given) and show them all."""
 
-    async def work(db: Database) -> None:
-        await tenancy_service.set_owner_approval(db, project_id, approval)
+    async def work(db: Database) -> tuple[bool, str]:
+        await require_project(db, project_id)
+        if require_owner_approval is not None:
+            await tenancy_service.set_owner_approval(db, project_id, require_owner_approval)
+        if mail_sender_name is not None:
+            await mail_service.set_sender_name(db, project_id, mail_sender_name or None)
+        async with db.read() as conn:
+            approval = await tenancy_repo.requires_owner_approval(conn, project_id)
+        return approval, await mail_service.sender_name(db, project_id)
 
-    run(database, work)
+    approval, sender_name = run(database, work)
     emit(
-        {"projectId": project_id, "requireOwnerApproval": approval},
+        {"projectId": project_id, "requireOwnerApproval": approval, "mailSenderName": sender_name},
         as_json,
-        message("Project {}: owner approval {}", project_id, "required" if approval else "not required"),
+        message("Project {}: owner approval {}; mails come from {}", project_id, "required" if approval else "not required", sender_name),
     )

@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 
 from ..config import trusted_proxies
+from ..mail.settings import MailSettings
 from ..services import tenancy as tenancy_service
 from ..store.database import Database
 from ..tokens import keys as signing_keys
-from .output import plain_lines
-from .runner import DatabaseOpt, database_url, run, safe_url
+from .output import message, plain_lines, report_error
+from .runner import DatabaseOpt, ExitCode, database_url, run, safe_url
 
 
 def serve(
@@ -49,6 +50,11 @@ def serve(
     if issuer:
         os.environ["OAUTHAPPS_ISSUER"] = issuer
     base = (issuer or f"http://{public_host}:{port}").rstrip("/")
+    try:  # the workers read the same settings; a wrong one stops the start here, said once
+        mail_settings = MailSettings.from_env(base)
+    except ValueError as exc:
+        report_error(message("{}", exc))
+        raise typer.Exit(ExitCode.REFUSED) from None
 
     async def prepare(db: Database) -> dict[str, str] | None:
         await signing_keys.ensure_key(db)
@@ -60,6 +66,7 @@ def serve(
         f"  OAuth Apps API  {base}/oauth-app/v1/oauth-apps",
         f"  Token endpoint  {base}/oauth2/token",
         f"  API docs        {base}/docs",
+        f"  Mail            {mail_settings.describe()}",
     ]
     if creds:
         lines.append("Demo credentials (new on every start; secrets are stored only as hashes):")

@@ -66,6 +66,8 @@ projects = Table(
     Column("created_at", UtcTimestamp(), nullable=False),
     # New members wait for the owner's approval (members.status PENDING) before they get tokens.
     Column("require_owner_approval", Boolean, nullable=False, default=False, server_default=sa_false()),
+    # The display name in the From header of the project's mails (None: the project's name).
+    Column("mail_sender_name", String(128), nullable=True),
 )
 
 platform_apps = Table(
@@ -284,4 +286,31 @@ change_log = Table(
     Column("kind", String(16), nullable=False),
     Column("key", String(128), nullable=False),
     Column("at", UtcTimestamp(), nullable=False),
+)
+
+# Mails waiting for the mail server, written in the same transaction as the change that causes
+# them (services/mail.py), sent by every server process's outbox sender (mail/sender.py). A sender
+# claims rows (claimed_by, claimed_until) in one atomic UPDATE so that no two senders send one mail.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    _id(),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("sender_name", String(128), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("rejections", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcTimestamp(), nullable=False),
+    Column("claimed_by", String(128), nullable=True),
+    Column("claimed_until", UtcTimestamp(), nullable=True),
+    Column("last_error", String(512), nullable=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("finished_at", UtcTimestamp(), nullable=True),
+    Index("ix_mail_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_mail_outbox_project_created", "project_id", "created_at"),
 )
