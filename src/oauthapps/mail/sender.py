@@ -13,8 +13,9 @@ import os
 import secrets
 import socket
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from .. import clock
 from ..domain.mail import MailStatus, retry_delay
 from ..store import outbox
 from ..store.database import Database
@@ -67,7 +68,7 @@ class OutboxSender:
     async def run_once(self) -> int:
         """One round: purge now and then, claim a batch of due mails, deliver each. Returns how
         many mails it handled."""
-        now = datetime.now(UTC)
+        now = clock.now()
         if time.monotonic() - self._purged_at > PURGE_EVERY_SECONDS:
             self._purged_at = time.monotonic()
             async with self.db.transaction() as conn:
@@ -87,7 +88,7 @@ class OutboxSender:
         smtp = self.settings.smtp
         if smtp is None:
             async with self.db.transaction() as conn:
-                await outbox.finish(conn, mail.id, self.claimer, MailStatus.DEV, datetime.now(UTC))
+                await outbox.finish(conn, mail.id, self.claimer, MailStatus.DEV, clock.now())
             log.info("mail %s (%s): kept in the development outbox (`oauthapps mail list`)", mail.id, mail.template)
             return
         try:
@@ -100,11 +101,11 @@ class OutboxSender:
             await self._failed(mail, DeliveryFailed(f"no answer within {SEND_SECONDS:.0f} s", rejected=False))
             return
         async with self.db.transaction() as conn:
-            await outbox.finish(conn, mail.id, self.claimer, MailStatus.SENT, datetime.now(UTC))
+            await outbox.finish(conn, mail.id, self.claimer, MailStatus.SENT, clock.now())
         log.info("mail %s (%s): sent (attempt %d)", mail.id, mail.template, mail.attempts)
 
     async def _failed(self, mail: OutboxMail, failure: DeliveryFailed) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         rejections = mail.rejections + (1 if failure.rejected else 0)
         if failure.rejected and rejections >= self.settings.max_rejections:
             async with self.db.transaction() as conn:

@@ -5,10 +5,10 @@ sender name, a test mail, the outbox list)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import clock
 from ..domain.errors import FieldViolation, NotFound, ValidationFailed
 from ..domain.mail import MailTemplate, check_recipient, check_sender_name
 from ..mail.render import render
@@ -33,7 +33,7 @@ async def enqueue_mail(conn: AsyncConnection, project_id: str, to: str, template
         raise NotFound(f"No project {project_id}", code="PROJECT_NOT_FOUND")
     rendered = render(template, {**params, "sender_name": sender_name, "to": recipient})
     mail = NewMail(project_id, template.value, recipient, sender_name, rendered.subject, rendered.text, rendered.html)
-    return await outbox.add(conn, mail, datetime.now(UTC))
+    return await outbox.add(conn, mail, clock.now())
 
 
 async def send_test_mail(db: Database, project_id: str, to: str) -> str:

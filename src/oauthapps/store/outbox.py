@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.mail import MailStatus
-from .ids import random_uuid
+from ..ids import random_uuid
 from .schema import mail_outbox, projects
 
 MAX_ERROR = 512
