@@ -38,11 +38,16 @@ def own_database(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def mail_setup(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSetup]:
+    # A database of its own: the suite's shared server has no mail server and would take these
+    # mails into its development outbox.
     inbox = Inbox(refuse=frozenset({REFUSED}))
-    with smtp_server(inbox) as smtp:
+    engine = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    work = tmp_path_factory.mktemp("mail")
+    with fresh_database(engine, work) as url, smtp_server(inbox) as smtp:
+        upgrade(url)
         env = mail_env(f"smtp://127.0.0.1:{smtp.port}", OAUTHAPPS_MAIL_MAX_REJECTIONS="2")
-        with running_server(database_url, tmp_path_factory.mktemp("mail"), extra_env=env) as server:
-            yield MailSetup(database_url, server, smtp, inbox)
+        with running_server(url, work, extra_env=env) as server:
+            yield MailSetup(url, server, smtp, inbox)
 
 
 def test_the_test_mail_arrives_from_the_projects_sender(mail_setup: MailSetup) -> None:
