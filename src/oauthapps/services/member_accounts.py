@@ -22,7 +22,7 @@ from ..store.members import Member
 from . import attempt_limits
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-_DUMMY_HASH = HASHER.hash("not-a-real-password")
+DUMMY_HASH = HASHER.hash("not-a-real-password")
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 
@@ -38,12 +38,12 @@ def normalise_email(email: object) -> str:
     return email.strip().lower()
 
 
-def _check_email(email: str, field: str) -> None:
+def check_email(email: str, field: str) -> None:
     if not _EMAIL_RE.match(email) or len(email) > 320:
         raise ValidationFailed([FieldViolation(field, "must be a valid email address", "FORMAT", {"type": "EMAIL"})])
 
 
-def _check_password(password: object, field: str) -> str:
+def check_password(password: object, field: str) -> str:
     if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise ValidationFailed(
             [FieldViolation(field, f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", "LENGTH", {"type": "PASSWORD"})]
@@ -55,7 +55,7 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(HASHER.hash, password)
 
 
-async def _verify(password_hash: str, password: str) -> bool:
+async def verify_password(password_hash: str, password: str) -> bool:
     def check() -> bool:
         try:
             return HASHER.verify(password_hash, password)
@@ -76,8 +76,8 @@ async def _insert_member(db: Database, project_id: str, email: str, password: st
 
 def _valid_sign_up(email: object, password: object) -> tuple[str, str]:
     address = normalise_email(email)
-    _check_email(address, "loginId.email")
-    return address, _check_password(password, "password")
+    check_email(address, "loginId.email")
+    return address, check_password(password, "password")
 
 
 async def register(
@@ -102,7 +102,7 @@ async def authenticate(
     reservation = await attempt_limits.reserve(db, limits, AttemptAction.LOGIN, project_id, client_address, account=address)
     async with db.read() as conn:
         member = await repo.find_by_email(conn, project_id, address) if address else None
-    ok = await _verify(member.password_hash if member else _DUMMY_HASH, password if isinstance(password, str) else "")
+    ok = await verify_password(member.password_hash if member else DUMMY_HASH, password if isinstance(password, str) else "")
     if member is None or not ok:
         raise Unauthenticated("Wrong email or password", code=INVALID_PASSWORD)
     await attempt_limits.succeeded(db, reservation)
