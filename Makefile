@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test unit check compat browser clean
+.PHONY: setup run test unit check compat browser clean e2e-deps console-screenshots
 
 setup: $(STAMP)
 
@@ -27,7 +27,7 @@ check: setup
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
-test: setup browser
+test: setup browser e2e-deps
 	@$(MAKE) --no-print-directory check
 	$(BIN)/pytest -q
 	@$(MAKE) --no-print-directory compat
@@ -35,6 +35,19 @@ test: setup browser
 # The unit tests alone (tests/unit): seconds, with no database server, browser or Node.
 unit: setup
 	$(BIN)/pytest -q tests/unit
+
+# axe-core (pinned in tests/e2e/axe/package-lock.json), injected into each page by the console's browser test.
+AXE := tests/e2e/axe
+
+$(AXE)/node_modules/.package-lock.json: $(AXE)/package-lock.json $(AXE)/package.json
+	cd $(AXE) && npm ci --no-audit --no-fund
+	@touch $@
+
+e2e-deps: $(AXE)/node_modules/.package-lock.json
+
+# Screenshots of the console's main pages into docs/console/ (shown in the README).
+console-screenshots: setup browser e2e-deps
+	OAUTHAPPS_CONSOLE_SCREENSHOTS=docs/console $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_console_e2e.py -k sqlite
 
 # The official @wix/sdk (pinned in compat/wix-sdk/package-lock.json) against a real server.
 COMPAT := compat/wix-sdk

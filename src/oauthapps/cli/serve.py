@@ -9,6 +9,7 @@ import typer
 
 from ..config import trusted_proxies
 from ..mail.settings import MailSettings
+from ..services import owners as owner_service
 from ..services import tenancy as tenancy_service
 from ..store.database import Database
 from ..tokens import keys as signing_keys
@@ -56,13 +57,18 @@ def serve(
         report_error(message("{}", exc))
         raise typer.Exit(ExitCode.REFUSED) from None
 
-    async def prepare(db: Database) -> dict[str, str] | None:
+    async def prepare(db: Database) -> tuple[dict[str, str], tuple[str, str]] | None:
         await signing_keys.ensure_key(db)
-        return await tenancy_service.demo(db) if demo else None
+        if not demo:
+            return None
+        creds = await tenancy_service.demo(db)
+        return creds, await owner_service.demo_owner(db, creds["projectId"])
 
-    creds = run(url, prepare)
+    prepared = run(url, prepare)
+    creds = prepared[0] if prepared else None
     lines = [
         f"oauthapps on {base}  (database: {safe_url(url)})",
+        f"  Owner console   {base}/console",
         f"  OAuth Apps API  {base}/oauth-app/v1/oauth-apps",
         f"  Token endpoint  {base}/oauth2/token",
         f"  API docs        {base}/docs",
@@ -71,6 +77,9 @@ def serve(
     if creds:
         lines.append("Demo credentials (new on every start; secrets are stored only as hashes):")
         lines.extend(f"  {key:<11} {value}" for key, value in creds.items())
+        if prepared:
+            owner_email, owner_password = prepared[1]
+            lines.append(f"Console sign-in at {base}/console: email {owner_email}  password {owner_password}")
         lines.append(
             f"  try: curl -s -X POST {base}/oauth-app/v1/oauth-apps -H 'Authorization: {creds['apiKey']}' "
             f'-H \'wix-site-id: {creds["projectId"]}\' -d \'{{"oAuthApp":{{"name":"My site","allowedDomains":["localhost:3000"]}}}}\''

@@ -29,6 +29,7 @@ class AttemptAction(StrEnum):
 
     LOGIN = "login"
     REGISTER = "register"
+    CONSOLE_SIGN_IN = "console_sign_in"  # an owner signing in to the console
 
 
 class KeyScope(StrEnum):
@@ -146,6 +147,7 @@ class AttemptLimits:
                 {
                     AttemptAction.LOGIN: ActionLimits(address=Budget(max_attempts=20, window=window), account=login_account),
                     AttemptAction.REGISTER: ActionLimits(address=Budget(max_attempts=20, window=window)),
+                    AttemptAction.CONSOLE_SIGN_IN: ActionLimits(address=Budget(max_attempts=20, window=window), account=login_account),
                 }
             )
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from ..console.routes import routes as console_routes
 from . import authorize, data, identity, members, oauth2, oauth_apps, redirect_sessions
 
 ROUTES: tuple[BaseRoute, ...] = (
@@ -17,4 +18,5 @@ ROUTES: tuple[BaseRoute, ...] = (
     *identity.routes,
     *data.routes,
     *oauth_apps.routes,
+    *console_routes,
 )

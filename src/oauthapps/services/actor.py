@@ -12,6 +12,7 @@ class ActorKind(StrEnum):
     APP = "app"  # an installed platform app, with the scopes of its installation
     API_KEY = "api_key"  # the project owner's API key
     CLI = "cli"  # the owner on the machine
+    CONSOLE = "console"  # an owner signed in to the console; the actor id is the owner's id
     # Any other access token (a visitor's, a member's, an OAuth app's admin token). It carries
     # no management scopes, so it is refused before anything is written to the audit trail.
     OTHER_TOKEN = "other_token"

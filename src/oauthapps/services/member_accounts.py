@@ -24,7 +24,7 @@ from ..store.members import Member, MemberProfile
 from . import attempt_limits
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-_DUMMY_HASH = HASHER.hash("not-a-real-password")
+DUMMY_HASH = HASHER.hash("not-a-real-password")
 NO_PASSWORD = "!"  # not an argon2 hash: verifying anything against it fails
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
@@ -42,12 +42,12 @@ def normalise_email(email: object) -> str:
     return email.strip().lower()
 
 
-def _check_email(email: str, field: str) -> None:
+def check_email(email: str, field: str) -> None:
     if not _EMAIL_RE.match(email) or len(email) > 320:
         raise ValidationFailed([FieldViolation(field, "must be a valid email address", "FORMAT", {"type": "EMAIL"})])
 
 
-def _check_password(password: object, field: str) -> str:
+def check_password(password: object, field: str) -> str:
     if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise ValidationFailed(
             [FieldViolation(field, f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", "LENGTH", {"type": "PASSWORD"})]
@@ -59,7 +59,7 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(HASHER.hash, password)
 
 
-async def _verify(password_hash: str, password: str) -> bool:
+async def verify_password(password_hash: str, password: str) -> bool:
     def check() -> bool:
         try:
             return HASHER.verify(password_hash, password)
@@ -85,8 +85,8 @@ async def _insert_member(
 
 def _valid_sign_up(email: object, password: object, email_field: str = "loginId.email") -> tuple[str, str]:
     address = normalise_email(email)
-    _check_email(address, email_field)
-    return address, _check_password(password, "password")
+    check_email(address, email_field)
+    return address, check_password(password, "password")
 
 
 async def register(
@@ -112,8 +112,8 @@ async def register(
 
 async def register_without_password(db: Database, project_id: str, email: str, change: ProfileChange, email_field: str) -> Member:
     """An admin's new member (Wix createMember has no password): approved, and no password
-    matches until one is set, as the stored hash is not a valid one (``_verify`` says no)."""
-    _check_email(email, email_field)
+    matches until one is set, as the stored hash is not a valid one (``verify_password`` says no)."""
+    check_email(email, email_field)
     return await _insert_member(db, project_id, email, NO_PASSWORD, "", change=change, by_owner=True)
 
 
@@ -134,7 +134,7 @@ async def authenticate(
     async with db.read() as conn:
         member = await repo.find_by_email(conn, project_id, address) if address else None
     usable = member is not None and member.password_hash != NO_PASSWORD
-    ok = await _verify(member.password_hash if member and usable else _DUMMY_HASH, password if isinstance(password, str) else "")
+    ok = await verify_password(member.password_hash if member and usable else DUMMY_HASH, password if isinstance(password, str) else "")
     if member is None or not usable or not ok:
         raise Unauthenticated("Wrong email or password", code=INVALID_PASSWORD)
     await attempt_limits.succeeded(db, reservation)

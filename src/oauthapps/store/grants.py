@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import ids
@@ -128,3 +128,24 @@ async def mark_rotated(conn: AsyncConnection, token_hash: str, at: datetime) -> 
         update(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash, refresh_tokens.c.rotated_at.is_(None)).values(rotated_at=at)
     )
     return result.rowcount == 1
+
+
+async def live_counts_for_app(conn: AsyncConnection, oauth_app_id: str, now: datetime, cap: int) -> tuple[int, int]:
+    """How many unrevoked grants and usable refresh tokens an OAuth app has, each counted no
+    further than ``cap + 1`` (the owner console's delete summary says "more than cap" past it).
+    Both read through the grants' oauth_app_id index, then the refresh tokens' grant_id index."""
+    live_grants = select(literal(1)).where(grants.c.oauth_app_id == oauth_app_id, grants.c.revoked_at.is_(None)).limit(cap + 1)
+    live_tokens = (
+        select(literal(1))
+        .select_from(grants.join(refresh_tokens, refresh_tokens.c.grant_id == grants.c.id))
+        .where(
+            grants.c.oauth_app_id == oauth_app_id,
+            grants.c.revoked_at.is_(None),
+            refresh_tokens.c.rotated_at.is_(None),
+            refresh_tokens.c.expires_at > now,
+        )
+        .limit(cap + 1)
+    )
+    grant_count = (await conn.execute(select(func.count()).select_from(live_grants.subquery()))).scalar_one()
+    token_count = (await conn.execute(select(func.count()).select_from(live_tokens.subquery()))).scalar_one()
+    return int(grant_count), int(token_count)

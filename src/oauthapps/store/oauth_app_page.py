@@ -72,7 +72,7 @@ _WIRE_COLUMNS = (
 
 
 def _wire(row: Sequence[Any]) -> dict[str, Any]:
-    """Equal to domain.oauth_app.to_wire of the same app (tests/test_oauth_apps_query_page.py);
+    """Equal to domain.oauth_app.to_wire of the same app (tests/api/test_oauth_apps_query_page.py);
     the stored JSON lists go out as they are (orjson fragments), not decoded and re-encoded."""
     (
         app_id,

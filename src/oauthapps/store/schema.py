@@ -314,3 +314,33 @@ mail_outbox = Table(
     Index("ix_mail_outbox_status_next", "status", "next_attempt_at"),
     Index("ix_mail_outbox_project_created", "project_id", "created_at"),
 )
+
+# Console owners: people who sign in to the owner console (/console) with email and password,
+# each a member of one or more projects with a role (domain/owners.py).
+owners = Table(
+    "owners",
+    metadata,
+    _id(),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+)
+
+owner_projects = Table(
+    "owner_projects",
+    metadata,
+    Column("owner_id", String(64), ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("role", String(16), nullable=False),
+)
+
+# A console sign-in (the console's session cookie holds the token; only its hash is kept).
+owner_sessions = Table(
+    "owner_sessions",
+    metadata,
+    Column("token_hash", String(128), primary_key=True),
+    Column("owner_id", String(64), ForeignKey("owners.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("last_seen_at", UtcTimestamp(), nullable=False),
+    Column("expires_at", UtcTimestamp(), nullable=False),
+)
