@@ -24,7 +24,7 @@ class Runtime:
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
         db = Database.open(settings.database_url)
-        await db.start_caches()
+        await db.start_caches(settings.cache_budgets)
         keys = SigningKeys(db)
         await keys.load()
         outbox_sender = OutboxSender(db, settings.mail)
@@ -33,7 +33,7 @@ class Runtime:
             settings=settings,
             db=db,
             keys=keys,
-            tokens=TokenIssuer(keys, settings.issuer),
+            tokens=TokenIssuer(keys, settings.issuer, settings.cache_budgets.verified_tokens),
             visitor_writer=VisitorWriter(db),
             outbox_sender=outbox_sender,
         )
