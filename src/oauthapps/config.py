@@ -97,6 +97,7 @@ class Settings:
     attempt_limits: AttemptLimits = field(default_factory=AttemptLimits.default)
     mail: MailSettings = field(default_factory=lambda: MailSettings(from_address="no-reply@localhost"))
     cache_budgets: CacheBudgets = field(default_factory=CacheBudgets)
+    cache_report_seconds: int = 300  # how often each process logs its caches' sizes; 0: never
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -116,4 +117,5 @@ class Settings:
             ),
             mail=MailSettings.from_env(issuer),
             cache_budgets=cache_budgets(os.environ.get("OAUTHAPPS_CACHE_BYTES")),
+            cache_report_seconds=_seconds("OAUTHAPPS_CACHE_REPORT_SECONDS", 300, 0, 86_400),
         )
