@@ -74,7 +74,7 @@ class Bounded(Generic[K, V]):
         keep_entries, keep_bytes = self.limit - (self.limit // 10 or 1), self.max_bytes - self.max_bytes // 10
         drop = len(self.data) - keep_entries
         freed, excess = 0, self.bytes - keep_bytes
-        old_keys = []
+        old_keys: list[K] = []
         for old in self.data:  # oldest first
             if len(old_keys) >= drop and freed >= excess:
                 break
