@@ -33,13 +33,6 @@ def _run(database_url: str, work: Callable[[Database, Database], Awaitable[Any]]
     return asyncio.run(main())
 
 
-async def _settle(db: Database) -> None:
-    """PostgreSQL delivers the NOTIFY on the listener's socket: give the loop time to read it
-    (the HTTP tests show it arrives before the next request; here no request is in between)."""
-    if db.dialect == "postgresql":
-        await asyncio.sleep(0.2)
-
-
 async def _member_with_grant(writer: Database, project_id: str, app_id: str) -> tuple[members.Member, str, str]:
     at = datetime.now(UTC)
     token = credentials.generate_secret(credentials.REFRESH_TOKEN_PREFIX)
@@ -94,7 +87,6 @@ def test_member_deleted_elsewhere_is_gone_with_its_grant_and_refresh_token(datab
 
         async with writer.transaction() as conn:
             assert await members.delete_member(conn, project_id, member.id)
-        await _settle(reader)
         assert await cached.member(reader, project_id, member.id) is None
         assert await cached.grant(reader, grant_id) is None
         assert await cached.refresh_token(reader, token_hash) is None
@@ -111,7 +103,6 @@ def test_revoked_elsewhere_shows_in_the_cached_refresh_record(database_url: str)
 
         async with writer.transaction() as conn:
             await grants.revoke_grant(conn, grant_id, datetime.now(UTC))
-        await _settle(reader)
         after = await cached.refresh_token(reader, token_hash)
         assert after is not None and after.grant.revoked_at is not None
         assert await cached.refresh_token(reader, credentials.hash_secret("oar_unknown")) is None

@@ -13,10 +13,10 @@ from joserfc.jwk import KeySet
 from sqlalchemy import delete
 
 from oauthapps import clock
+from oauthapps.store.caches import Budget
 from oauthapps.store.database import Database
 from oauthapps.store.migrate import upgrade_async
 from oauthapps.store.schema import signing_keys
-from oauthapps.tokens import access
 from oauthapps.tokens.access import TokenIssuer, TokenKind
 from oauthapps.tokens.keys import SigningKeys, rotate
 
@@ -93,10 +93,22 @@ async def test_removing_a_signing_key_stops_its_cached_tokens(issuer: TokenIssue
     assert await issuer.verify(mint(issuer)) is not None  # the new key signs and verifies
 
 
-async def test_the_verified_cache_is_bounded(issuer: TokenIssuer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(access, "VERIFIED_CACHE_SIZE", 3)
-    tokens = [mint(issuer) for _ in range(5)]
+async def test_the_verified_cache_is_bounded(issuer: TokenIssuer) -> None:
+    bounded = TokenIssuer(issuer.keys, issuer.issuer, Budget(entries=3, bytes=10**6))
+    tokens = [mint(bounded) for _ in range(5)]
     for token in tokens:
-        assert await issuer.verify(token) is not None
-    assert len(issuer._verified) == 3
-    assert list(issuer._verified) == tokens[2:]  # the oldest went first
+        assert await bounded.verify(token) is not None
+    assert len(bounded.verified) == 3
+    assert list(bounded.verified.data) == tokens[2:]  # the oldest went first
+
+
+async def test_the_verified_cache_is_bounded_in_bytes(issuer: TokenIssuer) -> None:
+    budget = 8 * 1024
+    bounded = TokenIssuer(issuer.keys, issuer.issuer, Budget(entries=1000, bytes=budget))
+    tokens = [mint(bounded) for _ in range(40)]
+    for token in tokens:
+        assert await bounded.verify(token) is not None
+        assert bounded.verified.bytes <= budget
+    assert 1 < len(bounded.verified) < 40
+    assert list(bounded.verified.data) == tokens[-len(bounded.verified) :]  # the newest stayed
+    assert bounded.verified.bytes == sum(bounded.verified.sizes.values())

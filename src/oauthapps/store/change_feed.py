@@ -1,14 +1,19 @@
 """Applies other processes' changes (store/change_log.py) to this process's caches
-(store/caches.py), so that a cached row is never served after a change committed elsewhere.
+(store/caches.py), so that a cached row is never served after a change committed elsewhere was
+acknowledged (docs/cut-off.md).
 
-- SQLite: every request first reads ``change_log`` rows newer than the last one seen (one indexed
-  query on a raw connection, a few microseconds), so a change made by any process is seen by the
-  very next request everywhere. (Reading the WAL index header from the ``-shm`` file instead was
-  tried and dropped: closing any descriptor of that file releases the process's POSIX locks on it,
-  SQLite's own included.)
-- PostgreSQL: the change also sends ``NOTIFY``; each process LISTENs and reads the new rows when
-  notified. Between commit and delivery (well under a millisecond on one host) another process
-  can still answer from its cache; while the listener is down no cache is used at all.
+Every request, before its first cached read, reads the ``change_log`` rows newer than the last one
+this process applied, with a query that began after the request arrived. A change acknowledged to
+its client before the request reached this process has committed by then, so the request sees it
+whatever the node that made it.
+
+- SQLite: one indexed query on a raw connection of its own, a few microseconds.
+- PostgreSQL: one round trip on a connection of its own, shared by the requests that arrive while
+  it is under way: each waits for the first query that *starts* after it arrived, so under load one
+  query serves many requests. While that connection is down no cache is used at all.
+
+``seq`` order is commit order (SQLite has one writer at a time; on PostgreSQL record_change holds
+a lock from its insert to the commit), so "newer than the last one applied" misses nothing.
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from .caches import Caches
-from .change_log import CHANNEL
 
 log = logging.getLogger("oauthapps.cache")
 
-DELIVERY_TIMEOUT_SECONDS = 1.0
 STALE_AFTER_SECONDS = 12 * 3600  # a reader idle this long flushes rather than trust a purged log
+PG_POLL = "SELECT seq, kind, key FROM change_log WHERE seq > $1 ORDER BY seq"
+SQLITE_POLL = "SELECT seq, kind, key FROM change_log WHERE seq > ? ORDER BY seq"
+PG_TIMEOUT_SECONDS = 5.0
 
 # The feeds polled during the current request (None outside a request: every poll is done).
 # One poll per request is enough: the request then sees every change committed before it began
@@ -51,10 +57,13 @@ class ChangeFeed:
         self.backend = make_url(url).get_backend_name() if "://" in url else "sqlite"
         self.last_seq = 0
         self.usable = False
+        self.polls = 0  # queries sent (PostgreSQL): fewer than requests under load
         self._sqlite: sqlite3.Connection | None = None
         self._pg: Any = None
-        self._dirty = False
-        self._expected: dict[str, asyncio.Future[None]] = {}
+        # Requests waiting for a PostgreSQL poll that starts after they arrived, and the task that
+        # runs those polls one after another.
+        self._waiting: list[asyncio.Future[None]] = []
+        self._poller: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._polled_at = time.monotonic()
 
@@ -76,47 +85,16 @@ class ChangeFeed:
         dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
         try:
             self._pg = await asyncpg.connect(dsn, timeout=10)
-            await self._pg.add_listener(CHANNEL, self._notified)
-            self._pg.add_termination_listener(self._lost)
             self.last_seq = await self._pg.fetchval("SELECT coalesce(max(seq), 0) FROM change_log")
             self.caches.clear()
             self.usable = True
         except Exception:
-            log.warning("change feed: cannot listen on PostgreSQL; caches are off", exc_info=True)
+            log.warning("change feed: cannot read the change log on PostgreSQL; caches are off", exc_info=True)
             self.usable = False
 
-    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        self._dirty = True
-        waiter = self._expected.pop(payload, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def expect(self, token: str) -> asyncio.Future[None] | None:
-        """A future that resolves when this process's listener receives the notification with
-        ``token``; registered before the commit that sends it, so it cannot be missed."""
-        if self._pg is None or not self.usable:
-            return None
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._expected[token] = waiter
-        return waiter
-
-    async def delivered(self, token: str, waiter: asyncio.Future[None]) -> None:
-        """Wait (bounded) until our own listener has the notification of a change we committed.
-        PostgreSQL signals every listening backend at that commit; answering the writer only after
-        our own copy arrived makes it all but certain that every other process's listener has its
-        copy in hand before the writer's client can reach that process."""
-        try:
-            await asyncio.wait_for(asyncio.shield(waiter), DELIVERY_TIMEOUT_SECONDS)
-        except TimeoutError:
-            log.warning("change feed: no notification %.0f ms after a commit", DELIVERY_TIMEOUT_SECONDS * 1000)
-        finally:
-            self._expected.pop(token, None)
-
-    def forget(self, token: str) -> None:
-        self._expected.pop(token, None)
-
-    def _lost(self, *_args: Any) -> None:
-        log.warning("change feed: PostgreSQL listener lost; caches are off until it reconnects")
+    def _lost(self) -> None:
+        if self.usable:
+            log.warning("change feed: PostgreSQL connection lost; caches are off until it reconnects")
         self.usable = False
         self.caches.clear()
 
@@ -126,8 +104,8 @@ class ChangeFeed:
             self.last_seq = max(self.last_seq, seq)
 
     async def poll(self) -> None:
-        """Bring the caches up to date with every change committed so far (SQLite) or announced
-        so far (PostgreSQL): once per request (see ``begin_request``)."""
+        """Bring the caches up to date with every change committed before this call (once per
+        request, see ``begin_request``). Afterwards ``usable`` says whether the caches may be used."""
         polled = _polled_in_request.get()
         if polled is not None:
             if id(self) in polled:
@@ -138,7 +116,7 @@ class ChangeFeed:
             self.caches.clear()
         self._polled_at = now
         if self._sqlite is not None:
-            rows = self._sqlite.execute("SELECT seq, kind, key FROM change_log WHERE seq > ? ORDER BY seq", (self.last_seq,)).fetchall()
+            rows = self._sqlite.execute(SQLITE_POLL, (self.last_seq,)).fetchall()
             if rows:
                 self._apply(rows)
             return
@@ -147,17 +125,28 @@ class ChangeFeed:
         if not self.usable:
             await self._reconnect()
             return
-        if not self._dirty:
-            # A NOTIFY that reached our socket before this request did is handled on the next
-            # loop turns (read, then listener callback): let them run before trusting the cache.
-            await asyncio.sleep(0)
-            await asyncio.sleep(0)
-        if self._dirty:
-            async with self._lock:
-                if self._dirty:
-                    self._dirty = False
-                    rows = await self._pg.fetch("SELECT seq, kind, key FROM change_log WHERE seq > $1 ORDER BY seq", self.last_seq)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.get_running_loop().create_task(self._poll_pg())
+        await waiter
+
+    async def _poll_pg(self) -> None:
+        """Runs polls until nobody waits; each serves the requests that were waiting when it
+        started (those arriving during it wait for the next one, which starts after them)."""
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            if self.usable:
+                try:
+                    self.polls += 1
+                    rows = await self._pg.fetch(PG_POLL, self.last_seq, timeout=PG_TIMEOUT_SECONDS)
                     self._apply((r["seq"], r["kind"], r["key"]) for r in rows)
+                except Exception:
+                    log.debug("change feed: poll failed", exc_info=True)
+                    self._lost()
+            for waiter in batch:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     async def _reconnect(self) -> None:
         async with self._lock:
@@ -165,9 +154,9 @@ class ChangeFeed:
                 return
             try:
                 if self._pg is not None and not self._pg.is_closed():
-                    await self._pg.close()
+                    self._pg.terminate()
             except Exception:
-                log.debug("change feed: closing the lost listener failed", exc_info=True)
+                log.debug("change feed: closing the lost connection failed", exc_info=True)
             await self._connect_pg()
 
     async def stop(self) -> None:

@@ -10,12 +10,14 @@ from enum import StrEnum
 from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import clock, ids
+from .. import clock
 from .schema import change_log
 
-CHANNEL = "oauthapps_changes"  # PostgreSQL NOTIFY channel
 PENDING = "oauthapps_pending_changes"  # conn.info: this transaction's changes, evicted at commit
-NOTIFY_TOKEN = "oauthapps_notify_token"  # conn.info: this transaction's notification payload
+# PostgreSQL: the transaction-scoped advisory lock every change-recording transaction holds from
+# its first change to its commit, so that change_log.seq order is commit order (a reader that has
+# seen seq N has seen every change below it: store/change_feed.py). Any 64-bit constant of ours.
+ORDER_LOCK = 0x6F61757468617070  # "oauthapp"
 KEEP_LOG = timedelta(days=1)
 
 
@@ -32,13 +34,13 @@ class ChangeKind(StrEnum):
 async def record_change(conn: AsyncConnection, kind: ChangeKind, key: str) -> None:
     """Call inside the transaction that makes the change, so the record commits with it."""
     at = clock.now()
+    pending = conn.info.setdefault(PENDING, [])
+    if conn.dialect.name == "postgresql" and not pending:
+        # Taken before the sequence hands out this transaction's seq, released at its commit
+        # (or rollback): concurrent writers get their seqs in the order they commit. SQLite
+        # needs none, its writers take turns (BEGIN IMMEDIATE).
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": ORDER_LOCK})
     await conn.execute(insert(change_log).values(kind=kind, key=key, at=at))
-    if conn.dialect.name == "postgresql" and NOTIFY_TOKEN not in conn.info:
-        # One notification per transaction, with a payload of its own so that the writer can
-        # wait for its delivery (Database.transaction, ChangeFeed.expect).
-        token = ids.random_hex(8)
-        conn.info[NOTIFY_TOKEN] = token
-        await conn.execute(text("SELECT pg_notify(:channel, :token)"), {"channel": CHANNEL, "token": token})
-    conn.info.setdefault(PENDING, []).append((kind, key))
+    pending.append((kind, key))
     if int(at.timestamp() * 1000) % 100 == 0:  # now and then, forget changes older than a day
         await conn.execute(delete(change_log).where(change_log.c.at < at - KEEP_LOG))

@@ -13,9 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .caches import Caches, install_local_eviction
+from .caches import CacheBudgets, Caches, install_local_eviction
 from .change_feed import ChangeFeed
-from .change_log import NOTIFY_TOKEN
 
 
 def async_url(url: str) -> str:
@@ -91,9 +90,9 @@ class Database:
         install_local_eviction(engine.sync_engine, lambda: db.caches)
         return db
 
-    async def start_caches(self) -> None:
+    async def start_caches(self, budgets: CacheBudgets | None = None) -> None:
         """Turn on the process-local caches, following the change log (store/change_log.py, store/change_feed.py)."""
-        caches = Caches()
+        caches = Caches(budgets)
         feed = ChangeFeed(async_url(self.url), caches)
         await feed.start()
         self.caches, self.feed = caches, feed
@@ -101,20 +100,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One atomic unit of work: everything in it commits together or not at all."""
-        token: str | None = None
-        waiter = None
-        try:
-            async with self.engine.begin() as conn:
-                yield conn
-                token = conn.info.pop(NOTIFY_TOKEN, None)
-                if token is not None and self.feed is not None:
-                    waiter = self.feed.expect(token)
-        except BaseException:
-            if token is not None and self.feed is not None:
-                self.feed.forget(token)
-            raise
-        if waiter is not None and token is not None and self.feed is not None:
-            await self.feed.delivered(token, waiter)
+        async with self.engine.begin() as conn:
+            yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

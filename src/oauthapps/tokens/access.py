@@ -8,7 +8,6 @@ once, so every check in this server also confirms that the token's client still 
 from __future__ import annotations
 
 import base64
-from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -19,13 +18,14 @@ from joserfc.errors import JoseError
 from joserfc.jws import JWSRegistry
 
 from .. import clock, ids
+from ..store.caches import Bounded, Budget, CacheBudgets
 from .keys import ALGORITHM, SigningKeys, StoredKey
 
 # Tokens this process has verified, so that a client's repeated calls with one token pay the
 # ECDSA verification (~70 µs) once. The key is the whole compact token: a hit is the same bytes,
 # signature included, so it proves what the first verification proved; expiry is checked on every
-# hit, and the cache is emptied when the set of keys changes.
-VERIFIED_CACHE_SIZE = 10_000
+# hit, and the cache is emptied when the set of keys changes. Bounded in entries and bytes
+# (CacheBudgets.verified_tokens): a token is up to 4 KiB, so the bytes bind first for long ones.
 
 
 class TokenKind(StrEnum):
@@ -56,12 +56,12 @@ def _b64(data: bytes) -> bytes:
 
 
 class TokenIssuer:
-    def __init__(self, keys: SigningKeys, issuer: str):
+    def __init__(self, keys: SigningKeys, issuer: str, verified_budget: Budget = CacheBudgets.verified_tokens):
         self.keys = keys
         self.issuer = issuer
         self._algorithm = JWSRegistry(algorithms=[ALGORITHM]).get_alg(ALGORITHM)
         self._headers: dict[str, bytes] = {}
-        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
+        self.verified: Bounded[str, AccessClaims] = Bounded(verified_budget.entries, verified_budget.bytes)
         self._verified_kids: frozenset[str] = frozenset()
 
     def _header_segment(self, key: StoredKey) -> bytes:
@@ -136,19 +136,17 @@ class TokenIssuer:
             return None
         kids = self.keys.kids
         if kids != self._verified_kids:
-            self._verified.clear()
+            self.verified.clear()
             self._verified_kids = kids
-        known = self._verified.get(token)
+        known = self.verified.data.get(token)
         if known is not None:
             if known.expires_at > clock.timestamp():
                 return known
-            del self._verified[token]
+            self.verified.pop(token)
             return None
         claims = await self._verify_signed(token)
         if claims is not None:
-            if len(self._verified) >= VERIFIED_CACHE_SIZE:
-                self._verified.popitem(last=False)  # the oldest entry
-            self._verified[token] = claims
+            self.verified.put(token, claims)
         return claims
 
     async def _verify_signed(self, token: str) -> AccessClaims | None:
