@@ -2,6 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+COMPAT := compat/wix-sdk
 
 .PHONY: setup run test unit check compat browser clean e2e-deps console-screenshots
 
@@ -27,7 +28,8 @@ check: setup
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
-test: setup browser e2e-deps
+# The pinned @wix/sdk (compat/wix-sdk/node_modules) is also used by the browser tests (bundled with esbuild).
+test: setup browser e2e-deps $(COMPAT)/node_modules/.package-lock.json
 	@$(MAKE) --no-print-directory check
 	$(BIN)/pytest -q
 	@$(MAKE) --no-print-directory compat
@@ -50,8 +52,6 @@ console-screenshots: setup browser e2e-deps
 	OAUTHAPPS_CONSOLE_SCREENSHOTS=docs/console $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_console_e2e.py -k sqlite
 
 # The official @wix/sdk (pinned in compat/wix-sdk/package-lock.json) against a real server.
-COMPAT := compat/wix-sdk
-
 $(COMPAT)/node_modules/.package-lock.json: $(COMPAT)/package-lock.json $(COMPAT)/package.json
 	cd $(COMPAT) && npm ci --no-audit --no-fund
 	@touch $@

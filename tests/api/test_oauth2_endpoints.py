@@ -313,7 +313,7 @@ def test_authorization_server_metadata(http: httpx.Client, server: Server) -> No
     assert meta["jwks_uri"] == f"{issuer}/.well-known/jwks.json"
     assert meta["response_types_supported"] == ["code"]
     assert meta["code_challenge_methods_supported"] == ["S256"]
-    assert set(meta["response_modes_supported"]) == {"query", "fragment"}
+    assert set(meta["response_modes_supported"]) == {"query", "fragment", "web_message"}
     assert {"authorization_code", "refresh_token", "client_credentials", "anonymous"} <= set(meta["grant_types_supported"])
     assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
     assert "none" not in meta["introspection_endpoint_auth_methods_supported"]

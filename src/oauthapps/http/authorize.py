@@ -2,7 +2,9 @@
 plus the logout endpoint that redirect sessions point at.
 
 Never an open redirect: an unknown client or an unapproved redirect URI gets an error page; only
-an approved redirect URI ever receives a redirect, errors included (RFC 6749 4.1.2.1).
+an approved redirect URI ever receives a redirect, errors included (RFC 6749 4.1.2.1). In the
+``web_message`` response mode the answer is a page that posts it to the window framing it, only if
+that window is on the approved redirect URI's origin (and only that origin may frame it).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..domain.authorize_request import AuthorizeError, AuthorizeRequest, build_redirect, parse, response_mode_of
+from ..domain.authorize_request import AuthorizeError, AuthorizeRequest, ResponseMode, build_redirect, parse, response_mode_of
 from ..domain.errors import Conflict, DomainError, PayloadTooLarge, TooManyRequests, Unauthenticated, ValidationFailed
 from ..domain.members import MemberStatus
 from ..domain.oauth_app import OAuthApp
@@ -71,8 +73,7 @@ def _secure_cookies(runtime: Runtime) -> bool:
 
 
 def _origin(uri: str) -> str:
-    url = parse_web_url(uri)
-    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+    return parse_web_url(uri).origin
 
 
 def _page_headers(form_target: str | None = None) -> dict[str, str]:
@@ -85,6 +86,25 @@ def _page_headers(form_target: str | None = None) -> dict[str, str]:
         "Cache-Control": "no-store",
         "Pragma": "no-cache",
     }
+
+
+def _web_message_headers(origin: str) -> dict[str, str]:
+    """The one hosted page that may be framed, and only by the origin it answers to."""
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {origin}"
+        ),
+        "Cache-Control": "no-store",
+        "Pragma": "no-cache",
+    }
+
+
+def _web_message_page(redirect_uri: str, data: dict[str, str]) -> HTMLResponse:
+    """The answer of ``response_mode=web_message``: the data goes in a JSON block (no inline
+    script), and static/web-message.js posts it to the parent window at the redirect URI's origin."""
+    origin = _origin(redirect_uri)
+    body = templates.get_template("web_message.html").render(response={"targetOrigin": origin, "data": data})
+    return HTMLResponse(body, headers=_web_message_headers(origin))
 
 
 def message_page(
@@ -116,18 +136,20 @@ async def _client_and_redirect(runtime: Runtime, params: Mapping[str, str]) -> t
     return app, str(redirect_uri)
 
 
-def _redirect(runtime: Runtime, redirect_uri: str, mode: str, params: dict[str, str | None]) -> RedirectResponse:
+def _redirect(runtime: Runtime, redirect_uri: str, mode: str, params: dict[str, str | None]) -> Response:
+    """The answer to an approved redirect URI: a 303 there, or in ``web_message`` mode the page
+    that posts ``params`` to that origin's window."""
+    if mode == ResponseMode.WEB_MESSAGE:
+        return _web_message_page(redirect_uri, {name: value for name, value in params.items() if value is not None})
     url = build_redirect(redirect_uri, {**params, "iss": runtime.settings.issuer}, mode)
     return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
-def _error_redirect(
-    runtime: Runtime, redirect_uri: str, mode: str, error: str, description: str, client_state: str | None
-) -> RedirectResponse:
+def _error_redirect(runtime: Runtime, redirect_uri: str, mode: str, error: str, description: str, client_state: str | None) -> Response:
     return _redirect(runtime, redirect_uri, mode, {"error": error, "error_description": description, "state": client_state})
 
 
-async def _code_redirect(runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, member_id: str) -> RedirectResponse:
+async def _code_redirect(runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, member_id: str) -> Response:
     lifetime = timedelta(seconds=runtime.settings.code_seconds)
     code = await hosted_login.issue_code(runtime.db, app, member_id, req, lifetime)
     return _redirect(runtime, req.redirect_uri, req.response_mode, {"code": code, "state": req.state})

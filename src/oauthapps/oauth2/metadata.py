@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.authorize_request import RESPONSE_MODES
 from .token_endpoint import GRANTS
 
 METADATA_PATH = "/.well-known/oauth-authorization-server"
@@ -27,7 +28,7 @@ def document(issuer: str) -> dict[str, Any]:
         "introspection_endpoint": f"{issuer}{INTROSPECTION_PATH}",
         "jwks_uri": f"{issuer}{JWKS_PATH}",
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment"],
+        "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": list(GRANTS),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,

@@ -49,7 +49,11 @@ async def issue_code(db: Database, app: OAuthApp, member_id: str, request: Autho
             project_id=app.project_id,
             oauth_app_id=app.id,
             member_id=member_id,
-            data={"redirect_uri": request.redirect_uri, "code_challenge": request.code_challenge},
+            data={
+                "redirect_uri": request.redirect_uri,
+                "code_challenge": request.code_challenge,
+                "response_mode": request.response_mode,
+            },
             at=at,
             expires_at=at + min(lifetime, CODE_LIFETIME),
         )

@@ -1,7 +1,7 @@
 """``authorization_code`` (RFC 6749 4.1.3) with PKCE S256 (RFC 7636) required.
 
 A code is single-use, lives 60 s, and is bound to its client, redirect URI, PKCE challenge and
-member. Redeeming it twice fails and revokes every token issued from it (RFC 6749 4.1.2).
+member (a ``web_message`` code may be redeemed without the redirect URI, as the Wix SDK does). Redeeming it twice fails and revokes every token issued from it (RFC 6749 4.1.2).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ... import clock, ids
 from ...domain import credentials, pkce
+from ...domain.authorize_request import token_redirect_uri_matches
 from ...runtime import Runtime
 from ...store import grants, members, one_time
 from ...store.grants import GrantSubject
@@ -49,7 +50,7 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
             failure = invalid_grant("The authorization code was already used; tokens issued from it are revoked")
         elif record.expires_at <= at:
             failure = invalid_grant("The authorization code has expired")
-        elif redirect_uri != record.data.get("redirect_uri"):
+        elif not token_redirect_uri_matches(redirect_uri, record.data.get("redirect_uri"), record.data.get("response_mode")):
             failure = invalid_grant("redirectUri does not match the one the code was issued for")
         elif not pkce.verifier_matches(verifier, record.data["code_challenge"]):
             failure = invalid_grant("The PKCE code verifier does not match the challenge")
