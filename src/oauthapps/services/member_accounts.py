@@ -42,12 +42,12 @@ def normalise_email(email: object) -> str:
     return email.strip().lower()
 
 
-def _check_email(email: str, field: str) -> None:
+def check_email(email: str, field: str) -> None:
     if not _EMAIL_RE.match(email) or len(email) > 320:
         raise ValidationFailed([FieldViolation(field, "must be a valid email address", "FORMAT", {"type": "EMAIL"})])
 
 
-def _check_password(password: object, field: str) -> str:
+def check_password(password: object, field: str) -> str:
     if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise ValidationFailed(
             [FieldViolation(field, f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", "LENGTH", {"type": "PASSWORD"})]
@@ -85,8 +85,8 @@ async def _insert_member(
 
 def _valid_sign_up(email: object, password: object, email_field: str = "loginId.email") -> tuple[str, str]:
     address = normalise_email(email)
-    _check_email(address, email_field)
-    return address, _check_password(password, "password")
+    check_email(address, email_field)
+    return address, check_password(password, "password")
 
 
 async def register(
@@ -113,7 +113,7 @@ async def register(
 async def register_without_password(db: Database, project_id: str, email: str, change: ProfileChange, email_field: str) -> Member:
     """An admin's new member (Wix createMember has no password): approved, and no password
     matches until one is set, as the stored hash is not a valid one (``_verify`` says no)."""
-    _check_email(email, email_field)
+    check_email(email, email_field)
     return await _insert_member(db, project_id, email, NO_PASSWORD, "", change=change, by_owner=True)
 
 
