@@ -19,7 +19,7 @@ from .smtp import Inbox, Received, SmtpServer, smtp_server
 from .tenants import run_db
 
 LINK_RE = re.compile(r"(https?://\S+/oauth2/reset-password\?\S+)")
-CODE_RE = re.compile(r"^(\d{6})$", re.MULTILINE)
+CODE_RE = re.compile(r"^(\d{6})\r?$", re.MULTILINE)
 
 
 @dataclass
