@@ -90,13 +90,13 @@ async def resend(db: Database, limits: AttemptLimits, project_id: str, oauth_app
     state = _check_state(state_token)
     state_hash = credentials.hash_secret(state)
     async with db.read() as conn:
-        found = await repo.locked(conn, state_hash)
+        found = await repo.get(conn, state_hash)
     if found is None or found.project_id != project_id or found.oauth_app_id != oauth_app_id or found.expires_at <= clock.now():
         raise state_invalid()
     await attempt_limits.reserve(db, limits, AttemptAction.VERIFY_SEND, project_id, client_address, account=found.member_id)
     code, at = _new_code(), clock.now()
     async with db.transaction() as conn:
-        current = await repo.locked(conn, state_hash)
+        current = await repo.get(conn, state_hash, lock=True)
         member = await member_repo.get_member(conn, project_id, found.member_id) if current is not None else None
         if current is None or member is None:
             raise state_invalid()
@@ -131,7 +131,7 @@ async def verify(
 async def _check_code(
     conn: AsyncConnection, state: str, state_hash: str, code: str, project_id: str, oauth_app_id: str, at: datetime
 ) -> _Outcome:
-    found = await repo.locked(conn, state_hash)
+    found = await repo.get(conn, state_hash, lock=True)
     if found is None or found.project_id != project_id or found.oauth_app_id != oauth_app_id or found.expires_at <= at:
         return _Outcome(error=state_invalid())
     if found.wrong_codes >= MAX_WRONG_CODES:

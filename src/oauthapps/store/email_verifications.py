@@ -53,10 +53,11 @@ async def start(
     )
 
 
-async def locked(conn: AsyncConnection, state_hash: str) -> Verification | None:
-    """The row, locked for this transaction (PostgreSQL ``FOR UPDATE``; SQLite's write lock), so two
-    parallel guesses are counted one after the other."""
-    row = (await conn.execute(select(email_verifications).where(email_verifications.c.state_hash == state_hash).with_for_update())).first()
+async def get(conn: AsyncConnection, state_hash: str, *, lock: bool = False) -> Verification | None:
+    """The row; with ``lock`` (in a write transaction) locked for it (PostgreSQL ``FOR UPDATE``;
+    SQLite's write lock), so two parallel guesses are counted one after the other."""
+    query = select(email_verifications).where(email_verifications.c.state_hash == state_hash)
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
     if row is None:
         return None
     m = row._mapping
