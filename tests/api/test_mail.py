@@ -54,7 +54,12 @@ def test_the_test_mail_arrives_from_the_projects_sender(mail_setup: MailSetup) -
     url = mail_setup.database_url
     project = new_project(url, "Fresh fruit")
     updated = cli_json("projects", "update", project, "--mail-sender-name", "Fruit & <Veg>", "--database", url)
-    assert updated == {"projectId": project, "requireOwnerApproval": False, "mailSenderName": "Fruit & <Veg>"}
+    assert updated == {
+        "projectId": project,
+        "requireOwnerApproval": False,
+        "requireEmailVerification": False,
+        "mailSenderName": "Fruit & <Veg>",
+    }
 
     sent = cli_json("mail", "test", "--project", project, "--to", "ann@customers.example", "--wait", "60", "--database", url)
     assert sent["status"] == MailStatus.SENT

@@ -54,6 +54,13 @@ def projects_update(
             help="New members wait for `oauthapps members approve` before they can sign in.",
         ),
     ] = None,
+    require_email_verification: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-email-verification/--no-require-email-verification",
+            help="Members type a code mailed to them before their first sign-in goes through.",
+        ),
+    ] = None,
     mail_sender_name: Annotated[
         str | None,
         typer.Option("--mail-sender-name", help="The name in the From header of the project's mails ('' for the project's name)."),
@@ -63,19 +70,33 @@ def projects_update(
 ) -> None:
     """Change a project's settings (only those given) and show them all."""
 
-    async def work(db: Database) -> tuple[bool, str]:
+    async def work(db: Database) -> tuple[bool, bool, str]:
         await require_project(db, project_id)
         if require_owner_approval is not None:
             await tenancy_service.set_owner_approval(db, project_id, require_owner_approval)
+        if require_email_verification is not None:
+            await tenancy_service.set_email_verification(db, project_id, require_email_verification)
         if mail_sender_name is not None:
             await mail_service.set_sender_name(db, project_id, mail_sender_name or None)
         async with db.read() as conn:
             approval = await tenancy_repo.requires_owner_approval(conn, project_id)
-        return approval, await mail_service.sender_name(db, project_id)
+            verification = await tenancy_repo.requires_email_verification(conn, project_id)
+        return approval, verification, await mail_service.sender_name(db, project_id)
 
-    approval, sender_name = run(database, work)
+    approval, verification, sender_name = run(database, work)
     emit(
-        {"projectId": project_id, "requireOwnerApproval": approval, "mailSenderName": sender_name},
+        {
+            "projectId": project_id,
+            "requireOwnerApproval": approval,
+            "requireEmailVerification": verification,
+            "mailSenderName": sender_name,
+        },
         as_json,
-        message("Project {}: owner approval {}; mails come from {}", project_id, "required" if approval else "not required", sender_name),
+        message(
+            "Project {}: owner approval {}; email verification {}; mails come from {}",
+            project_id,
+            "required" if approval else "not required",
+            "required" if verification else "not required",
+            sender_name,
+        ),
     )

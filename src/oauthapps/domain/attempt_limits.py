@@ -1,5 +1,6 @@
 """Limits on guessing a secret a person types: a password at sign-in, an email at sign-up (which
-tells whether it is taken), and the reset and verification codes to come. Pure rules; the store
+tells whether it is taken), a password-reset request and an email verification code (each request
+for a mail, and each guess of a code). Pure rules; the store
 applies them to a counter row under a lock (store/attempt_limits.py).
 
 An attempt is *reserved* (counted as a failure) before the secret is checked, so parallel guesses
@@ -30,6 +31,9 @@ class AttemptAction(StrEnum):
     LOGIN = "login"
     REGISTER = "register"
     CONSOLE_SIGN_IN = "console_sign_in"  # an owner signing in to the console
+    RESET_REQUEST = "reset_request"  # asking for a password-reset mail (account: the email asked for)
+    VERIFY_SEND = "verify_send"  # asking for a verification code mail (account: the member)
+    VERIFY_CODE = "verify_code"  # typing a verification code
 
 
 class KeyScope(StrEnum):
@@ -124,7 +128,7 @@ DEFAULT_LOGIN_DELAY = timedelta(seconds=10)
 @dataclass(frozen=True)
 class ActionLimits:
     address: Budget
-    account: Backoff | None = None
+    account: Rule | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,15 @@ class AttemptLimits:
                     AttemptAction.LOGIN: ActionLimits(address=Budget(max_attempts=20, window=window), account=login_account),
                     AttemptAction.REGISTER: ActionLimits(address=Budget(max_attempts=20, window=window)),
                     AttemptAction.CONSOLE_SIGN_IN: ActionLimits(address=Budget(max_attempts=20, window=window), account=login_account),
+                    # A mail per request: a few per address and per account, so nobody floods an inbox.
+                    AttemptAction.RESET_REQUEST: ActionLimits(
+                        address=Budget(max_attempts=10, window=window), account=Budget(max_attempts=3, window=timedelta(hours=1))
+                    ),
+                    AttemptAction.VERIFY_SEND: ActionLimits(
+                        address=Budget(max_attempts=20, window=window), account=Budget(max_attempts=5, window=timedelta(hours=1))
+                    ),
+                    # Each code also locks after its own few wrong tries (domain/verification.py).
+                    AttemptAction.VERIFY_CODE: ActionLimits(address=Budget(max_attempts=20, window=window)),
                 }
             )
         )

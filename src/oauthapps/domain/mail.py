@@ -30,6 +30,8 @@ class MailTemplate(StrEnum):
     under web/templates/mail/."""
 
     TEST = "test"
+    PASSWORD_RESET = "password_reset"
+    EMAIL_VERIFICATION = "email_verification"
 
 
 def check_recipient(address: str, field: str = "to") -> str:

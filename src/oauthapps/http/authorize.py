@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..domain.account_recovery import CODE_DIGITS, RecoveryError
 from ..domain.authorize_request import AuthorizeError, AuthorizeRequest, ResponseMode, build_redirect, parse, response_mode_of
 from ..domain.errors import Conflict, DomainError, PayloadTooLarge, TooManyRequests, Unauthenticated, ValidationFailed
 from ..domain.members import MemberStatus
@@ -28,8 +29,10 @@ from ..domain.oauth_app import OAuthApp
 from ..domain.redirect_policy import is_approved_redirect
 from ..domain.urls import UrlError, is_loopback_host, parse_web_url
 from ..runtime import Runtime
-from ..services import hosted_login, member_accounts
+from ..services import email_verification, hosted_login, member_accounts
+from ..store import members as member_repo
 from ..store import tenancy
+from ..store.members import MemberProfile
 from ..web import STATIC_DIR, templates
 from .body import read_body
 from .client_address import client_address
@@ -196,6 +199,7 @@ async def _login_page(
         request_params=params,
         csrf_token=csrf,
         switch_url="/oauth2/authorize?" + urlencode({**params, "screen": other}),
+        forgot_url="/oauth2/forgot-password?" + urlencode(params),
     )
     response = HTMLResponse(body, status_code=status, headers=_page_headers(_origin(req.redirect_uri)))
     response.set_cookie(CSRF_COOKIE, csrf, path="/oauth2/authorize", httponly=True, secure=_secure_cookies(runtime), samesite="lax")
@@ -273,6 +277,8 @@ async def authorize_post(request: Request) -> Response:
         )
     if action == "cancel":
         return _error_redirect(runtime, redirect_uri, req.response_mode, "access_denied", "The member cancelled sign-in", req.state)
+    if action in ("verify", "resend"):
+        return await _verification_step(request, runtime, app, req, form)
 
     limits, caller = runtime.settings.attempt_limits, client_address(request)
     try:
@@ -313,10 +319,23 @@ async def authorize_post(request: Request) -> Response:
     except DomainError as err:
         return await _login_page(request, runtime, app, req, mode=mode, email=email, status=err.status, error=err.description)
 
+    return await _signed_in(request, runtime, app, req, member, mode)
+
+
+async def _signed_in(
+    request: Request, runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, member: MemberProfile, mode: str
+) -> Response:
+    """After the password (or the mailed code) was right: blocked, unverified, pending, or in."""
     if member.status == MemberStatus.BLOCKED:
         return await _login_page(
-            request, runtime, app, req, mode=mode, email=email, status=403, error="This account is blocked by the site owner."
+            request, runtime, app, req, mode=mode, email=member.email, status=403, error="This account is blocked by the site owner."
         )
+    if await email_verification.required_for(runtime.db, member):
+        try:
+            state = await email_verification.start(runtime.db, runtime.settings.attempt_limits, app.id, member, client_address(request))
+        except TooManyRequests as err:
+            return await _too_many(request, runtime, app, req, mode, member.email, err)
+        return _verify_page(request, app, req, member.email, state)
     if member.status == MemberStatus.PENDING:
         return message_page(
             "Waiting for approval",
@@ -328,6 +347,66 @@ async def authorize_post(request: Request) -> Response:
     response = await _code_redirect(runtime, app, req, member.id)
     _set_session_cookie(response, runtime, session)
     return response
+
+
+async def _too_many(
+    request: Request, runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, mode: str, email: str, err: TooManyRequests
+) -> HTMLResponse:
+    wait = f"{err.retry_after_seconds} seconds" if err.retry_after_seconds else "a while"
+    refused = await _login_page(
+        request, runtime, app, req, mode=mode, email=email, status=429, error=f"Too many attempts. Please wait {wait} and try again."
+    )
+    refused.headers.update(retry_after(err))
+    return refused
+
+
+def _verify_page(
+    request: Request, app: OAuthApp, req: AuthorizeRequest, email: str, state: str, *, error: str = "", notice: str = "", status: int = 200
+) -> HTMLResponse:
+    """The code form; it posts back to the authorize endpoint with the request's parameters."""
+    params = req.to_params()
+    params.pop("session_token", None)
+    body = templates.get_template("verify_email.html").render(
+        title=f"Check your email - {app.name}",
+        app_name=app.name,
+        email=email,
+        digits=CODE_DIGITS,
+        request_params=params,
+        csrf_token=request.cookies.get(CSRF_COOKIE, ""),
+        state_token=state,
+        error=error,
+        notice=notice,
+    )
+    return HTMLResponse(body, status_code=status, headers={**_page_headers(_origin(req.redirect_uri)), "Referrer-Policy": "no-referrer"})
+
+
+async def _verification_step(request: Request, runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, form: dict[str, str]) -> Response:
+    """The code form's answer: ``verify`` the typed code, or ``resend`` a new one."""
+    state, email, caller = form.get("state_token", ""), form.get("email", ""), client_address(request)
+    limits = runtime.settings.attempt_limits
+    try:
+        if form.get("action") == "resend":
+            await email_verification.resend(runtime.db, limits, app.project_id, app.id, state, caller)
+            return _verify_page(request, app, req, email, state, notice="We sent you a new code.")
+        member_id = await email_verification.verify(runtime.db, limits, app.project_id, app.id, state, form.get("code"), caller)
+    except TooManyRequests as err:
+        wait = f"{err.retry_after_seconds} seconds" if err.retry_after_seconds else "a while"
+        refused = _verify_page(request, app, req, email, state, error=f"Too many attempts. Please wait {wait}.", status=429)
+        refused.headers.update(retry_after(err))
+        return refused
+    except ValidationFailed:
+        return _verify_page(request, app, req, email, state, error=f"Type the {CODE_DIGITS}-digit code from the mail.", status=400)
+    except DomainError as err:
+        if err.code == RecoveryError.STATE_INVALID:
+            return await _login_page(
+                request, runtime, app, req, email=email, status=400, error="This code form expired. Please sign in again."
+            )
+        return _verify_page(request, app, req, email, state, error=f"{err.description}.", status=400)
+    async with runtime.db.read() as conn:
+        member = await member_repo.get_member(conn, app.project_id, member_id)
+    if member is None:
+        return await _login_page(request, runtime, app, req, status=400, error="This account no longer exists.")
+    return await _signed_in(request, runtime, app, req, member, "login")
 
 
 def _friendly(field: str, description: str) -> str:

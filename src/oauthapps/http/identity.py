@@ -12,8 +12,8 @@ from starlette.responses import Response
 from ..domain.errors import DomainError, FieldViolation, ValidationFailed
 from ..domain.members import MemberStatus
 from ..runtime import Runtime
-from ..services import hosted_login, member_accounts
-from ..store.members import Member
+from ..services import email_verification, hosted_login, member_accounts
+from ..store.members import MemberProfile
 from .auth import authenticate_site_visitor
 from .body import read_json_object
 from .client_address import client_address
@@ -30,20 +30,31 @@ def _email_of(body: dict[str, Any]) -> Any:
     return login_id.get("email")
 
 
-def _identity(member: Member) -> dict[str, Any]:
-    identity: dict[str, Any] = {"id": member.id, "email": {"address": member.email, "isVerified": False}}
-    if member.status == MemberStatus.PENDING:
+def _identity(member: MemberProfile, *, verifying: bool = False) -> dict[str, Any]:
+    identity: dict[str, Any] = {"id": member.id, "email": {"address": member.email, "isVerified": member.email_verified}}
+    if verifying:
+        identity["status"] = {"name": "PENDING", "reasons": ["PENDING_EMAIL_VERIFICATION_REQUIRED"]}
+    elif member.status == MemberStatus.PENDING:
         identity["status"] = {"name": "PENDING", "reasons": ["PENDING_ADMIN_APPROVAL_REQUIRED"]}
     else:
         identity["status"] = {"name": "ACTIVE", "reasons": []}
     return identity
 
 
-async def _answer(runtime: Runtime, client_id: str, member: Member) -> FastJSONResponse:
-    """SUCCESS with a one-time ticket, or, for a member the owner has not approved yet, the
-    ``REQUIRE_OWNER_APPROVAL`` state (no ticket), which the SDK reports as
-    ``OWNER_APPROVAL_REQUIRED``."""
+async def answer(request: Request, runtime: Runtime, client_id: str, member: MemberProfile) -> FastJSONResponse:
+    """SUCCESS with a one-time ticket; or, when the project requires email verification and she
+    has not verified hers, ``REQUIRE_EMAIL_VERIFICATION`` with a ``stateToken`` (a code goes by
+    mail), which the SDK reports as ``EMAIL_VERIFICATION_REQUIRED``; or, for a member the owner has
+    not approved yet, the ``REQUIRE_OWNER_APPROVAL`` state (no ticket), which the SDK reports as
+    ``OWNER_APPROVAL_REQUIRED``. Only someone who knew the password (or the code) gets here."""
     member_accounts.require_not_blocked(member)
+    if await email_verification.required_for(runtime.db, member):
+        if await hosted_login.load_client(runtime.db, client_id) is None:
+            raise DomainError("The OAuth app was deleted", code="OAUTH_APP_NOT_FOUND")
+        limits = runtime.settings.attempt_limits
+        state = await email_verification.start(runtime.db, limits, client_id, member, client_address(request))
+        body = {"state": "REQUIRE_EMAIL_VERIFICATION", "stateToken": state, "identity": _identity(member, verifying=True)}
+        return FastJSONResponse(body)
     if member.status == MemberStatus.PENDING:
         return FastJSONResponse({"state": "REQUIRE_OWNER_APPROVAL", "stateToken": "", "identity": _identity(member)})
     app = await hosted_login.load_client(runtime.db, client_id)
@@ -66,7 +77,7 @@ async def login(request: Request) -> Response:
     member = await member_accounts.authenticate(
         runtime.db, runtime.settings.attempt_limits, claims.project_id, email, body.get("password"), client_address(request)
     )
-    return await _answer(runtime, claims.client_id, member)
+    return await answer(request, runtime, claims.client_id, member)
 
 
 @wire_errors
@@ -80,7 +91,7 @@ async def register(request: Request) -> Response:
     limits = runtime.settings.attempt_limits
     email, password = _email_of(body), body.get("password")
     member = await member_accounts.register(runtime.db, limits, claims.project_id, email, password, client_address(request), nickname[:256])
-    return await _answer(runtime, claims.client_id, member)
+    return await answer(request, runtime, claims.client_id, member)
 
 
 routes = [

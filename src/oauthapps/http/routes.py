@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from ..console.routes import routes as console_routes
-from . import authorize, data, identity, members, oauth2, oauth_apps, redirect_sessions
+from . import authorize, data, identity, members, oauth2, oauth_apps, password_pages, recovery, redirect_sessions
 
 ROUTES: tuple[BaseRoute, ...] = (
     *oauth2.routes,
@@ -16,6 +16,8 @@ ROUTES: tuple[BaseRoute, ...] = (
     *authorize.routes,
     *redirect_sessions.routes,
     *identity.routes,
+    *recovery.routes,
+    *password_pages.routes,
     *data.routes,
     *oauth_apps.routes,
     *console_routes,

@@ -39,7 +39,7 @@ def to_wire(member: MemberProfile) -> dict[str, Any]:
     return {
         "id": member.id,
         "loginEmail": member.email,
-        "loginEmailVerified": False,
+        "loginEmailVerified": member.email_verified,
         "status": str(member.status),
         "contactId": member.id,
         "contact": contact,

@@ -39,6 +39,7 @@ class MemberProfile:
     last_name: str = ""
     picture_url: str = ""
     updated_at: datetime | None = None
+    email_verified: bool = False
 
     @property
     def may_sign_in(self) -> bool:
@@ -62,6 +63,7 @@ PROFILE_COLUMNS = (
     members.c.last_name,
     members.c.picture_url,
     members.c.updated_at,
+    members.c.email_verified,
 )
 
 
@@ -78,6 +80,7 @@ def _profile_fields(m: Any) -> dict[str, Any]:
         "last_name": m["last_name"],
         "picture_url": m["picture_url"],
         "updated_at": m["updated_at"],
+        "email_verified": bool(m["email_verified"]),
     }
 
 
@@ -111,6 +114,7 @@ async def insert_member(
         "updated_at": at,
         "status": status,
         "slug": member_id,
+        "email_verified": False,
         **(change.columns() if change else {}),
     }
     try:
@@ -198,8 +202,43 @@ async def set_status(conn: AsyncConnection, project_id: str, member_id: str, sta
     if not result.rowcount:
         return False
     if status != MemberStatus.APPROVED:
-        await conn.execute(delete(member_sessions).where(member_sessions.c.member_id == member_id))
-        await grants.revoke_member_grants(conn, member_id, at)
+        await revoke_sign_ins(conn, member_id, at)
+    await record_change(conn, ChangeKind.MEMBER, member_id)
+    return True
+
+
+async def revoke_sign_ins(conn: AsyncConnection, member_id: str, at: datetime) -> None:
+    """Her hosted-login sessions and grants end (so her refresh tokens die for good); with the
+    change log entry the caller records, her cached grants go in every process, which cuts her
+    access tokens off everywhere."""
+    await conn.execute(delete(member_sessions).where(member_sessions.c.member_id == member_id))
+    await grants.revoke_member_grants(conn, member_id, at)
+
+
+async def set_password(conn: AsyncConnection, project_id: str, member_id: str, password_hash: str) -> bool:
+    """A new password from a mailed reset link: it proves she reads the mailbox, so the email is
+    verified too. Every sign-in made with the old password ends (``revoke_sign_ins``)."""
+    at = clock.now()
+    result = await conn.execute(
+        update(members)
+        .where(members.c.project_id == project_id, members.c.id == member_id)
+        .values(password_hash=password_hash, email_verified=True, updated_at=at)
+    )
+    if not result.rowcount:
+        return False
+    await revoke_sign_ins(conn, member_id, at)
+    await record_change(conn, ChangeKind.MEMBER, member_id)
+    return True
+
+
+async def mark_email_verified(conn: AsyncConnection, project_id: str, member_id: str) -> bool:
+    result = await conn.execute(
+        update(members)
+        .where(members.c.project_id == project_id, members.c.id == member_id)
+        .values(email_verified=True, updated_at=clock.now())
+    )
+    if not result.rowcount:
+        return False
     await record_change(conn, ChangeKind.MEMBER, member_id)
     return True
 

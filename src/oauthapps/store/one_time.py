@@ -19,6 +19,7 @@ class OneTimePurpose(StrEnum):
 
     CODE = "code"  # an authorization code (RFC 6749 4.1)
     LOGIN_TICKET = "ticket"  # a hosted login's ticket
+    PASSWORD_RESET = "reset"  # a mailed password-reset link (services/password_reset.py)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,11 @@ async def consume(conn: AsyncConnection, token_hash: str, at: datetime, grant_id
         .values(used_at=at, grant_id=grant_id)
     )
     return result.rowcount == 1
+
+
+async def delete_for_member(conn: AsyncConnection, member_id: str, purpose: OneTimePurpose) -> None:
+    """A member's other secrets of one purpose (her older reset links, once one was used)."""
+    await conn.execute(delete(one_time_tokens).where(one_time_tokens.c.member_id == member_id, one_time_tokens.c.purpose == purpose))
 
 
 async def purge_expired(conn: AsyncConnection, before: datetime) -> None:

@@ -68,6 +68,8 @@ projects = Table(
     Column("require_owner_approval", Boolean, nullable=False, default=False, server_default=sa_false()),
     # The display name in the From header of the project's mails (None: the project's name).
     Column("mail_sender_name", String(128), nullable=True),
+    # Members must type a code mailed to them before they get a session (domain/account_recovery.py).
+    Column("require_email_verification", Boolean, nullable=False, default=False, server_default=sa_false()),
 )
 
 platform_apps = Table(
@@ -172,6 +174,8 @@ members = Table(
     Column("last_name", String(100), nullable=False, default="", server_default=""),
     Column("picture_url", String(2048), nullable=False, default="", server_default=""),
     Column("updated_at", UtcTimestamp(), nullable=False),
+    # She typed a code mailed to her, or set a password through a mailed reset link.
+    Column("email_verified", Boolean, nullable=False, default=False, server_default=sa_false()),
     UniqueConstraint("project_id", "email"),
     UniqueConstraint("project_id", "slug"),
 )
@@ -216,6 +220,22 @@ one_time_tokens = Table(
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("expires_at", UtcTimestamp(), nullable=False),
     Column("used_at", UtcTimestamp(), nullable=True),
+)
+
+# An email verification under way: the SDK's ``stateToken`` (as a hash) and the code mailed for
+# it (an HMAC keyed by the stateToken), with its wrong tries. One per member at a time.
+email_verifications = Table(
+    "email_verifications",
+    metadata,
+    Column("state_hash", String(128), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("member_id", String(64), ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("oauth_app_id", String(64), ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("code_hash", String(128), nullable=False),
+    Column("wrong_codes", Integer, nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("code_expires_at", UtcTimestamp(), nullable=False),
+    Column("expires_at", UtcTimestamp(), nullable=False),
 )
 
 # A member's signed-in browser session on the hosted pages (the session cookie).

@@ -143,3 +143,15 @@ async def set_owner_approval(conn: AsyncConnection, project_id: str, required: b
     """False when there is no such project."""
     result = await conn.execute(update(projects).where(projects.c.id == project_id).values(require_owner_approval=required))
     return bool(result.rowcount)
+
+
+async def requires_email_verification(conn: AsyncConnection, project_id: str) -> bool:
+    """Whether members must type a mailed code before they get a session (read at each sign-in)."""
+    value = (await conn.execute(select(projects.c.require_email_verification).where(projects.c.id == project_id))).scalar_one_or_none()
+    return bool(value)
+
+
+async def set_email_verification(conn: AsyncConnection, project_id: str, required: bool) -> bool:
+    """False when there is no such project."""
+    result = await conn.execute(update(projects).where(projects.c.id == project_id).values(require_email_verification=required))
+    return bool(result.rowcount)
