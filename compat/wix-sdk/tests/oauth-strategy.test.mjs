@@ -326,7 +326,7 @@ test('client.auth.login after too many failures: 429 -19959, which the SDK repor
   const locked = await client.auth.login({ email, password: 'the right password' });
   assert.equal(locked.loginState, 'FAILURE');
   assert.equal(locked.errorCode, 'invalidEmail');
-  assert.match(locked.error, /Too many failed sign-in attempts/);
+  assert.match(locked.error, /Too many failed attempts; try again in \d+ seconds/);
 });
 
 test('@wix/members getCurrentMember: the member with a member token, 403 with a visitor token', async () => {
