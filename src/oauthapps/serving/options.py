@@ -18,3 +18,5 @@ class ServeOptions:
     workers: int = 1
     # How long a shutdown waits for the requests already received to be answered.
     graceful_timeout: int = GRACEFUL_TIMEOUT_SECONDS
+    # The reverse proxies whose X-Forwarded-For names the client (config.trusted_proxies); None: no one.
+    forwarded_allow_ips: str | None = None

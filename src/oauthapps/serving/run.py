@@ -17,6 +17,7 @@ def serve(options: ServeOptions) -> int:
         # One process: it listens itself, with no SO_REUSEPORT (nothing else may join it).
         listener = bind(address, reuse_port=False)
         port = int(listener.getsockname()[1])
-        run_worker(WorkerSpec(Address(options.host, port), options.graceful_timeout), sock=listener)
+        spec = WorkerSpec(Address(options.host, port), options.graceful_timeout, options.forwarded_allow_ips)
+        run_worker(spec, sock=listener)
         return 0
     return Supervisor(options).run()

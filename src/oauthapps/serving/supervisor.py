@@ -62,7 +62,12 @@ class Supervisor:
     def run(self) -> int:
         """Serve until stopped; the exit code."""
         guard, address = reserve(Address(self.options.host, self.options.port))
-        spec = WorkerSpec(address, self.options.graceful_timeout, supervisor_pid=os.getpid())
+        spec = WorkerSpec(
+            address,
+            self.options.graceful_timeout,
+            forwarded_allow_ips=self.options.forwarded_allow_ips,
+            supervisor_pid=os.getpid(),
+        )
         previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
         self._wake_write.setblocking(False)
         old_wakeup = signal.set_wakeup_fd(self._wake_write.fileno())

@@ -33,6 +33,7 @@ APP_FACTORY = "oauthapps.http.app:create_app_from_env"
 class WorkerSpec:
     address: Address
     graceful_timeout: int
+    forwarded_allow_ips: str | None = None  # as in ServeOptions
     # The supervisor's pid when supervised: the worker then joins the SO_REUSEPORT group, leaves
     # SIGINT to the supervisor, and stops if the supervisor is gone.
     supervisor_pid: int | None = None
@@ -46,7 +47,9 @@ def uvicorn_config(spec: WorkerSpec) -> uvicorn.Config:
         lifespan="on",
         log_level="warning",
         access_log=False,  # ours is http/access_log.py
-        proxy_headers=False,
+        # Only the listed proxies' X-Forwarded-For is believed; with none, the client is the TCP peer.
+        proxy_headers=spec.forwarded_allow_ips is not None,
+        forwarded_allow_ips=spec.forwarded_allow_ips,
         server_header=False,
         backlog=BACKLOG,
         timeout_graceful_shutdown=spec.graceful_timeout,

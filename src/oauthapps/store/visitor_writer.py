@@ -26,7 +26,8 @@ class VisitorWriter:
         self._flushing = False
         self._idle = asyncio.Event()  # set while no batch is waiting or being written
         self._idle.set()
-        self._task: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference
+        # The running flush, held here: the event loop keeps only a weak reference to a task.
+        self._flusher: asyncio.Task[None] | None = None
 
     async def add(self, rows: VisitorRows) -> None:
         """Return once ``rows`` are committed; raise if their transaction failed."""
@@ -46,7 +47,7 @@ class VisitorWriter:
     def _start_flushing(self) -> None:
         self._flushing = True
         self._idle.clear()
-        self._task = asyncio.get_running_loop().create_task(self._flush_loop())
+        self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
 
     async def _flush_loop(self) -> None:
         try:
