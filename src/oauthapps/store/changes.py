@@ -30,6 +30,7 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .failures import classify
 from .schema import change_log
 
 log = logging.getLogger("oauthapps.cache")
@@ -162,6 +163,7 @@ class ChangeFeed:
         self._expected: dict[str, asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
         self._polled_at = time.monotonic()
+        self._failing = False  # reconnecting has failed since the listener was last up
 
     async def start(self) -> None:
         if self.backend == "sqlite":
@@ -186,8 +188,19 @@ class ChangeFeed:
             self.last_seq = await self._pg.fetchval("SELECT coalesce(max(seq), 0) FROM change_log")
             self.caches.clear()
             self.usable = True
-        except Exception:
-            log.warning("change feed: cannot listen on PostgreSQL; caches are off", exc_info=True)
+            if self._failing:
+                self._failing = False
+                log.warning("change feed: listening on PostgreSQL again; caches are on")
+        except Exception as exc:
+            # Every request retries while the database is down: say it once, not per request.
+            if not self._failing:
+                self._failing = True
+                log.warning(
+                    "change feed: cannot listen on PostgreSQL (%s: %s); caches are off",
+                    type(exc).__name__,
+                    exc,
+                    exc_info=classify(exc) is None,  # a traceback only for what is not an outage
+                )
             self.usable = False
 
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
@@ -287,8 +300,14 @@ def install_local_eviction(sync_engine: Any, caches_of: Callable[[], Caches | No
     """Evict this process's own changes as soon as they commit (no wait for the feed)."""
     from sqlalchemy import event
 
+    # A connection lost mid-transaction (a database restart) is invalidated: its ``info`` cannot
+    # be read (SQLAlchemy raises PendingRollbackError, which would replace the real error in the
+    # log), and needs no cleaning: the pool clears it before the connection is used again.
+
     @event.listens_for(sync_engine, "commit")
     def on_commit(conn: Any) -> None:
+        if conn.invalidated:
+            return
         conn.info.pop(NOTIFY_TOKEN, None)  # one notification per transaction, not per connection
         pending = conn.info.pop(PENDING, None)
         caches = caches_of()
@@ -297,5 +316,7 @@ def install_local_eviction(sync_engine: Any, caches_of: Callable[[], Caches | No
 
     @event.listens_for(sync_engine, "rollback")
     def on_rollback(conn: Any) -> None:
+        if conn.invalidated:
+            return
         conn.info.pop(NOTIFY_TOKEN, None)
         conn.info.pop(PENDING, None)
