@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,10 +72,8 @@ class Cluster:
             return
         victims = [pid, *_children(pid)]
         for victim in victims:
-            try:
+            with suppress(ProcessLookupError):
                 os.kill(victim, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 30
         while any(_alive(victim) for victim in victims) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -25,6 +25,7 @@ from ..oauth2.errors import OAuth2Error, invalid_request, unsupported_grant_type
 from ..oauth2.grants import anonymous, authorization_code, client_credentials, refresh_token
 from ..runtime import Runtime
 from ..store import grants
+from ..store.failures import classify
 from ..tokens.access import ADMIN, APP, MEMBER, VISITOR, AccessClaims
 from ..tokens.check import check_access_token
 from .body import read_body
@@ -201,7 +202,13 @@ async def metadata(request: Request) -> Response:
 
 async def jwks(request: Request) -> Response:
     runtime: Runtime = request.state.app
-    await runtime.keys.refresh_if_stale()
+    try:
+        await runtime.keys.refresh_if_stale()
+    except Exception as exc:
+        # While the database cannot be read, the keys in hand are still the ones that verify
+        # every token this process signed: serve them (a rotation needs the database as well).
+        if classify(exc) is None or not runtime.keys.kids:
+            raise
     return FastJSONResponse(runtime.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
 

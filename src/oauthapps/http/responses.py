@@ -36,6 +36,11 @@ def application_error(status: int, code: str, description: str) -> FastJSONRespo
     return FastJSONResponse(body, status_code=status)
 
 
+def replayed(body: dict[str, Any]) -> FastJSONResponse:
+    """The stored answer to a retried write (an Idempotency-Key seen before), marked as such."""
+    return FastJSONResponse(body, headers={"Idempotent-Replayed": "true"})
+
+
 def internal_error(request_id: str) -> FastJSONResponse:
     """The answer to an unexpected error: no detail of it (that goes to the log), only the request
     id that finds it there."""

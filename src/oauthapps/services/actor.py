@@ -12,3 +12,8 @@ class Actor:
     kind: str  # "app" (installed platform app), "api_key" (owner), "cli" (owner on the machine)
     id: str
     request_id: str | None = None
+
+    @property
+    def principal(self) -> str:
+        """Who made the request, as an Idempotency-Key is kept for (services/idempotency.py)."""
+        return f"{self.kind}:{self.id}"

@@ -24,7 +24,7 @@ import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import exc as sa_exc
 
 
