@@ -112,7 +112,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
         if any(current is s for s in seen):
             continue
         seen.append(current)
-        todo.extend(e for e in (getattr(current, "orig", None), current.__cause__, current.__context__) if isinstance(e, BaseException))
+        context = None if current.__suppress_context__ else current.__context__  # "raise ... from None" cuts the chain
+        todo.extend(e for e in (getattr(current, "orig", None), current.__cause__, context) if isinstance(e, BaseException))
     return seen
 
 
