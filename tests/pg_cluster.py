@@ -75,9 +75,11 @@ class Cluster:
             with suppress(ProcessLookupError):
                 os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while any(_alive(victim) for victim in victims) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(pid):  # dead but not reaped (a zombie): its pid file is stale
+        while any(_running(victim) for victim in victims) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if _exists(pid):
+            # Dead but not yet reaped by whoever adopted it: PostgreSQL would take the pid in its
+            # pid file for a live postmaster and refuse to start, so the stale file goes.
             (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
 
     def stop(self) -> None:
@@ -96,9 +98,17 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in text.split()]
 
 
-def _alive(pid: int) -> bool:
-    """Until it is reaped: PostgreSQL refuses to start while the old postmaster's pid exists."""
+def _exists(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
+
+
+def _running(pid: int) -> bool:
+    """Alive, not a zombie."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
 
 
 async def _create_database(url: str) -> None:
