@@ -149,7 +149,8 @@ def test_a_postgresql_crash_is_answered_503_until_it_is_back(tmp_path: Path) -> 
                 while time.monotonic() < deadline:
                     with load.lock:
                         served = {s.kind for s in load.samples if s.at > back_at and s.status == 200}
-                    if served == kinds:
+                    # Served again, and the episode's end logged (after a quiet moment: store/health.py).
+                    if served == kinds and "storage back after" in server.log():
                         break
                     time.sleep(0.05)
             finally:

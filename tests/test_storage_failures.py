@@ -158,32 +158,52 @@ def test_an_error_raised_while_handling_an_outage_is_the_outage() -> None:
     assert failure is not None and failure.state is StorageState.UNAVAILABLE
 
 
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_one_log_line_per_episode(caplog: pytest.LogCaptureFixture) -> None:
-    health = StorageHealth()
+    clock = Clock()
+    health = StorageHealth(quiet_seconds=2.0, clock=clock)
     down = StorageFailure(StorageState.UNAVAILABLE, "ConnectionRefusedError: [Errno 111] Connection refused")
     with caplog.at_level(logging.INFO, logger="oauthapps.store"):
         for _ in range(5):
             health.refused(down)
+            clock.now += 1
+        health.succeeded(wrote=False)  # 1 s after the last refusal: coming back, maybe
+        clock.now += 0.5
+        health.refused(down)  # ... not yet
+        clock.now += 0.5
         health.succeeded(wrote=False)
-        health.succeeded(wrote=False)
+        clock.now += 3
+        health.succeeded(wrote=False)  # quiet for 3.5 s: back since the success before
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 2, lines
     assert lines[0].startswith("storage unavailable (ConnectionRefusedError: [Errno 111] Connection refused)")
-    assert lines[1].startswith("storage back after ") and lines[1].endswith(", 5 requests refused")
+    assert lines[1] == "storage back after 6.0 s, 6 requests refused"  # to the success after the last refusal
     assert not health.episodes
 
 
 def test_a_full_disk_is_over_only_when_a_write_succeeds(caplog: pytest.LogCaptureFixture) -> None:
-    health = StorageHealth()
+    clock = Clock()
+    health = StorageHealth(quiet_seconds=2.0, clock=clock)
     full = StorageFailure(StorageState.FULL, "OperationalError: database or disk is full")
     with caplog.at_level(logging.INFO, logger="oauthapps.store"):
         health.refused(full)
+        clock.now += 10
         health.succeeded(wrote=False)  # reads go on working while the disk is full
         health.refused(full)
         health.refused(full)
         assert StorageState.FULL in health.episodes
+        clock.now += 10
         health.succeeded(wrote=True)
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 2, lines
     assert lines[0].startswith("storage full (OperationalError: database or disk is full)")
-    assert lines[1].startswith("storage has space again after ") and lines[1].endswith(", 3 requests refused")
+    assert lines[1] == "storage has space again after 20.0 s, 3 requests refused"
