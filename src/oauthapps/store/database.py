@@ -140,7 +140,8 @@ class Database:
                 if failure is not None and failure.state is StorageState.UNAVAILABLE:
                     raise WriteOutcomeUnknown("the connection was lost while the transaction was committing") from exc
             raise
-        self.health.succeeded(wrote)
+        if self.health.episodes:
+            self.health.succeeded(wrote)
         if waiter is not None and token is not None and self.feed is not None:
             await self.feed.delivered(token, waiter)
 
@@ -151,7 +152,8 @@ class Database:
             conn = await conn.execution_options(**{READ_ONLY: True})
             async with conn.begin():
                 yield conn
-        self.health.succeeded(wrote=False)
+        if self.health.episodes:  # an outage in this process may be over (store/health.py)
+            self.health.succeeded(wrote=False)
 
     async def close(self) -> None:
         if self.feed is not None:
