@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..store import oauth_apps as oauth_app_repo
+from ..store import oauth_app_audit as oauth_app_repo
 from ..store.database import Database
 from .output import emit, table
 from .owner import require_project

@@ -48,7 +48,7 @@ def allow_list(routes: Iterable[BaseRoute]) -> AllowList:
 # The exact public paths of the server's routes (http/routes.py), for readers and tests; the
 # middleware is given the allow-list of the routes of the app it serves.
 PUBLIC_PATHS = allow_list(ROUTES).paths
-ALLOWED_METHODS = b"GET, POST, PUT, DELETE"
+ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE"
 
 MAX_AGE = "600"
 # A comma-separated list of header names (RFC 9110 tokens); anything else is not echoed.

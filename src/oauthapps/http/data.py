@@ -113,7 +113,7 @@ async def _query(runtime: Runtime, caller: Any, body: dict[str, Any]) -> Respons
     has_next = q.offset + len(items) < total
     paging: dict[str, Any] = {"count": len(items)}
     if parsed.cursor_mode:
-        paging.update({"cursors": rules.next_cursors(parsed, collection, len(items), total), "hasNext": has_next})
+        paging.update({"cursors": rules.next_cursors(parsed, str(collection), len(items), total), "hasNext": has_next})
     else:
         paging.update({"offset": q.offset, "total": total, "tooManyToCount": False, "hasNext": has_next})
     return FastJSONResponse(

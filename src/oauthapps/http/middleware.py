@@ -14,14 +14,14 @@ status 499 in the access log, as nginx writes it."""
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 
 import anyio
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..store.changes import begin_request
+from .. import ids
+from ..store.change_feed import begin_request
 from ..store.failures import StorageFailure, classify
 from . import cors
 from .access_log import AccessLog
@@ -53,7 +53,7 @@ class RequestContextMiddleware:
             await cors.preflight(scope, send)
             return
         begin_request()
-        request_id = secrets.token_hex(16)
+        request_id = ids.random_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500

@@ -10,7 +10,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..domain.errors import DomainError, ValidationFailed
+from ..domain.errors import DomainError, TooManyRequests, ValidationFailed
 from ..oauth2.errors import OAuth2Error
 from ..store.failures import StorageFailure, StorageState
 
@@ -28,7 +28,15 @@ def domain_error(err: DomainError) -> FastJSONResponse:
     else:
         details = {"applicationError": {"code": err.code, "description": err.description, "data": err.data}}
         message = err.description
-    return FastJSONResponse({"message": message, "details": details}, status_code=err.status)
+    headers = retry_after(err)
+    return FastJSONResponse({"message": message, "details": details}, status_code=err.status, headers=headers or None)
+
+
+def retry_after(err: DomainError) -> dict[str, str]:
+    """``Retry-After`` for a refusal that says how long to wait (RFC 9110 10.2.3)."""
+    if isinstance(err, TooManyRequests) and err.retry_after_seconds is not None:
+        return {"Retry-After": str(err.retry_after_seconds)}
+    return {}
 
 
 def application_error(status: int, code: str, description: str) -> FastJSONResponse:

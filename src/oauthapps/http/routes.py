@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import authorize, data, identity, members, oauth2, oauth_apps, redirect_sessions
+from ..console.routes import routes as console_routes
+from . import authorize, data, identity, members, oauth2, oauth_apps, password_pages, recovery, redirect_sessions
 
 ROUTES: tuple[BaseRoute, ...] = (
     *oauth2.routes,
@@ -15,6 +16,9 @@ ROUTES: tuple[BaseRoute, ...] = (
     *authorize.routes,
     *redirect_sessions.routes,
     *identity.routes,
+    *recovery.routes,
+    *password_pages.routes,
     *data.routes,
     *oauth_apps.routes,
+    *console_routes,
 )

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import clock
 from ..domain import idempotency as rules
 from ..store import idempotency as store
 from ..store.database import Database
@@ -76,7 +76,7 @@ async def once(
         async with db.transaction() as conn:
             return await write(conn)
     for _attempt in range(2):
-        now = datetime.now(UTC)
+        now = clock.now()
         try:
             async with db.transaction() as conn:
                 stored = await store.find(conn, project_id, guard.caller, guard.key, now)

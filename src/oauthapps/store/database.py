@@ -13,7 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .changes import NOTIFY_TOKEN, Caches, ChangeFeed, install_local_eviction
+from .caches import CacheBudgets, Caches, install_local_eviction
+from .change_feed import ChangeFeed
 from .failures import StorageState, WriteOutcomeUnknown, classify
 from .health import StorageHealth
 
@@ -84,6 +85,8 @@ class Database:
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Database:
+        """hide_parameters: a database error's message (and so the log) never carries the values
+        of a statement, which may be a caller's data or a secret's hash."""
         full = async_url(url)
         # hide_parameters: an error's message would otherwise hold its statement's parameters
         # (names, redirect URIs, secret and token hashes); the log gets the statement only.
@@ -102,9 +105,9 @@ class Database:
         _mark_writes(engine)
         return db
 
-    async def start_caches(self) -> None:
-        """Turn on the process-local caches, following the change log (store/changes.py)."""
-        caches = Caches()
+    async def start_caches(self, budgets: CacheBudgets | None = None) -> None:
+        """Turn on the process-local caches, following the change log (store/change_log.py, store/change_feed.py)."""
+        caches = Caches(budgets)
         feed = ChangeFeed(async_url(self.url), caches)
         await feed.start()
         self.caches, self.feed = caches, feed
@@ -117,8 +120,6 @@ class Database:
         whether it was applied: that raises ``WriteOutcomeUnknown`` (answered 503, never retried
         here; a client retries safely with an Idempotency-Key). Before the COMMIT was sent, a lost
         connection means the server rolled the transaction back."""
-        token: str | None = None
-        waiter = None
         committing = False
         wrote = False
         try:
@@ -127,29 +128,22 @@ class Database:
                 if watching:
                     conn.info.pop(WROTE, None)  # left by an earlier transaction that failed
                 yield conn
-                token = conn.info.pop(NOTIFY_TOKEN, None)
                 wrote = conn.info.pop(WROTE, False) and watching
-                if token is not None and self.feed is not None:
-                    waiter = self.feed.expect(token)
                 committing = True
-        except BaseException as exc:
-            if token is not None and self.feed is not None:
-                self.feed.forget(token)
-            if committing and self.dialect == "postgresql" and isinstance(exc, Exception):
+        except Exception as exc:
+            if committing and self.dialect == "postgresql":
                 failure = classify(exc)
                 if failure is not None and failure.state is StorageState.UNAVAILABLE:
                     raise WriteOutcomeUnknown("the connection was lost while the transaction was committing") from exc
             raise
         if self.health.episodes:
             self.health.succeeded(wrote)
-        if waiter is not None and token is not None and self.feed is not None:
-            await self.feed.delivered(token, waiter)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only unit of work: a consistent snapshot that blocks no writer."""
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(**{READ_ONLY: True})
+        async with self.engine.connect() as pooled:
+            conn = await pooled.execution_options(**{READ_ONLY: True})
             async with conn.begin():
                 yield conn
         if self.health.episodes:  # an outage in this process may be over (store/health.py)

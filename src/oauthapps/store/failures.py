@@ -24,7 +24,7 @@ import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 from sqlalchemy import exc as sa_exc
 
 

@@ -1,7 +1,7 @@
 """idempotency keys: the first answer to a write sent with an Idempotency-Key, kept for a day.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0012
 Create Date: 2026-12-02 16:30:00
 """
 
@@ -11,7 +11,7 @@ import oauthapps.store.schema
 
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
