@@ -57,7 +57,10 @@ $(COMPAT)/node_modules/.package-lock.json: $(COMPAT)/package-lock.json $(COMPAT)
 	@touch $@
 
 compat: setup $(COMPAT)/node_modules/.package-lock.json
-	cd $(COMPAT) && OAUTHAPPS_BIN=$(abspath $(BIN))/oauthapps node --import ./redirect-fetch.mjs --test tests/*.test.mjs
+	cd $(COMPAT) && for db in sqlite postgresql; do \
+	  echo "@wix/sdk compatibility on $$db"; \
+	  COMPAT_DATABASE=$$db OAUTHAPPS_BIN=$(abspath $(BIN))/oauthapps node --import ./redirect-fetch.mjs --test tests/*.test.mjs || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .oauthapps .pytest_cache

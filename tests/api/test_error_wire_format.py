@@ -2,6 +2,7 @@
 the management routes (create, update, delete, secrets) answer the wire-format 500 as the plain
 routes do, never Starlette's plain-text page; the error is logged once, with the request id and
 without the request body. A client that goes away in the middle of its request is not an error.
+A database that is gone altogether is an outage, not a bug: 503 with Retry-After.
 
 The database fails for real: a trigger in it refuses every write to the OAuth apps table (on
 both engines), and on PostgreSQL the whole database is dropped under the running server."""
@@ -188,6 +189,15 @@ def test_every_route_answers_the_wire_format_when_the_database_is_gone(tmp_path_
                     },
                 ),
             ]
-            for response in needs_the_database:
-                assert_wire_error(response)
-            assert "Exception in ASGI application" not in server.log()
+            # A database that is not there is storage unavailable: 503 with Retry-After, in the
+            # Wix shape on the management API and in the RFC 6749 shape on /oauth2/token.
+            *management, token = needs_the_database
+            for response in management:
+                assert response.status_code == 503 and response.headers["retry-after"].isdigit(), response.text
+                assert assert_wire_error(response)["code"] == "UNAVAILABLE"
+            assert token.status_code == 503 and token.headers["retry-after"].isdigit(), token.text
+            assert token.json()["error"] == "temporarily_unavailable"
+            assert token.headers["x-wix-request-id"] in token.json()["error_description"]
+            log = server.log()
+            assert "Exception in ASGI application" not in log
+            assert "unhandled error" not in log and log.count("storage unavailable (") == 1, log

@@ -23,6 +23,25 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 // compat/wix-sdk/lib -> repo root; override with OAUTHAPPS_BIN to test another install.
 export const OAUTHAPPS_BIN = process.env.OAUTHAPPS_BIN || resolve(HERE, '..', '..', '..', '.venv', 'bin', 'oauthapps');
 const START_TIMEOUT_MS = 60_000;
+// `make compat` runs the suite once per database: COMPAT_DATABASE=sqlite (the default) or postgresql
+// (a fresh database per server on the PostgreSQL that OAUTHAPPS_TEST_PG names, dropped on stop).
+const DATABASE_KIND = process.env.COMPAT_DATABASE ?? 'sqlite';
+const PG_ADMIN_URL = process.env.OAUTHAPPS_TEST_PG ?? 'postgresql://root@127.0.0.1:5432/test';
+
+async function pgAdmin(sql) {
+  await execFileP('psql', [PG_ADMIN_URL, '-v', 'ON_ERROR_STOP=1', '-qc', sql]);
+}
+
+/** A fresh database for one server, and how to drop it. */
+async function freshDatabase(dir) {
+  if (DATABASE_KIND === 'sqlite') return { url: `sqlite:///${join(dir, 'db.sqlite')}`, drop: async () => {} };
+  if (DATABASE_KIND !== 'postgresql') throw new Error(`COMPAT_DATABASE must be sqlite or postgresql, not ${DATABASE_KIND}`);
+  const name = `compat_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  await pgAdmin(`CREATE DATABASE ${name}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {}) };
+}
 
 if (!globalThis.__wixRedirect) {
   throw new Error(
@@ -95,7 +114,8 @@ export async function startServer({ attempts = 3 } = {}) {
 async function startOnce() {
   const dir = mkdtempSync(join(tmpdir(), 'oauthapps-wix-sdk-'));
   const port = await freePort();
-  const databaseUrl = `sqlite:///${join(dir, 'db.sqlite')}`;
+  const database = await freshDatabase(dir);
+  const databaseUrl = database.url;
   const env = { ...process.env, OAUTHAPPS_DATA_DIR: join(dir, 'data') };
   delete env.NODE_OPTIONS;
   const logPath = join(dir, 'server.log');
@@ -123,6 +143,7 @@ async function startOnce() {
         const hard = Date.now() + 10_000;
         while (!exited(child) && Date.now() < hard) await sleep(20);
         running.delete(server);
+        await database.drop();
         if (!process.env.KEEP_TMP) rmSync(dir, { recursive: true, force: true });
       })();
       return stopped;

@@ -55,7 +55,9 @@ MAX_AGE = "600"
 _HEADER_LIST = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$")
 
 ALLOW_ORIGIN = (b"access-control-allow-origin", b"*")
-EXPOSE = (b"access-control-expose-headers", b"x-wix-request-id")
+# Retry-After comes with a 503/507 (storage unavailable or full), Idempotent-Replayed with the
+# stored answer to a retried insert; neither is one a browser lets a page read unless named here.
+EXPOSE = (b"access-control-expose-headers", b"x-wix-request-id, retry-after, idempotent-replayed")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -18,11 +18,13 @@ from starlette.routing import Route
 
 from ..domain import data_items as rules
 from ..domain.errors import FieldViolation, PayloadTooLarge, ValidationFailed
+from ..domain.idempotency import HEADER, IdempotentOperation
 from ..runtime import Runtime
 from ..services import data as service
+from ..services import idempotency
 from .auth import authenticate_caller
 from .body import read_json_object
-from .responses import FastJSONResponse, wire_errors
+from .responses import FastJSONResponse, replayed, wire_errors
 from .routing import PublicRoute
 
 ITEMS = "/wix-data/v2/items"
@@ -69,7 +71,11 @@ def _complex_get_body(encoded: str, limit: int) -> dict[str, Any]:
 async def insert_item(request: Request) -> Response:
     runtime, caller, body = await _context(request)
     item = _data_item(body)
-    return _one(await service.insert(runtime.db, caller, body.get("dataCollectionId"), _item_id(item), item.get("data")))
+    guard = idempotency.guard(request.headers.get(HEADER), IdempotentOperation.INSERT_DATA_ITEM, caller.principal, body)
+    inserted = await service.insert(runtime.db, caller, body.get("dataCollectionId"), _item_id(item), item.get("data"), guard)
+    if isinstance(inserted, idempotency.Replayed):
+        return replayed({"dataItem": inserted.wire})
+    return _one(inserted)
 
 
 async def _get(request: Request, item_id: str) -> Response:

@@ -9,8 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from ..domain.errors import DomainError
+from ..store.failures import classify
 from . import oauth_apps, openapi
-from .responses import FastJSONResponse, application_error, domain_error, internal_error
+from .responses import FastJSONResponse, application_error, domain_error, internal_error, storage_failure
 
 STATUS_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
@@ -41,10 +42,15 @@ def build_management_api() -> FastAPI:
     async def on_validation(_request: Request, exc: RequestValidationError) -> FastJSONResponse:
         return application_error(400, "INVALID_ARGUMENT", str(exc.errors()[:1]))
 
-    # Starlette's last-resort handler would answer plain text; this one answers the wire format.
-    # The error is then raised on to RequestContextMiddleware, which logs it once.
+    # Starlette's last-resort handler would answer plain text; this one answers the wire format
+    # (a storage failure as the middleware answers it). The error is then raised on to
+    # RequestContextMiddleware, which logs it once (or counts it in the storage outage).
     @api.exception_handler(Exception)
-    async def on_unhandled(request: Request, _exc: Exception) -> FastJSONResponse:
-        return internal_error(getattr(request.state, "request_id", "-"))
+    async def on_unhandled(request: Request, exc: Exception) -> FastJSONResponse:
+        request_id = getattr(request.state, "request_id", "-")
+        failure = classify(exc)
+        if failure is not None:
+            return storage_failure(failure, request_id, request.url.path)
+        return internal_error(request_id)
 
     return api

@@ -3,6 +3,10 @@ on every request): an ``x-wix-request-id`` on every response and in the access l
 security headers, CORS on the public browser endpoints (cors.py), and a last-resort 500 in the
 wire format (never a stack trace to the client), logged once with the request id.
 
+An error that says the storage is unavailable or full (store/failures.py) is no bug: it is
+answered 503/507 with Retry-After (responses.storage_failure) and counted in the process's
+outage episode (store/health.py), which logs once at its start and once at its end.
+
 A client that goes away mid-request (it closed the connection while its body was being read) is
 not an error of ours: one line without a traceback, no 500 (nobody is there to read it), and
 status 499 in the access log, as nginx writes it."""
@@ -18,9 +22,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import ids
 from ..store.change_feed import begin_request
+from ..store.failures import StorageFailure, classify
 from . import cors
 from .access_log import AccessLog
-from .responses import internal_error
+from .responses import internal_error, storage_failure
 
 log = logging.getLogger("oauthapps.http")
 
@@ -73,7 +78,13 @@ class RequestContextMiddleware:
         except CLIENT_GONE:
             status = CLIENT_CLOSED_REQUEST
             log.info("client disconnected request_id=%s %s %s", request_id, scope["method"], scope["path"])
-        except Exception:
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is not None:
+                _count_refusal(scope, failure)
+                if not response_started:
+                    await storage_failure(failure, request_id, scope["path"])(scope, receive, send_with_context)
+                return
             # The path, never the query string nor the body: either may carry secrets.
             log.exception("unhandled error request_id=%s %s %s", request_id, scope["method"], scope["path"])
             if not response_started:
@@ -81,3 +92,11 @@ class RequestContextMiddleware:
         finally:
             if self.access_log is not None:
                 self.access_log.record(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000, request_id)
+
+
+def _count_refusal(scope: Scope, failure: StorageFailure) -> None:
+    """Into the outage episode of this process's database (the lifespan state's Runtime)."""
+    runtime = scope.get("state", {}).get("app")
+    if runtime is not None:
+        runtime.db.health.refused(failure)
+    log.debug("storage %s request_id=%s %s %s", failure.state, scope["state"].get("request_id"), scope["method"], scope["path"])

@@ -26,6 +26,7 @@ from ..oauth2.revocation import revoke
 from ..oauth2.token_endpoint import ProtocolHandler, token
 from ..oauth2.token_info import token_info
 from ..runtime import Runtime
+from ..store.failures import classify
 from .body import read_body
 from .responses import NO_STORE, FastJSONResponse, oauth2_error
 from .routing import PublicRoute
@@ -70,7 +71,13 @@ async def metadata(request: Request) -> Response:
 
 async def jwks(request: Request) -> Response:
     runtime: Runtime = request.state.app
-    await runtime.keys.refresh_if_stale()
+    try:
+        await runtime.keys.refresh_if_stale()
+    except Exception as exc:
+        # While the database cannot be read, the keys in hand are still the ones that verify
+        # every token this process signed: serve them (a rotation needs the database as well).
+        if classify(exc) is None or not runtime.keys.kids:
+            raise
     return FastJSONResponse(runtime.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
 

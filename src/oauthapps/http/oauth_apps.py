@@ -15,13 +15,15 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from ..domain.errors import FieldViolation, ValidationFailed
+from ..domain.idempotency import HEADER, IdempotentOperation
 from ..domain.oauth_app import to_wire
 from ..runtime import Runtime
+from ..services import idempotency
 from ..services import oauth_apps as service
 from . import schemas
 from .auth import authenticate
 from .body import read_json_object
-from .responses import FastJSONResponse
+from .responses import FastJSONResponse, replayed
 from .routing import Operation
 
 # Both prefixes serve the same API; the first is the one documented.
@@ -36,6 +38,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (404, "OAuth app not found (also for another project's apps)"),
         (409, "Secret rule conflict"),
         (413, "Body larger than 1 MiB"),
+        (422, "Idempotency-Key already used with a different request (IDEMPOTENCY_KEY_REUSED)"),
+        (503, "Storage unavailable (UNAVAILABLE); retry after Retry-After seconds"),
+        (507, "Storage full (INSUFFICIENT_STORAGE): reads work, writes do not"),
     )
 }
 
@@ -65,7 +70,10 @@ async def create(request: Request) -> FastJSONResponse:
     runtime = _runtime(request)
     actor = await authenticate(request, runtime)
     body = await _json(request)
-    created = await service.create(runtime.db, actor, _required_app(body))
+    guard = idempotency.guard(request.headers.get(HEADER), IdempotentOperation.CREATE_OAUTH_APP, actor.principal, body)
+    created = await service.create(runtime.db, actor, _required_app(body), guard)
+    if isinstance(created, idempotency.Replayed):
+        return replayed({"oAuthApp": created.wire})  # the secret was shown once, to the first answer
     wire = to_wire(created.app)
     if created.secret is not None:
         wire["secret"] = created.secret
@@ -148,6 +156,7 @@ OPERATIONS = (
         summary="Create an OAuth app; the secret is returned once",
         request=schemas.CreateRequest,
         response=schemas.CreateResponse,
+        idempotent=True,
     ),
     Operation(
         HTTPMethod.POST,

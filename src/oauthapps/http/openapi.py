@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..domain import idempotency
 from .responses import wire_errors
 from .routing import Operation
 
@@ -50,6 +51,24 @@ def _body_doc(model: type[BaseModel] | None) -> dict[str, Any] | None:
         return None
     schema = _inline_defs(model.model_json_schema())
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+IDEMPOTENCY_KEY_DOC = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_LENGTH},
+    "description": "Makes a retry safe: a retry with the same key and body gets the first answer again "
+    f"(header Idempotent-Replayed: true) instead of a second write; the same key with another body is refused "
+    f"(422 IDEMPOTENCY_KEY_REUSED). Keys are kept per caller for {idempotency.LIFETIME.days * 24} h.",
+}
+
+
+def _extra_doc(operation: Operation) -> dict[str, Any] | None:
+    doc = _body_doc(operation.request) or {}
+    if operation.idempotent:
+        doc["parameters"] = [IDEMPOTENCY_KEY_DOC]
+    return doc or None
 
 
 def _stub(operation: Operation) -> Callable[..., Awaitable[Response]]:
@@ -87,6 +106,6 @@ def document(
                 response_model=operation.response,
                 operation_id=operation.operation_id,
                 summary=operation.summary,
-                openapi_extra=_body_doc(operation.request),
+                openapi_extra=_extra_doc(operation),
             )
         api.include_router(router, prefix=prefix)

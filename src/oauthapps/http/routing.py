@@ -44,6 +44,7 @@ class Operation:
     response: type[BaseModel]
     request: type[BaseModel] | None = None
     hot: bool = False
+    idempotent: bool = False  # takes an Idempotency-Key header (domain/idempotency.py)
 
     @property
     def path_params(self) -> tuple[str, ...]:

@@ -25,3 +25,8 @@ class Actor:
     kind: ActorKind
     id: str
     request_id: str | None = None
+
+    @property
+    def principal(self) -> str:
+        """Who made the request, as an Idempotency-Key is kept for (services/idempotency.py)."""
+        return f"{self.kind}:{self.id}"

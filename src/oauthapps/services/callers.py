@@ -17,3 +17,8 @@ class Caller:
     @property
     def member_id(self) -> str | None:
         return self.subject_id if self.role == CallerRole.MEMBER else None
+
+    @property
+    def principal(self) -> str:
+        """Who made the request, as an Idempotency-Key is kept for (services/idempotency.py)."""
+        return f"{self.role}:{self.client_id or ''}:{self.subject_id}"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from .. import clock, ids
 from ..domain import data_items as rules
 from ..domain.errors import Conflict, NotFound, PermissionDenied
@@ -16,6 +18,7 @@ from ..domain.roles import CallerRole
 from ..store import data as repo
 from ..store.data import Item
 from ..store.database import Database
+from . import idempotency
 from .callers import Caller
 
 COLLECTION_NOT_FOUND = "WDE0025"
@@ -90,17 +93,24 @@ def _item_not_found(collection_id: str, item_id: str) -> NotFound:
     return NotFound(f"Item {item_id} not found in {collection_id}", code=ITEM_NOT_FOUND)
 
 
-async def insert(db: Database, caller: Caller, collection_id: Any, item_id: Any, data: Any) -> Item:
+async def insert(
+    db: Database, caller: Caller, collection_id: Any, item_id: Any, data: Any, guard: idempotency.Guard | None = None
+) -> Item | idempotency.Replayed:
+    """With ``guard`` (an Idempotency-Key), a retry gets the first request's item back
+    (Replayed) instead of a second item."""
     values = rules.validate_item_data(data)
     iid = rules.validate_item_id(item_id, "dataItem.id") if item_id is not None else ids.random_uuid_hex()
     at = clock.now_to_the_millisecond()
-    async with db.transaction() as conn:
+
+    async def write(conn: AsyncConnection) -> Item:
         collection = await _collection(conn, caller, collection_id)
         _access(collection, caller, "insert")
         item = Item(collection.id, iid, values, caller.subject_id, at, at)
         if not await repo.insert_item(conn, caller.project_id, item):
             raise Conflict(f"Item {iid} already exists in {collection.id}", code=ITEM_EXISTS)
-    return item
+        return item
+
+    return await idempotency.once(db, caller.project_id, guard, write, item_to_wire)
 
 
 async def get(db: Database, caller: Caller, collection_id: Any, item_id: str) -> Item:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,12 +14,13 @@ from .. import clock, ids
 from ..domain import credentials, scopes
 from ..domain.errors import Conflict, DomainError, FieldViolation, NotFound, ValidationFailed
 from ..domain.masks import parse_mask
-from ..domain.oauth_app import OAuthApp, validate_create, validate_update
+from ..domain.oauth_app import OAuthApp, to_wire, validate_create, validate_update
 from ..domain.query import Query, parse_query
 from ..store import cached, oauth_app_page
 from ..store import oauth_app_audit as audit
 from ..store import oauth_apps as repo
 from ..store.database import READ_ONLY, Database
+from . import idempotency
 from .actor import Actor
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
@@ -55,7 +56,17 @@ async def _audit(conn: Any, actor: Actor, app_id: str, action: str, fields: list
     )
 
 
-async def create(db: Database, actor: Actor, body: Any) -> Created:
+@overload
+async def create(db: Database, actor: Actor, body: Any, guard: None = None) -> Created: ...
+
+
+@overload
+async def create(db: Database, actor: Actor, body: Any, guard: idempotency.Guard) -> Created | idempotency.Replayed: ...
+
+
+async def create(db: Database, actor: Actor, body: Any, guard: idempotency.Guard | None = None) -> Created | idempotency.Replayed:
+    """With ``guard`` (an Idempotency-Key), a retry gets the first request's app back (Replayed:
+    its wire form, without the secret, which is shown once and stored only as a hash)."""
     scopes.require_write(actor.scopes, "Creating an OAuth app")
     changes = validate_create(body)
     # allowSecretGeneration: true defers the secret to POST /{id}/generate-secret (a public
@@ -73,10 +84,13 @@ async def create(db: Database, actor: Actor, body: Any) -> Created:
         allow_secret_generation=defer_secret,
     )
     app = replace(app, **changes.values)
-    async with db.transaction() as conn:
+
+    async def write(conn: AsyncConnection) -> Created:
         await repo.insert_app(conn, app)
         await _audit(conn, actor, app.id, "created", list(changes.fields), at)
-    return Created(app=app, secret=secret)
+        return Created(app=app, secret=secret)
+
+    return await idempotency.once(db, actor.project_id, guard, write, lambda created: to_wire(created.app))
 
 
 async def get(db: Database, actor: Actor, app_id: str) -> OAuthApp:

@@ -189,8 +189,14 @@ def install_local_eviction(sync_engine: Any, caches_of: Callable[[], Caches | No
     """Evict this process's own changes as soon as they commit (no wait for the feed)."""
     from sqlalchemy import event
 
+    # A connection lost mid-transaction (a database restart) is invalidated: its ``info`` cannot
+    # be read (SQLAlchemy raises PendingRollbackError, which would replace the real error in the
+    # log), and needs no cleaning: the pool clears it before the connection is used again.
+
     @event.listens_for(sync_engine, "commit")
     def on_commit(conn: Any) -> None:
+        if conn.invalidated:
+            return
         pending = conn.info.pop(PENDING, None)
         caches = caches_of()
         if pending and caches is not None:
@@ -198,4 +204,6 @@ def install_local_eviction(sync_engine: Any, caches_of: Callable[[], Caches | No
 
     @event.listens_for(sync_engine, "rollback")
     def on_rollback(conn: Any) -> None:
+        if conn.invalidated:
+            return
         conn.info.pop(PENDING, None)

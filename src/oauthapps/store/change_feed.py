@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from .caches import Caches
+from .failures import classify
 
 log = logging.getLogger("oauthapps.cache")
 
@@ -66,6 +67,7 @@ class ChangeFeed:
         self._poller: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._polled_at = time.monotonic()
+        self._failing = False  # connecting has failed since the feed was last up
 
     async def start(self) -> None:
         if self.backend == "sqlite":
@@ -88,8 +90,19 @@ class ChangeFeed:
             self.last_seq = await self._pg.fetchval("SELECT coalesce(max(seq), 0) FROM change_log")
             self.caches.clear()
             self.usable = True
-        except Exception:
-            log.warning("change feed: cannot read the change log on PostgreSQL; caches are off", exc_info=True)
+            if self._failing:
+                self._failing = False
+                log.warning("change feed: reading the change log on PostgreSQL again; caches are on")
+        except Exception as exc:
+            # Every request retries while the database is down: say it once, not per request.
+            if not self._failing:
+                self._failing = True
+                log.warning(
+                    "change feed: cannot read the change log on PostgreSQL (%s: %s); caches are off",
+                    type(exc).__name__,
+                    exc,
+                    exc_info=classify(exc) is None,  # a traceback only for what is not an outage
+                )
             self.usable = False
 
     def _lost(self) -> None:

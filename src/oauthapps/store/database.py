@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from .caches import CacheBudgets, Caches, install_local_eviction
 from .change_feed import ChangeFeed
+from .failures import StorageState, WriteOutcomeUnknown, classify
+from .health import StorageHealth
 
 
 def async_url(url: str) -> str:
@@ -35,6 +37,7 @@ def async_url(url: str) -> str:
 
 
 READ_ONLY = "oauthapps_read_only"
+WROTE = "oauthapps_wrote"  # set on a connection by a successful INSERT, UPDATE or DELETE
 # Every SQLite connection of ours (the pool's, and the visitor writer's in store/visitor_sinks.py).
 # synchronous=FULL: an acknowledged commit survives power loss, not just a process crash.
 SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=10000")
@@ -57,6 +60,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
+def _mark_writes(engine: AsyncEngine) -> None:
+    """Whether a transaction changed anything: a full disk is over only when a write succeeds
+    (store/health.py), and a read-only transaction would say nothing about that."""
+
+    @event.listens_for(engine.sync_engine, "after_execute")
+    def after_execute(conn: Any, clause: Any, *_args: Any) -> None:
+        if getattr(clause, "is_dml", False):
+            conn.info[WROTE] = True
+
+
 @dataclass
 class Database:
     url: str
@@ -64,6 +77,7 @@ class Database:
     # Set by a server process (Runtime); a CLI run reads straight from the database.
     caches: Caches | None = None
     feed: ChangeFeed | None = None
+    health: StorageHealth = field(default_factory=StorageHealth)
 
     @property
     def dialect(self) -> str:
@@ -88,6 +102,7 @@ class Database:
             engine = create_async_engine(full, pool_size=pool_size, max_overflow=0, pool_pre_ping=False, hide_parameters=True)
         db = cls(url=url, engine=engine)
         install_local_eviction(engine.sync_engine, lambda: db.caches)
+        _mark_writes(engine)
         return db
 
     async def start_caches(self, budgets: CacheBudgets | None = None) -> None:
@@ -99,9 +114,30 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One atomic unit of work: everything in it commits together or not at all."""
-        async with self.engine.begin() as conn:
-            yield conn
+        """One atomic unit of work: everything in it commits together or not at all.
+
+        If the connection to PostgreSQL is lost while the COMMIT is under way, nobody can say
+        whether it was applied: that raises ``WriteOutcomeUnknown`` (answered 503, never retried
+        here; a client retries safely with an Idempotency-Key). Before the COMMIT was sent, a lost
+        connection means the server rolled the transaction back."""
+        committing = False
+        wrote = False
+        try:
+            async with self.engine.begin() as conn:
+                watching = bool(self.health.episodes)
+                if watching:
+                    conn.info.pop(WROTE, None)  # left by an earlier transaction that failed
+                yield conn
+                wrote = conn.info.pop(WROTE, False) and watching
+                committing = True
+        except Exception as exc:
+            if committing and self.dialect == "postgresql":
+                failure = classify(exc)
+                if failure is not None and failure.state is StorageState.UNAVAILABLE:
+                    raise WriteOutcomeUnknown("the connection was lost while the transaction was committing") from exc
+            raise
+        if self.health.episodes:
+            self.health.succeeded(wrote)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -110,6 +146,8 @@ class Database:
             conn = await pooled.execution_options(**{READ_ONLY: True})
             async with conn.begin():
                 yield conn
+        if self.health.episodes:  # an outage in this process may be over (store/health.py)
+            self.health.succeeded(wrote=False)
 
     async def close(self) -> None:
         if self.feed is not None:

@@ -94,7 +94,7 @@ async def revoke_grant(conn: AsyncConnection, grant_id: str, at: datetime) -> No
 
 async def revoke_member_grants(conn: AsyncConnection, member_id: str, at: datetime) -> None:
     """Every grant of the member; the caller records the MEMBER change, which evicts her cached
-    grants in every process (store/changes.py)."""
+    grants in every process (store/change_log.py, store/change_feed.py)."""
     await conn.execute(update(grants).where(grants.c.member_id == member_id, grants.c.revoked_at.is_(None)).values(revoked_at=at))
 
 

@@ -364,3 +364,18 @@ owner_sessions = Table(
     Column("last_seen_at", UtcTimestamp(), nullable=False),
     Column("expires_at", UtcTimestamp(), nullable=False),
 )
+
+# The first answer to a write sent with an Idempotency-Key (domain/idempotency.py), per project
+# and caller, written in the same transaction as the write; a retry with the key gets it again.
+# Rows expire after a day (expires_at) and are purged now and then by the writes that add rows.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("caller", String(200), primary_key=True),
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("expires_at", UtcTimestamp(), nullable=False, index=True),
+)

@@ -68,6 +68,7 @@ class VisitorWriter:
                     if not isinstance(exc, Exception):
                         raise
                 else:
+                    self.db.health.succeeded(wrote=True)
                     for done in waiters:
                         if not done.done():
                             done.set_result(None)
