@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..store.changes import begin_request
 from . import cors
-from .access_log import AccessLog
+from .access_log import AccessLog, log_field
 from .responses import application_error
 
 log = logging.getLogger("oauthapps.http")
@@ -61,7 +61,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_context)
         except Exception:
-            log.exception("unhandled error request_id=%s %s %s", request_id, scope["method"], scope["path"])
+            log.exception("unhandled error request_id=%s %s %s", request_id, log_field(scope["method"]), log_field(scope["path"]))
             if not response_started:
                 response = application_error(500, "INTERNAL", f"Internal error; request id {request_id}")
                 await response(scope, receive, send_with_context)
