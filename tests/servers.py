@@ -4,6 +4,7 @@ process on a loopback port."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import socket
 import subprocess
@@ -22,6 +23,9 @@ import pytest
 
 PG_ADMIN_URL = os.environ.get("OAUTHAPPS_TEST_PG", "postgresql://root@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# PostgreSQL needs the signing keys' encryption key from the environment (SQLite servers use the
+# key file they make beside the database, as `make run` does).
+KEY_ENCRYPTION_ENV = {"OAUTHAPPS_KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode()}
 
 
 def free_port() -> int:
@@ -95,7 +99,8 @@ class Server:
 def running_server(database_url: str, tmp_dir: Path, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     port = free_port()
     log_path = tmp_dir / f"server-{port}.log"
-    env = {**os.environ, "OAUTHAPPS_DATA_DIR": str(tmp_dir / "data"), **(extra_env or {})}
+    keys = KEY_ENCRYPTION_ENV if database_url.startswith("postgresql") else {}
+    env = {**os.environ, "OAUTHAPPS_DATA_DIR": str(tmp_dir / "data"), **keys, **(extra_env or {})}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "oauthapps.cli", "serve", "--port", str(port), "--database", database_url, "--workers", str(workers)],

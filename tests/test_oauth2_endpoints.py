@@ -4,6 +4,7 @@ JWKS, and signing-key rotation with the ``oauthapps keys rotate`` command, over 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -35,7 +36,7 @@ from .oauth2_helpers import (
     token_info,
     visitor,
 )
-from .servers import Server, fresh_database, running_server
+from .servers import KEY_ENCRYPTION_ENV, Server, fresh_database, running_server
 
 
 def kid_of(token: str) -> str:
@@ -357,6 +358,7 @@ ROTATION_ISSUER = "https://issuer.rotation.test"  # two nodes of one deployment 
 def rotate_keys(database_url: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "oauthapps.cli", "keys", "rotate", "--database", database_url, "--json"],
+        env={**os.environ, **(KEY_ENCRYPTION_ENV if database_url.startswith("postgresql") else {})},
         capture_output=True,
         text=True,
         timeout=60,

@@ -36,6 +36,7 @@ from .store import tenancy as tenancy_repo
 from .store.database import Database, default_database_url
 from .store.migrate import upgrade
 from .tokens import keys as signing_keys
+from .tokens.key_encryption import KeyEncryptionError, startup_notice
 
 app = typer.Typer(help="oauthapps: a self-hosted OAuth Apps platform.", no_args_is_help=True, add_completion=False)
 projects_app = typer.Typer(help="Projects (tenants) and their owner API keys.", no_args_is_help=True)
@@ -83,6 +84,9 @@ def _run(database: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
+    except KeyEncryptionError as err:
+        err_console.print(f"[red]error:[/red] {escape(str(err))}", soft_wrap=True)
+        raise typer.Exit(2) from None
     except DomainError as err:
         if isinstance(err, ValidationFailed):
             for v in err.violations:
@@ -139,7 +143,9 @@ def serve(
     base = (issuer or f"http://{public_host}:{port}").rstrip("/")
 
     async def prepare(db: Database) -> dict[str, str] | None:
-        await signing_keys.ensure_key(db)
+        notice = startup_notice(await signing_keys.ensure_key(db))
+        if notice:
+            err_console.print(f"[yellow]warning:[/yellow] {escape(notice)}", soft_wrap=True)
         return await tenancy_service.demo(db) if demo else None
 
     creds = _run(url, prepare)

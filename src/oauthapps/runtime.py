@@ -8,7 +8,7 @@ from .config import Settings
 from .store.database import Database
 from .store.visitor_writer import VisitorWriter
 from .tokens.access import TokenIssuer
-from .tokens.keys import SigningKeys
+from .tokens.keys import SigningKeys, ensure_key
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Runtime:
     async def start(cls, settings: Settings) -> Runtime:
         db = Database.open(settings.database_url)
         await db.start_caches()
+        await ensure_key(db)  # seals keys stored before encryption, on every start (idempotent)
         keys = SigningKeys(db)
         await keys.load()
         return cls(settings=settings, db=db, keys=keys, tokens=TokenIssuer(keys, settings.issuer), visitor_writer=VisitorWriter(db))

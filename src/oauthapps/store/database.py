@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,12 +26,26 @@ def async_url(url: str) -> str:
     if backend == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-            parsed = parsed.set(database=str(Path(database).expanduser().resolve()))
+            path = Path(database).expanduser().resolve()
+            create_private_file(path)
+            parsed = parsed.set(database=str(path))
         return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:/// or postgresql://")
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty and readable by its owner only (0600), in a directory of mode 0700 when
+    that is new; an existing file is left alone. SQLite would create the database with the process
+    umask (world-readable on most systems), and it gives its -wal and -shm files the database's mode.
+    An existing file is never opened here: closing any descriptor of a SQLite file drops the POSIX
+    locks every connection of this process holds on it."""
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # made by another process just now
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 READ_ONLY = "oauthapps_read_only"
