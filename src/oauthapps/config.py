@@ -10,6 +10,10 @@ from .store.database import default_database_url
 ACCESS_TOKEN_SECONDS = 14_400  # 4 h, as Wix documents for every token kind
 CODE_SECONDS = 60  # authorization codes live at most this long (RFC 6749 4.1.2 says 10 min max)
 MAX_BODY_BYTES = 1024 * 1024
+# New visitors (anonymous grants) per minute and worker, each with a burst of a minute's worth
+# (oauth2/anonymous_budget.py); 0 turns a budget off.
+ANONYMOUS_PER_APP_PER_MINUTE = 6_000
+ANONYMOUS_PER_ADDRESS_PER_MINUTE = 1_200
 
 
 def _seconds(name: str, default: int, low: int, high: int) -> int:
@@ -32,6 +36,10 @@ def _flag(name: str, default: bool) -> bool:
     return value in ("1", "true", "on", "yes")
 
 
+def _per_minute(name: str, default: int) -> int:
+    return _seconds(name, default, 0, 10_000_000)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -40,6 +48,8 @@ class Settings:
     code_seconds: int = CODE_SECONDS
     max_body_bytes: int = MAX_BODY_BYTES
     access_log: bool = True
+    anonymous_per_app_per_minute: int = ANONYMOUS_PER_APP_PER_MINUTE
+    anonymous_per_address_per_minute: int = ANONYMOUS_PER_ADDRESS_PER_MINUTE
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,4 +62,6 @@ class Settings:
             access_token_seconds=_seconds("OAUTHAPPS_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS, 1, ACCESS_TOKEN_SECONDS),
             code_seconds=_seconds("OAUTHAPPS_CODE_SECONDS", CODE_SECONDS, 1, CODE_SECONDS),
             access_log=_flag("OAUTHAPPS_ACCESS_LOG", True),
+            anonymous_per_app_per_minute=_per_minute("OAUTHAPPS_ANONYMOUS_PER_APP_PER_MINUTE", ANONYMOUS_PER_APP_PER_MINUTE),
+            anonymous_per_address_per_minute=_per_minute("OAUTHAPPS_ANONYMOUS_PER_ADDRESS_PER_MINUTE", ANONYMOUS_PER_ADDRESS_PER_MINUTE),
         )

@@ -32,7 +32,8 @@ from .responses import NO_STORE, FastJSONResponse, oauth2_error
 
 log = logging.getLogger("oauthapps.oauth2")
 
-Grant = Callable[[dict[str, str], Runtime], Awaitable[dict[str, Any]]]
+# A grant gets the request's parameters, the runtime and the client's address.
+Grant = Callable[[dict[str, str], Runtime, str], Awaitable[dict[str, Any]]]
 GRANTS: dict[str, Grant] = {
     "client_credentials": client_credentials.grant,
     "anonymous": anonymous.grant,
@@ -53,7 +54,7 @@ async def _params(request: Request, runtime: Runtime) -> tuple[dict[str, str], b
 
 
 def _protocol_endpoint(
-    handler: Callable[[dict[str, str], bool, Runtime], Awaitable[dict[str, Any]]],
+    handler: Callable[[dict[str, str], bool, Runtime, str], Awaitable[dict[str, Any]]],
 ) -> Callable[[Request], Awaitable[Response]]:
     """Parse parameters, run, and answer errors in the RFC 6749 shape. Only the error code is
     logged: parameters hold secrets, codes and tokens."""
@@ -65,7 +66,7 @@ def _protocol_endpoint(
         basic = request.headers.get("authorization", "")[:6].lower() == "basic "
         try:
             params, _ = await _params(request, runtime)
-            result = await handler(params, basic, runtime)
+            result = await handler(params, basic, runtime, request.client.host if request.client else "unknown")
         except OAuth2Error as err:
             log.info("%s refused: %s", request.url.path, err.error)
             return oauth2_error(err, basic)
@@ -74,7 +75,7 @@ def _protocol_endpoint(
     return endpoint
 
 
-async def token(params: dict[str, str], _basic: bool, runtime: Runtime) -> dict[str, Any]:
+async def token(params: dict[str, str], _basic: bool, runtime: Runtime, client_address: str) -> dict[str, Any]:
     grant_type = params.get("grant_type")
     if not grant_type:
         raise invalid_request("Missing parameter 'grant_type'")
@@ -84,10 +85,10 @@ async def token(params: dict[str, str], _basic: bool, runtime: Runtime) -> dict[
     # Minting is where a key rotated elsewhere (the CLI, another node) must be picked up; without
     # this a running process signed with the retired key until something else reloaded the keys.
     await runtime.keys.refresh_if_stale()
-    return await handler(params, runtime)
+    return await handler(params, runtime, client_address)
 
 
-async def revoke(params: dict[str, str], _basic: bool, runtime: Runtime) -> dict[str, Any]:
+async def revoke(params: dict[str, str], _basic: bool, runtime: Runtime, _client_address: str) -> dict[str, Any]:
     """Revoking an access or refresh token revokes its whole grant. Unknown tokens, and tokens of
     other clients, are answered 200 as RFC 7009 asks, and left alone."""
     app = await authenticate_client(params, runtime)
@@ -120,13 +121,13 @@ def _token_info(claims: AccessClaims) -> dict[str, Any]:
     return info
 
 
-async def token_info(params: dict[str, str], _basic: bool, runtime: Runtime) -> dict[str, Any]:
+async def token_info(params: dict[str, str], _basic: bool, runtime: Runtime, _client_address: str) -> dict[str, Any]:
     """Wix token-info: possession of the token is the authorisation to ask about it."""
     claims = await check_access_token(runtime.tokens, runtime.db, oauth_params.require(params, "token"))
     return _token_info(claims) if claims else {"active": False}
 
 
-async def introspect(params: dict[str, str], _basic: bool, runtime: Runtime) -> dict[str, Any]:
+async def introspect(params: dict[str, str], _basic: bool, runtime: Runtime, _client_address: str) -> dict[str, Any]:
     """RFC 7662 for resource servers: the caller authenticates as an OAuth app (with its secret)
     and learns about tokens of its own project only."""
     caller = await authenticate_client(params, runtime, secret_required=True)
