@@ -28,6 +28,7 @@ from .services import callers
 from .services import data as data_service
 from .services import member_accounts as member_service
 from .services import oauth_apps as oauth_app_service
+from .services import purge as purge_service
 from .services import tenancy as tenancy_service
 from .services.actor import Actor
 from .services.callers import Caller
@@ -538,6 +539,20 @@ def keys_rotate(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
         _print_json({"kid": kid})
     else:
         console.print(f"New signing key {kid}; running servers pick it up within 30 s.")
+
+
+@app.command()
+def purge(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Delete expired grants, codes, sessions and limiter rows now (servers also do it every 30 minutes)."""
+    counts = _run(database, purge_service.purge_now)
+    if counts is None:
+        err_console.print("[red]error:[/red] another process is purging this database right now; try again later")
+        raise typer.Exit(1)
+    if as_json:
+        _print_json(counts.to_wire())
+    else:
+        for name, deleted in counts.to_wire().items():
+            console.print(f"{name:<15} {deleted} deleted")
 
 
 def main() -> None:

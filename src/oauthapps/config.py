@@ -14,6 +14,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # (oauth2/anonymous_budget.py); 0 turns a budget off.
 ANONYMOUS_PER_APP_PER_MINUTE = 6_000
 ANONYMOUS_PER_ADDRESS_PER_MINUTE = 1_200
+PURGE_INTERVAL_SECONDS = 1_800  # how often a server deletes expired rows (services/purge.py); 0: never
 
 
 def _seconds(name: str, default: int, low: int, high: int) -> int:
@@ -50,6 +51,7 @@ class Settings:
     access_log: bool = True
     anonymous_per_app_per_minute: int = ANONYMOUS_PER_APP_PER_MINUTE
     anonymous_per_address_per_minute: int = ANONYMOUS_PER_ADDRESS_PER_MINUTE
+    purge_interval_seconds: int = PURGE_INTERVAL_SECONDS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,4 +66,5 @@ class Settings:
             access_log=_flag("OAUTHAPPS_ACCESS_LOG", True),
             anonymous_per_app_per_minute=_per_minute("OAUTHAPPS_ANONYMOUS_PER_APP_PER_MINUTE", ANONYMOUS_PER_APP_PER_MINUTE),
             anonymous_per_address_per_minute=_per_minute("OAUTHAPPS_ANONYMOUS_PER_ADDRESS_PER_MINUTE", ANONYMOUS_PER_ADDRESS_PER_MINUTE),
+            purge_interval_seconds=_seconds("OAUTHAPPS_PURGE_INTERVAL_SECONDS", PURGE_INTERVAL_SECONDS, 0, 7 * 86_400),
         )

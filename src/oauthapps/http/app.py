@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -13,6 +15,7 @@ from starlette.routing import Mount
 
 from ..config import Settings
 from ..runtime import Runtime
+from ..services.purge import purge_periodically
 from . import authorize, data, identity, members, oauth2, oauth_apps, redirect_sessions
 from .access_log import AccessLog
 from .management import build_management_api
@@ -27,6 +30,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         runtime = await Runtime.start(settings)
+        interval = settings.purge_interval_seconds
+        purger = asyncio.create_task(purge_periodically(runtime.db, interval)) if interval else None
         # Everything built so far (modules, routes, the engine, the keys) lives as long as the
         # process: keep it out of the cyclic GC, whose full collections would otherwise walk it
         # all, a pause of tens of ms in the middle of some request (the p99).
@@ -35,6 +40,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield {"app": runtime}
         finally:
+            if purger is not None:
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
             await runtime.stop()
             if access_log is not None:
                 access_log.flush()

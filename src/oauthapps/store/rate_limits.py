@@ -10,6 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .schema import rate_limits
 
+# A counter whose window started longer ago than this counts nothing any more: the purge
+# (store/purge.py) deletes it. Longer than every window a limiter uses.
+KEEP_ROWS = timedelta(days=1)
+
 
 async def count(conn: AsyncConnection, key: str, window: timedelta, at: datetime) -> int:
     row = (await conn.execute(select(rate_limits).where(rate_limits.c.key == key))).first()

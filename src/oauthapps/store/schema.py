@@ -186,6 +186,8 @@ refresh_tokens = Table(
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("expires_at", UtcTimestamp(), nullable=False),
     Column("rotated_at", UtcTimestamp(), nullable=True),
+    # The purge (store/purge.py) finds expired rows by these expires_at indexes, not by a scan.
+    Index("ix_refresh_tokens_expires_at", "expires_at"),
 )
 
 # Single-use, short-lived secrets: authorization codes and login session tickets.
@@ -202,6 +204,7 @@ one_time_tokens = Table(
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("expires_at", UtcTimestamp(), nullable=False),
     Column("used_at", UtcTimestamp(), nullable=True),
+    Index("ix_one_time_tokens_expires_at", "expires_at"),
 )
 
 # A member's signed-in browser session on the hosted pages (the session cookie).
@@ -214,6 +217,7 @@ member_sessions = Table(
     Column("oauth_app_id", String(64), ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("expires_at", UtcTimestamp(), nullable=False),
+    Index("ix_member_sessions_expires_at", "expires_at"),
 )
 
 # Fixed-window failure counters for login rate limiting, shared by every worker.
