@@ -20,7 +20,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from .config import ACCESS_TOKEN_SECONDS
+from .config import ACCESS_TOKEN_SECONDS, Settings
 from .domain.errors import DomainError, NotFound, ValidationFailed
 from .domain.oauth_app import to_wire
 from .http.auth import ALL_OWNER_SCOPES
@@ -156,7 +156,7 @@ def serve(
         f"oauthapps on {base}  (database: {_safe_url(url)})",
         f"  OAuth Apps API  {base}/oauth-app/v1/oauth-apps",
         f"  Token endpoint  {base}/oauth2/token",
-        f"  API docs        {base}/docs",
+        f"  API docs        {base}/docs" if Settings.from_env().api_docs else f"  OpenAPI         {base}/openapi.json",
     ]
     if creds:
         lines.append("Demo credentials (new on every start; secrets are stored only as hashes):")

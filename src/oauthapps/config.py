@@ -52,6 +52,7 @@ class Settings:
     anonymous_per_app_per_minute: int = ANONYMOUS_PER_APP_PER_MINUTE
     anonymous_per_address_per_minute: int = ANONYMOUS_PER_ADDRESS_PER_MINUTE
     purge_interval_seconds: int = PURGE_INTERVAL_SECONDS
+    api_docs: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,5 +67,6 @@ class Settings:
             access_log=_flag("OAUTHAPPS_ACCESS_LOG", True),
             anonymous_per_app_per_minute=_per_minute("OAUTHAPPS_ANONYMOUS_PER_APP_PER_MINUTE", ANONYMOUS_PER_APP_PER_MINUTE),
             anonymous_per_address_per_minute=_per_minute("OAUTHAPPS_ANONYMOUS_PER_ADDRESS_PER_MINUTE", ANONYMOUS_PER_ADDRESS_PER_MINUTE),
+            api_docs=_flag("OAUTHAPPS_API_DOCS", True),
             purge_interval_seconds=_seconds("OAUTHAPPS_PURGE_INTERVAL_SECONDS", PURGE_INTERVAL_SECONDS, 0, 7 * 86_400),
         )

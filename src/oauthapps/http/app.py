@@ -16,7 +16,7 @@ from starlette.routing import Mount
 from ..config import Settings
 from ..runtime import Runtime
 from ..services.purge import purge_periodically
-from . import authorize, data, identity, members, oauth2, oauth_apps, redirect_sessions
+from . import api_docs, authorize, data, identity, members, oauth2, oauth_apps, redirect_sessions
 from .access_log import AccessLog
 from .management import build_management_api
 from .middleware import RequestContextMiddleware
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *redirect_sessions.routes,
         *identity.routes,
         *data.routes,
+        *(api_docs.routes if settings.api_docs else []),
         Mount("", app=build_management_api()),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -193,7 +193,7 @@ async def metadata(request: Request) -> Response:
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "scopes_supported": ["offline_access"],
             "authorization_response_iss_parameter_supported": True,
-            "service_documentation": f"{issuer}/docs",
+            **({"service_documentation": f"{issuer}/docs"} if runtime.settings.api_docs else {}),
         },
         headers={"Cache-Control": "public, max-age=300"},
     )

@@ -160,8 +160,8 @@ def startup_notice(sealer: KeySealer) -> str | None:
     """What ``serve`` tells the operator when the KEK is not from the environment."""
     if sealer.source == ENV:
         return None
-    made = "created" if sealer.created_file else "read from"
+    where = "made now in" if sealer.created_file else "kept in"
     return (
-        f"{ENV} is not set: the signing keys are encrypted with a key {made} {sealer.source}. "
+        f"{ENV} is not set: the signing keys are encrypted with a key {where} {sealer.source}. "
         f"Keep that file out of database backups, or set {ENV} (openssl rand -base64 32) for production."
     )
