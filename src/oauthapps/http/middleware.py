@@ -1,7 +1,7 @@
 """Per-request context, in one pure-ASGI layer (each layer wraps ``send`` once more, and this runs
 on every request): an ``x-wix-request-id`` on every response and in the access log line, baseline
-security headers, CORS on the public browser endpoints (cors.py), and a last-resort 500 in the
-wire format (never a stack trace to the client)."""
+security headers, CORS on the public browser endpoints (cors.py), a 404 for any path with a NUL in
+it, and a last-resort 500 in the wire format (never a stack trace to the client)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,12 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_context)
+            if "\x00" in scope["path"]:
+                # Nothing is named with a NUL (PostgreSQL stores none in text): answered here,
+                # before any handler hands such a name to the database.
+                await application_error(404, "NOT_FOUND", "Not Found")(scope, receive, send_with_context)
+            else:
+                await self.app(scope, receive, send_with_context)
         except Exception:
             log.exception("unhandled error request_id=%s %s %s", request_id, log_field(scope["method"]), log_field(scope["path"]))
             if not response_started:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -86,8 +87,11 @@ class Database:
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Database:
         full = async_url(url)
+        # orjson reads an integer too large for 64 bits as a float, as it reads request bodies;
+        # the stdlib would return an int that no response could then be written with (PostgreSQL
+        # gives 1e20 back as 100000000000000000000).
         if full.startswith("sqlite"):
-            engine = create_async_engine(full, pool_pre_ping=False)
+            engine = create_async_engine(full, pool_pre_ping=False, json_deserializer=orjson.loads)
             _configure_sqlite(engine)
         else:
             # No pre-ping: on asyncpg it costs three round trips per checkout (a quarter of a query
@@ -95,7 +99,7 @@ class Database:
             # finds it; SQLAlchemy then invalidates the whole pool and the next checkout reconnects.
             # No overflow: connections opened past the pool and closed on return were churned by
             # the hundred per second under load; a request waits for a pooled one instead.
-            engine = create_async_engine(full, pool_size=pool_size, max_overflow=0, pool_pre_ping=False)
+            engine = create_async_engine(full, pool_size=pool_size, max_overflow=0, pool_pre_ping=False, json_deserializer=orjson.loads)
         db = cls(url=url, engine=engine)
         install_local_eviction(engine.sync_engine, lambda: db.caches)
         return db
