@@ -83,7 +83,7 @@ def wire_shape(
     redirect_url_wix_pages: str | None,
 ) -> dict[str, Any]:
     """The public shape from its values: the one place that names the wire fields (to_wire, and
-    the query page built straight from rows in store/oauth_apps.py). Never contains a secret;
+    the query page built straight from rows in store/oauth_app_page.py). Never contains a secret;
     lists and enums are always present."""
     out: dict[str, Any] = {
         "id": id,

@@ -44,7 +44,8 @@ def _loopback_ip_equal_but_port(uri: str, requested: WebUrl, entry: str, registe
     )
 
 
-def matches_exact_uri(uri: str, allowed_uris: Iterable[str]) -> bool:
+def matches_exact_uri(uri: str, allowed_uris: Iterable[object]) -> bool:
+    """Stored lists come from JSON, so entries are checked to be strings."""
     requested = _parse(uri)
     if requested is None:
         return False

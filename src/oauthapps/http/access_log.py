@@ -6,7 +6,7 @@ buffer, and the buffer goes out in one write every FLUSH_SECONDS or MAX_LINES li
 ``access_log ... buffer= flush=`` does. The line holds the method, the path (never the query
 string, which may carry codes and tokens), the status, the time taken and the request id.
 
-Every field is passed through ``log_field`` first: a path is percent-decoded by the server, so a
+Every field is passed through ``log_field`` (text_safety.py) first: a path is percent-decoded by the server, so a
 request for ``/x%0A...`` would otherwise write a forged line, and ``%1B[...`` escape sequences would
 reach whoever reads the log in a terminal.
 """
@@ -14,33 +14,15 @@ reach whoever reads the log in a terminal.
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 import time
 from typing import TextIO
 
+from .. import clock
+from ..text_safety import log_field
+
 FLUSH_SECONDS = 0.5
 MAX_LINES = 512
-
-# What may not appear raw in a log field: C0 and C1 controls and DEL (newlines, terminal escape
-# sequences), the Unicode line and paragraph separators, bidirectional and zero-width format
-# characters (which reorder or hide what a reader sees), the space (fields are space-separated)
-# and the backslash (so that an escape in the log is never ambiguous with the same text sent).
-_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\\\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    code = ord(char)
-    if char == "\\":
-        return "\\\\"
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def log_field(text: str) -> str:
-    """``text`` with every character that could forge a line, split a field or hide text from a
-    reader written as ``\\xNN`` or ``\\uNNNN``. The usual field has none, and comes back as it is."""
-    return text if _UNSAFE.search(text) is None else _UNSAFE.sub(_escape, text)
 
 
 class AccessLog:
@@ -59,7 +41,7 @@ class AccessLog:
         return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
 
     def record(self, method: str, path: str, status: int, elapsed_ms: float, request_id: str) -> None:
-        line = f"{self._timestamp(time.time())} access {log_field(method)} {log_field(path)} {status} {elapsed_ms:.1f}ms request_id={log_field(request_id)}\n"
+        line = f"{self._timestamp(clock.timestamp())} access {log_field(method)} {log_field(path)} {status} {elapsed_ms:.1f}ms request_id={log_field(request_id)}\n"
         self._lines.append(line)
         if len(self._lines) >= MAX_LINES:
             self.flush()

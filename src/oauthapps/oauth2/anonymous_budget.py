@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 
 from ..config import Settings
-from ..domain.client_address import address_key
+from ..domain.attempt_limits import address_subject
 from ..domain.token_buckets import TokenBuckets
 from .errors import over_budget
 
@@ -34,7 +34,7 @@ class AnonymousBudget:
         """Count one visitor for the app and the address, or raise a 429 with ``Retry-After`` when
         either budget is spent (a refused request spends nothing)."""
         now = time.monotonic() if now is None else now
-        address = address_key(client_host)
+        address = address_subject(client_host)
         wait_app = self.per_app.wait_seconds(app_id, now)
         wait_address = self.per_address.wait_seconds(address, now)
         if wait_app > 0 or wait_address > 0:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from .. import clock
 from ..config import ACCESS_TOKEN_SECONDS
 from ..store import purge
 from ..store.database import Database
@@ -24,7 +25,7 @@ async def purge_now(db: Database) -> PurgeCounts | None:
     async with purge.exclusive(db) as ours:
         if not ours:
             return None
-        return await purge.purge_expired(db, datetime.now(UTC), access_token_lifetime=ACCESS_TOKEN_LIFETIME)
+        return await purge.purge_expired(db, clock.now(), access_token_lifetime=ACCESS_TOKEN_LIFETIME)
 
 
 async def purge_periodically(db: Database, interval_seconds: int) -> None:

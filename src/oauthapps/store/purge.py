@@ -1,5 +1,6 @@
 """Deleting what has expired, in bounded batches: refresh tokens and then the grants left with none,
-one-time tokens (authorization codes, login tickets), member sessions and login rate-limit rows.
+one-time tokens (authorization codes, login tickets, reset links), member and owner sessions, email
+verifications under way and attempt-limit counters.
 
 Each batch is a transaction of its own that deletes at most ``batch_size`` rows found through an
 index, so a purge never holds SQLite's write lock for long and never builds a huge transaction.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,9 +25,9 @@ from typing import Any
 from sqlalchemy import Table, delete, exists, select, text
 from sqlalchemy.engine import make_url
 
+from . import attempt_limits
 from .database import Database, async_url
-from .rate_limits import KEEP_ROWS as RATE_LIMIT_ROWS_KEEP
-from .schema import grants, member_sessions, one_time_tokens, rate_limits, refresh_tokens
+from .schema import email_verifications, grants, member_sessions, one_time_tokens, owner_sessions, refresh_tokens
 
 BATCH_SIZE = 500
 MAX_BATCHES = 200  # per kind and run: at most 100,000 rows of each
@@ -40,7 +41,9 @@ class PurgeCounts:
     grants: int = 0
     one_time_tokens: int = 0
     member_sessions: int = 0
-    rate_limits: int = 0
+    owner_sessions: int = 0
+    email_verifications: int = 0
+    attempt_limits: int = 0
 
     def to_wire(self) -> dict[str, int]:
         return {
@@ -48,7 +51,9 @@ class PurgeCounts:
             "grants": self.grants,
             "oneTimeTokens": self.one_time_tokens,
             "memberSessions": self.member_sessions,
-            "rateLimits": self.rate_limits,
+            "ownerSessions": self.owner_sessions,
+            "emailVerifications": self.email_verifications,
+            "attemptLimits": self.attempt_limits,
         }
 
 
@@ -69,11 +74,17 @@ async def _refresh_tokens_batch(db: Database, before: datetime, batch_size: int)
         return len(grant_ids), int(orphans.rowcount)
 
 
-async def _expired_batch(db: Database, table: Table, key: Any, moment: Any, before: datetime, batch_size: int) -> int:
+async def _expired_batch(db: Database, table: Table, key: Any, before: datetime, batch_size: int) -> int:
+    """Delete up to ``batch_size`` rows of ``table`` (by ``key``) whose expires_at is before ``before``."""
     async with db.transaction() as conn:
-        picked = select(key).where(moment < before).limit(batch_size)
+        picked = select(key).where(table.c.expires_at < before).limit(batch_size)
         result = await conn.execute(delete(table).where(key.in_(picked.scalar_subquery())))
         return int(result.rowcount)
+
+
+async def _attempt_limits_batch(db: Database, at: datetime, batch_size: int) -> int:
+    async with db.transaction() as conn:
+        return await attempt_limits.purge_expired(conn, at, batch_size)
 
 
 async def purge_expired(
@@ -105,15 +116,18 @@ async def purge_expired(
         if tokens < batch_size:
             break
         await asyncio.sleep(0)
-    ot, ms, rl = one_time_tokens.c, member_sessions.c, rate_limits.c
+
+    def expired(table: Table, key: Any, before: datetime) -> Awaitable[int]:
+        return drain(lambda: _expired_batch(db, table, key, before, batch_size))
+
     return PurgeCounts(
         refresh_tokens=refresh_total,
         grants=grants_total,
-        one_time_tokens=await drain(
-            lambda: _expired_batch(db, one_time_tokens, ot.token_hash, ot.expires_at, at - ONE_TIME_KEEP, batch_size)
-        ),
-        member_sessions=await drain(lambda: _expired_batch(db, member_sessions, ms.token_hash, ms.expires_at, at, batch_size)),
-        rate_limits=await drain(lambda: _expired_batch(db, rate_limits, rl.key, rl.window_start, at - RATE_LIMIT_ROWS_KEEP, batch_size)),
+        one_time_tokens=await expired(one_time_tokens, one_time_tokens.c.token_hash, at - ONE_TIME_KEEP),
+        member_sessions=await expired(member_sessions, member_sessions.c.token_hash, at),
+        owner_sessions=await expired(owner_sessions, owner_sessions.c.token_hash, at),
+        email_verifications=await expired(email_verifications, email_verifications.c.state_hash, at),
+        attempt_limits=await drain(lambda: _attempt_limits_batch(db, at, batch_size)),
     )
 
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from ..store import cached
 from ..store.database import Database
-from .access import ADMIN, APP, AccessClaims
+from .access import AccessClaims, TokenKind
 
 
 async def is_live(db: Database, claims: AccessClaims) -> bool:
-    if claims.kind == APP:
+    if claims.kind == TokenKind.APP:
         if not claims.instance_id:
             return False
         inst = await cached.installation(db, claims.instance_id)
         return inst is not None and inst.app_id == claims.client_id and inst.project_id == claims.project_id
-    if claims.kind == ADMIN:
+    if claims.kind == TokenKind.ADMIN:
         app = await cached.client(db, claims.client_id)
         return app is not None and app.project_id == claims.project_id
     if not claims.grant_id:

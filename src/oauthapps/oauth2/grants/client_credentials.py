@@ -14,7 +14,7 @@ from typing import Any
 from ...domain import credentials
 from ...runtime import Runtime
 from ...store import tenancy
-from ...tokens.access import ADMIN, APP
+from ...tokens.access import TokenKind
 from ..clients import DUMMY_HASH, authenticate_client
 from ..errors import invalid_client, invalid_grant
 from ..params import require
@@ -35,7 +35,7 @@ async def grant(params: dict[str, str], runtime: Runtime, _client_address: str) 
         if inst is None or inst.app_id != app.id:
             raise invalid_grant("The app is not installed under this instance_id")
         token, _ = runtime.tokens.mint(
-            kind=APP,
+            kind=TokenKind.APP,
             subject=inst.id,
             project_id=inst.project_id,
             client_id=app.id,
@@ -46,6 +46,6 @@ async def grant(params: dict[str, str], runtime: Runtime, _client_address: str) 
     else:
         oauth_app = await authenticate_client(params, runtime, secret_required=True)
         token, _ = runtime.tokens.mint(
-            kind=ADMIN, subject=oauth_app.id, project_id=oauth_app.project_id, client_id=oauth_app.id, lifetime=lifetime
+            kind=TokenKind.ADMIN, subject=oauth_app.id, project_id=oauth_app.project_id, client_id=oauth_app.id, lifetime=lifetime
         )
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}
