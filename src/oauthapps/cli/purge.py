@@ -16,4 +16,4 @@ def purge(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
         report_error(message("another process is purging this database right now; try again later"))
         raise typer.Exit(ExitCode.REFUSED)
     deleted = {name: f"{count} deleted" for name, count in counts.to_wire().items()}
-    emit(counts.to_wire(), as_json, *fields(deleted, 15))
+    emit(counts.to_wire(), as_json, *fields(deleted, max(map(len, deleted))))
