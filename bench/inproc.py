@@ -36,7 +36,7 @@ from typing import Any
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lib import Processes, Req, env_int, env_list
+from lib import BUDGET_ENV, OURS_ENV, Processes, Req, env_int, env_list
 from run import _pg_exec, ours_fixtures, ours_requests, start_ours
 
 from oauthapps.config import Settings
@@ -103,7 +103,15 @@ async def drive(app: Any, reqs: list[Req], state: dict[str, Any], total: int) ->
 
 
 async def measure(url: str, fixtures_reqs: dict[str, list[Req]], scenarios: list[str], total: int, profile_top: int) -> None:
-    app = create_app(Settings(database_url=url, issuer=os.environ["BENCH_INPROC_ISSUER"]))
+    os.environ.update(OURS_ENV)  # the signing keys' encryption key, read where the keys are opened
+    budget = int(BUDGET_ENV["OAUTHAPPS_ANONYMOUS_PER_APP_PER_MINUTE"])
+    settings = Settings(
+        database_url=url,
+        issuer=os.environ["BENCH_INPROC_ISSUER"],
+        anonymous_per_app_per_minute=budget,
+        anonymous_per_address_per_minute=budget,
+    )
+    app = create_app(settings)
     async with app.router.lifespan_context(app) as state:
         for name in scenarios:
             reqs = fixtures_reqs[name]

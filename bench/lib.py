@@ -22,6 +22,14 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
+# Our server under load: every request comes from one address and one client, so the visitor
+# budgets (docs/security.md) are set as high as they go (still counted: their cost is measured),
+# and the signing keys' encryption key is given (PostgreSQL needs it).
+BUDGET_ENV = {"OAUTHAPPS_ANONYMOUS_PER_APP_PER_MINUTE": "10000000", "OAUTHAPPS_ANONYMOUS_PER_ADDRESS_PER_MINUTE": "10000000"}
+OURS_ENV = {
+    **BUDGET_ENV,
+    "OAUTHAPPS_KEY_ENCRYPTION_KEY": os.environ.get("OAUTHAPPS_KEY_ENCRYPTION_KEY") or "YmVuY2gtb25seS1rZXktZW5jcnlwdGlvbi1rZXktMzI=",
+}
 
 
 def env_int(name: str, default: int) -> int:

@@ -12,6 +12,7 @@ what each change in docs/benchmarks.md would save.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import logging
 import os
@@ -59,6 +60,7 @@ async def cpu_per_op(label: str, op: Callable[[], Awaitable[object]], total: int
 
 
 async def run(url: str, total: int) -> None:
+    os.environ.setdefault("OAUTHAPPS_KEY_ENCRYPTION_KEY", base64.b64encode(os.urandom(32)).decode())  # PostgreSQL needs one
     print(f"\n{url.split('://', maxsplit=1)[0]}: {total:,} operations per line, {CONCURRENCY} concurrent tasks")
     db = Database.open(url)
     try:

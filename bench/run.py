@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataset import Loader
 from lib import (
     LOOPBACK,
+    OURS_ENV,
     ROOT,
     LoadResult,
     Processes,
@@ -474,7 +475,7 @@ def source_label() -> str:
 def start_ours(procs: Processes, work: Path, kind: str, url: str, workers: int) -> tuple[Started, str, dict[str, str]]:
     """`oauthapps demo` (migrates; prints credentials), then `oauthapps serve` on a free port."""
     oauthapps = str(VENV_BIN / "oauthapps")
-    env = {"OAUTHAPPS_DATA_DIR": str(work / "data"), **source_env()}
+    env = {"OAUTHAPPS_DATA_DIR": str(work / "data"), **OURS_ENV, **source_env()}
     demo = subprocess.run(
         [oauthapps, "demo", "--json", "--database", url],
         capture_output=True,

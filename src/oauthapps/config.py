@@ -16,6 +16,11 @@ from .store.database import default_database_url
 
 ACCESS_TOKEN_SECONDS = 14_400  # 4 h, as Wix documents for every token kind
 CODE_SECONDS = 60  # authorization codes live at most this long (RFC 6749 4.1.2 says 10 min max)
+# New visitors (anonymous grants) per minute and worker, each with a burst of a minute's worth
+# (oauth2/anonymous_budget.py); 0 turns a budget off.
+ANONYMOUS_PER_APP_PER_MINUTE = 6_000
+ANONYMOUS_PER_ADDRESS_PER_MINUTE = 1_200
+PURGE_INTERVAL_SECONDS = 1_800  # how often a server deletes expired rows (services/purge.py); 0: never
 MAX_BODY_BYTES = QUERY_LIMITS.max_body_bytes
 
 
@@ -37,6 +42,10 @@ def _flag(name: str, default: bool) -> bool:
     if value not in ("1", "true", "on", "yes", "0", "false", "off", "no"):
         raise ValueError(f"{name} must be on or off")
     return value in ("1", "true", "on", "yes")
+
+
+def _per_minute(name: str, default: int) -> int:
+    return _seconds(name, default, 0, 10_000_000)
 
 
 def trusted_proxies(raw: str | None) -> str | None:
@@ -94,6 +103,10 @@ class Settings:
     code_seconds: int = CODE_SECONDS
     max_body_bytes: int = MAX_BODY_BYTES
     access_log: bool = True
+    anonymous_per_app_per_minute: int = ANONYMOUS_PER_APP_PER_MINUTE
+    anonymous_per_address_per_minute: int = ANONYMOUS_PER_ADDRESS_PER_MINUTE
+    purge_interval_seconds: int = PURGE_INTERVAL_SECONDS
+    api_docs: bool = True
     attempt_limits: AttemptLimits = field(default_factory=AttemptLimits.default)
     mail: MailSettings = field(default_factory=lambda: MailSettings(from_address="no-reply@localhost"))
     cache_budgets: CacheBudgets = field(default_factory=CacheBudgets)
@@ -111,6 +124,10 @@ class Settings:
             access_token_seconds=_seconds("OAUTHAPPS_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS, 1, ACCESS_TOKEN_SECONDS),
             code_seconds=_seconds("OAUTHAPPS_CODE_SECONDS", CODE_SECONDS, 1, CODE_SECONDS),
             access_log=_flag("OAUTHAPPS_ACCESS_LOG", True),
+            anonymous_per_app_per_minute=_per_minute("OAUTHAPPS_ANONYMOUS_PER_APP_PER_MINUTE", ANONYMOUS_PER_APP_PER_MINUTE),
+            anonymous_per_address_per_minute=_per_minute("OAUTHAPPS_ANONYMOUS_PER_ADDRESS_PER_MINUTE", ANONYMOUS_PER_ADDRESS_PER_MINUTE),
+            api_docs=_flag("OAUTHAPPS_API_DOCS", True),
+            purge_interval_seconds=_seconds("OAUTHAPPS_PURGE_INTERVAL_SECONDS", PURGE_INTERVAL_SECONDS, 0, 7 * 86_400),
             # The first wait after an account's free failed sign-ins (it doubles from there).
             attempt_limits=AttemptLimits.default(
                 timedelta(seconds=_seconds("OAUTHAPPS_LOGIN_DELAY_SECONDS", int(DEFAULT_LOGIN_DELAY.total_seconds()), 1, 3600))

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from .config import Settings
 from .mail.sender import OutboxSender
+from .oauth2.anonymous_budget import AnonymousBudget
 from .store.cache_report import CacheReporter
 from .store.database import Database
 from .store.visitor_writer import VisitorWriter
 from .tokens.access import TokenIssuer
-from .tokens.keys import SigningKeys
+from .tokens.keys import SigningKeys, ensure_key
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Runtime:
     keys: SigningKeys
     tokens: TokenIssuer
     visitor_writer: VisitorWriter
+    anonymous_budget: AnonymousBudget
     outbox_sender: OutboxSender
     cache_reporter: CacheReporter
 
@@ -27,6 +29,7 @@ class Runtime:
     async def start(cls, settings: Settings) -> Runtime:
         db = Database.open(settings.database_url)
         await db.start_caches(settings.cache_budgets)
+        await ensure_key(db)  # seals keys stored before encryption, on every start (idempotent)
         keys = SigningKeys(db)
         await keys.load()
         outbox_sender = OutboxSender(db, settings.mail)
@@ -43,6 +46,7 @@ class Runtime:
             visitor_writer=VisitorWriter(db),
             outbox_sender=outbox_sender,
             cache_reporter=cache_reporter,
+            anonymous_budget=AnonymousBudget.from_settings(settings),
         )
 
     async def stop(self) -> None:

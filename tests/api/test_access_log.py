@@ -65,3 +65,24 @@ def test_every_request_has_an_access_line_and_no_secret_reaches_the_log(server: 
     log = server.log()
     leaked = [s[:12] + "..." for s in secrets_seen if s and s in log]
     assert leaked == []
+
+
+def test_a_decoded_path_cannot_forge_a_line_or_reach_a_terminal(server: Server, http: httpx.Client) -> None:
+    """The server percent-decodes paths: a newline, an escape sequence, a C1 control, a Unicode
+    line separator or a bidi override in one must come out escaped, on the request's own line."""
+    forged = "2030-01-01T00:00:00.000Z access GET /admin 200 1.0ms request_id=" + "0" * 32
+    sent = {
+        "/x%0A" + forged.replace(" ", "%20"): "/x\\n" + forged.replace(" ", "\\x20"),
+        "/x%0D%09%1B%5B31mred%7F": "/x\\r\\t\\x1b[31mred\\x7f",
+        "/x%C2%85%E2%80%A8%E2%80%AEevil%E2%81%A6": "/x\\x85\\u2028\\u202eevil\\u2066",
+        "/x%5Cn%C2%AD": "/x\\\\n\\xad",  # a backslash sent is doubled, so it never reads as an escape
+    }
+    responses = [http.get(path) for path in sent]
+    assert [r.status_code for r in responses] == [404] * len(sent)
+    ids = [r.headers["x-wix-request-id"] for r in responses]
+    lines = wait_for_lines(server, ids)
+    assert [lines[rid]["path"] for rid in ids] == list(sent.values())
+    log = server.log()
+    assert "0" * 32 not in {m["id"] for m in ACCESS_LINE.finditer(log)}
+    unsafe = [c for c in log if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029\u202e\u2066"]
+    assert unsafe == []

@@ -34,7 +34,7 @@ from oauthapps.store import tenancy as tenancy_repo
 from oauthapps.store.database import Database
 from oauthapps.store.schema import installations, platform_apps, projects, signing_keys
 
-from ..support.servers import fresh_database
+from ..support.servers import KEY_ENCRYPTION_ENV, fresh_database
 
 USER = "cli-tester"
 DEMO_KEYS = ["projectId", "apiKey", "appId", "appSecret", "instanceId"]
@@ -86,7 +86,7 @@ class Result:
 
 def base_env(tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OAUTHAPPS_") and k != "COLUMNS"}
-    return {**env, "USER": USER, "OAUTHAPPS_DATA_DIR": str(tmp / "data"), **extra}
+    return {**env, "USER": USER, "OAUTHAPPS_DATA_DIR": str(tmp / "data"), **KEY_ENCRYPTION_ENV, **extra}
 
 
 def spawn(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:

@@ -4,6 +4,7 @@ on loopback ports, and the ``oauthapps`` command line run as a process."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import signal
@@ -24,6 +25,15 @@ import pytest
 
 PG_ADMIN_URL = os.environ.get("OAUTHAPPS_TEST_PG", "postgresql://root@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# PostgreSQL needs the signing keys' encryption key from the environment (SQLite servers use the
+# key file they make beside the database, as `make run` does).
+KEY_ENCRYPTION_ENV = {"OAUTHAPPS_KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode()}
+
+
+def key_env(database_url: str) -> dict[str, str]:
+    """What a server or command on this database needs to open the signing keys: the encryption
+    key on PostgreSQL, nothing on SQLite (the key file beside the database)."""
+    return KEY_ENCRYPTION_ENV if database_url.startswith("postgresql") else {}
 
 
 def free_port() -> int:
@@ -100,7 +110,7 @@ def start_server(
     """Launch ``oauthapps serve`` in a session of its own; does not wait for it (wait_until_ready)."""
     port = free_port()
     log_path = tmp_dir / f"server-{port}.log"
-    env = {**os.environ, "OAUTHAPPS_DATA_DIR": str(tmp_dir / "data"), **(extra_env or {})}
+    env = {**os.environ, "OAUTHAPPS_DATA_DIR": str(tmp_dir / "data"), **key_env(database_url), **(extra_env or {})}
     command = [sys.executable, "-m", "oauthapps.cli", "serve", "--port", str(port), "--database", database_url, "--workers", str(workers)]
     with open(log_path, "wb") as log:
         process = subprocess.Popen([*command, *extra_args], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -177,8 +187,11 @@ def two_nodes(
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``oauthapps ARGS`` in its own process, the way an operator runs it; output captured as text."""
-    return subprocess.run([sys.executable, "-m", "oauthapps.cli", *args], capture_output=True, text=True, timeout=timeout)
+    """``oauthapps ARGS`` in its own process, the way an operator runs it; output captured as text.
+    A ``--database`` on PostgreSQL gets the signing keys' encryption key, as a server does."""
+    keys = next((key_env(arg) for arg in args if arg.startswith("postgresql")), {})
+    env = {**os.environ, **keys}
+    return subprocess.run([sys.executable, "-m", "oauthapps.cli", *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @contextmanager

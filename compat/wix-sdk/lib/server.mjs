@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 
 const execFileP = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -27,6 +28,9 @@ const START_TIMEOUT_MS = 60_000;
 // (a fresh database per server on the PostgreSQL that OAUTHAPPS_TEST_PG names, dropped on stop).
 const DATABASE_KIND = process.env.COMPAT_DATABASE ?? 'sqlite';
 const PG_ADMIN_URL = process.env.OAUTHAPPS_TEST_PG ?? 'postgresql://root@127.0.0.1:5432/test';
+// On PostgreSQL the server seals its signing keys with a key from the environment (docs/security.md);
+// one random key for this test process.
+const KEY_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
 async function pgAdmin(sql) {
   await execFileP('psql', [PG_ADMIN_URL, '-v', 'ON_ERROR_STOP=1', '-qc', sql]);
@@ -117,6 +121,7 @@ async function startOnce() {
   const database = await freshDatabase(dir);
   const databaseUrl = database.url;
   const env = { ...process.env, OAUTHAPPS_DATA_DIR: join(dir, 'data') };
+  if (DATABASE_KIND === 'postgresql') env.OAUTHAPPS_KEY_ENCRYPTION_KEY ??= KEY_ENCRYPTION_KEY;
   delete env.NODE_OPTIONS;
   const logPath = join(dir, 'server.log');
   const logFd = openSync(logPath, 'a');

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,32 +19,10 @@ from rich.markup import escape as escape_markup
 from rich.table import Table
 from rich.text import Text
 
+from ..text_safety import terminal_safe
+
 console = Console()
 err_console = Console(stderr=True)
-
-# Control characters (C0, DEL, C1), format characters (bidi overrides and isolates, zero-width
-# characters, soft hyphen, tags), lone surrogates (undecodable bytes from argv) and the line and
-# paragraph separators: none of them should reach a terminal as themselves.
-_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
-
-
-def terminal_safe(text: str) -> str:
-    """The text with every control, format and separator character written as a Python-style escape."""
-    if text.isprintable():  # the common case: nothing to escape (isprintable is stricter than we are)
-        return text
-    return "".join(_escape_char(ch) if unicodedata.category(ch) in _ESCAPED_CATEGORIES else ch for ch in text)
-
-
-def _escape_char(ch: str) -> str:
-    if ch in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[ch]
-    code = ord(ch)
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
 
 
 def json_text(result: object) -> str:
@@ -123,6 +100,11 @@ def emit(result: object, as_json: bool, *views: View) -> None:
 def report_error(problem: Message) -> None:
     """One ``error: ...`` line on stderr (stdout stays empty for scripts)."""
     err_console.print("[red]error:[/red] " + problem.markup(), emoji=False)
+
+
+def report_warning(problem: Message) -> None:
+    """One ``warning: ...`` line on stderr: the command goes on."""
+    err_console.print("[yellow]warning:[/yellow] " + problem.markup(), emoji=False, soft_wrap=True)
 
 
 def plain_lines(lines: Iterable[str]) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from . import apps, audit, data, demo, keys, mail, members, oauth_apps, owners, projects, serve
+from . import apps, audit, data, demo, keys, mail, members, oauth_apps, owners, projects, purge, serve
 
 app = typer.Typer(help="oauthapps: a self-hosted OAuth Apps platform.", no_args_is_help=True, add_completion=False)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("audit")(audit.audit)
+app.command("purge")(purge.purge)
 app.add_typer(projects.group, name="projects")
 app.add_typer(apps.group, name="apps")
 app.add_typer(oauth_apps.group, name="oauth-apps")

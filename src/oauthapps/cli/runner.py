@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..domain.errors import DomainError, ValidationFailed
 from ..store.database import Database, default_database_url
 from ..store.migrate import upgrade
+from ..tokens.key_encryption import KeyEncryptionError
 from .output import message, report_error
 
 DatabaseOpt = Annotated[str | None, typer.Option("--database", help="Database URL (sqlite:///PATH or postgresql://...)")]
@@ -25,7 +26,8 @@ T = TypeVar("T")
 
 
 class ExitCode(IntEnum):
-    """What a script can tell apart: a refused request (fix the input) or no database (fix the setup)."""
+    """What a script can tell apart: a refused request (fix the input) or no database, or none
+    whose signing keys can be opened (fix the setup)."""
 
     REFUSED = 1
     NO_DATABASE = 2
@@ -56,6 +58,9 @@ def run(database: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
+    except KeyEncryptionError as err:
+        report_error(message("{}", err))
+        raise typer.Exit(ExitCode.NO_DATABASE) from None
     except DomainError as err:
         if isinstance(err, ValidationFailed):
             for v in err.violations:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..config import trusted_proxies
+from ..config import Settings, trusted_proxies
 from ..mail.settings import MailSettings
 from ..services import owners as owner_service
 from ..services import tenancy as tenancy_service
@@ -16,7 +16,8 @@ from ..serving import serve as serve_http
 from ..serving.options import GRACEFUL_TIMEOUT_SECONDS
 from ..store.database import Database
 from ..tokens import keys as signing_keys
-from .output import message, plain_lines, report_error
+from ..tokens.key_encryption import startup_notice
+from .output import message, plain_lines, report_error, report_warning
 from .runner import DatabaseOpt, ExitCode, database_url, run, safe_url
 
 
@@ -63,7 +64,9 @@ def serve(
         raise typer.Exit(ExitCode.REFUSED) from None
 
     async def prepare(db: Database) -> tuple[dict[str, str], tuple[str, str]] | None:
-        await signing_keys.ensure_key(db)
+        notice = startup_notice(await signing_keys.ensure_key(db))
+        if notice:
+            report_warning(message("{}", notice))
         if not demo:
             return None
         creds = await tenancy_service.demo(db)
@@ -76,7 +79,7 @@ def serve(
         f"  Owner console   {base}/console",
         f"  OAuth Apps API  {base}/oauth-app/v1/oauth-apps",
         f"  Token endpoint  {base}/oauth2/token",
-        f"  API docs        {base}/docs",
+        f"  API docs        {base}/docs" if Settings.from_env().api_docs else f"  OpenAPI         {base}/openapi.json",
         f"  Mail            {mail_settings.describe()}",
     ]
     if creds:

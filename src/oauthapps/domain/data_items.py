@@ -107,12 +107,35 @@ def validate_item_data(value: Any, field: str = "dataItem.data") -> dict[str, An
             # Canonical form, so stored dates compare (as text) in time order in queries.
             data[key] = {"$date": iso(parse_datetime(item["$date"], f"{field}.{key}"))}
     try:
-        size = len(orjson.dumps(data))
+        encoded = orjson.dumps(data)
     except (TypeError, orjson.JSONEncodeError) as exc:
         raise ValidationFailed([FieldViolation(field, "must be plain JSON", "TYPE")]) from exc
-    if size > MAX_ITEM_BYTES:
+    if len(encoded) > MAX_ITEM_BYTES:
         raise ValidationFailed([FieldViolation(field, f"is larger than {MAX_ITEM_BYTES} bytes", "MAX_SIZE", {"max": MAX_ITEM_BYTES})])
+    # JSON writes a NUL only as \u0000, so most items are cleared without a walk.
+    nul_at = _first_nul(data, field) if b"\\u0000" in encoded else None
+    if nul_at is not None:
+        raise ValidationFailed([FieldViolation(nul_at, "must not contain NUL characters", "FORMAT")])
     return data
+
+
+def _first_nul(value: Any, field: str) -> str | None:
+    """Where the first text (a value or a key) with a NUL character is. PostgreSQL stores no NUL
+    in JSON, so an item is refused with one on both engines alike. Walked without recursion."""
+    stack: list[tuple[str, Any]] = [(field, value)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return path
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                if "\x00" in key:
+                    return f"{path}.{key.replace(chr(0), '?')}"
+                stack.append((f"{path}.{key}", child))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{index}]", child) for index, child in enumerate(node))
+    return None
 
 
 ITEM_QUERY_SPEC = QuerySpec(

@@ -158,6 +158,8 @@ def _condition(spec: QuerySpec, name: str, op: str, value: Any, path: str) -> Co
         if not isinstance(value, str):
             raise _fail(path, "must be a string", "TYPE")
         return Condition(name, op, _no_nul(value, path))
+    if value is None and op not in ("$eq", "$ne"):
+        raise _fail(path, "must not be null (nothing is greater or less than null)", "TYPE")
     return Condition(name, op, _scalar(fspec, value, path))
 
 

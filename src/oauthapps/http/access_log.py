@@ -5,6 +5,10 @@ Why not ``logging``: a record, a formatted timestamp and a flushed write per req
 buffer, and the buffer goes out in one write every FLUSH_SECONDS or MAX_LINES lines, as nginx's
 ``access_log ... buffer= flush=`` does. The line holds the method, the path (never the query
 string, which may carry codes and tokens), the status, the time taken and the request id.
+
+Every field is passed through ``log_field`` (text_safety.py) first: a path is percent-decoded by the server, so a
+request for ``/x%0A...`` would otherwise write a forged line, and ``%1B[...`` escape sequences would
+reach whoever reads the log in a terminal.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 from typing import TextIO
 
 from .. import clock
+from ..text_safety import log_field
 
 FLUSH_SECONDS = 0.5
 MAX_LINES = 512
@@ -36,9 +41,8 @@ class AccessLog:
         return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
 
     def record(self, method: str, path: str, status: int, elapsed_ms: float, request_id: str) -> None:
-        self._lines.append(
-            f"{self._timestamp(clock.timestamp())} access {method} {path} {status} {elapsed_ms:.1f}ms request_id={request_id}\n"
-        )
+        line = f"{self._timestamp(clock.timestamp())} access {log_field(method)} {log_field(path)} {status} {elapsed_ms:.1f}ms request_id={log_field(request_id)}\n"
+        self._lines.append(line)
         if len(self._lines) >= MAX_LINES:
             self.flush()
         elif not self._flush_scheduled:

@@ -3,6 +3,8 @@ app for its document and whatever no route matched."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -14,7 +16,8 @@ from starlette.routing import Mount
 
 from ..config import Settings
 from ..runtime import Runtime
-from . import cors
+from ..services.purge import purge_periodically
+from . import api_docs, cors
 from .access_log import AccessLog
 from .management import build_management_api
 from .middleware import RequestContextMiddleware
@@ -29,6 +32,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         runtime = await Runtime.start(settings)
+        interval = settings.purge_interval_seconds
+        purger = asyncio.create_task(purge_periodically(runtime.db, interval)) if interval else None
         # Everything built so far (modules, routes, the engine, the keys) lives as long as the
         # process: keep it out of the cyclic GC, whose full collections would otherwise walk it
         # all, a pause of tens of ms in the middle of some request (the p99).
@@ -37,13 +42,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield {"app": runtime}
         finally:
+            if purger is not None:
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
             try:
                 await runtime.stop()
             finally:
                 if access_log is not None:
                     access_log.flush()
 
-    routes = [*ROUTES, Mount("", app=build_management_api())]
+    routes = [*ROUTES, *(api_docs.routes if settings.api_docs else []), Mount("", app=build_management_api())]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestContextMiddleware, public=cors.allow_list(routes), access_log=access_log)
     return app

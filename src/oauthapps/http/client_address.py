@@ -1,4 +1,4 @@
-"""Who is calling, for the attempt limits: the TCP peer's address. Behind a reverse proxy listed
+"""Who is calling, for the attempt limits and the anonymous grant's budget: the TCP peer's address. Behind a reverse proxy listed
 in ``serve --forwarded-allow-ips`` (``OAUTHAPPS_FORWARDED_ALLOW_IPS``), uvicorn has already put
 the client the proxy forwards for in its place: the rightmost ``X-Forwarded-For`` hop that is not
 a trusted proxy. Without that setting the header is ignored, so a caller cannot pick its address.

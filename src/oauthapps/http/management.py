@@ -24,7 +24,7 @@ def build_management_api() -> FastAPI:
         "access token (POST /oauth2/token, client_credentials with instance_id) or an owner API key "
         "plus the wix-site-id header, in the Authorization header with or without 'Bearer '.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by api_docs.py, from packaged files and with a CSP
         redoc_url=None,
     )
     openapi.document(api, oauth_apps.OPERATIONS, oauth_apps.PREFIXES, tag=oauth_apps.TAG, errors=oauth_apps.ERRORS)

@@ -1,7 +1,8 @@
 """Per-request context, in one pure-ASGI layer (each layer wraps ``send`` once more, and this runs
 on every request): an ``x-wix-request-id`` on every response and in the access log line, baseline
-security headers, CORS on the public browser endpoints (cors.py), and a last-resort 500 in the
-wire format (never a stack trace to the client), logged once with the request id.
+security headers, CORS on the public browser endpoints (cors.py), a 404 for any path with a NUL in
+it, and a last-resort 500 in the wire format (never a stack trace to the client), logged once with
+the request id.
 
 An error that says the storage is unavailable or full (store/failures.py) is no bug: it is
 answered 503/507 with Retry-After (responses.storage_failure) and counted in the process's
@@ -23,9 +24,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import ids
 from ..store.change_feed import begin_request
 from ..store.failures import StorageFailure, classify
+from ..text_safety import log_field
 from . import cors
 from .access_log import AccessLog
-from .responses import internal_error, storage_failure
+from .responses import application_error, internal_error, storage_failure
 
 log = logging.getLogger("oauthapps.http")
 
@@ -74,10 +76,15 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_context)
+            if "\x00" in scope["path"]:
+                # Nothing is named with a NUL (PostgreSQL stores none in text): answered here,
+                # before any handler hands such a name to the database.
+                await application_error(404, "NOT_FOUND", "Not Found")(scope, receive, send_with_context)
+            else:
+                await self.app(scope, receive, send_with_context)
         except CLIENT_GONE:
             status = CLIENT_CLOSED_REQUEST
-            log.info("client disconnected request_id=%s %s %s", request_id, scope["method"], scope["path"])
+            log.info("client disconnected request_id=%s %s %s", request_id, log_field(scope["method"]), log_field(scope["path"]))
         except Exception as exc:
             failure = classify(exc)
             if failure is not None:
@@ -86,7 +93,7 @@ class RequestContextMiddleware:
                     await storage_failure(failure, request_id, scope["path"])(scope, receive, send_with_context)
                 return
             # The path, never the query string nor the body: either may carry secrets.
-            log.exception("unhandled error request_id=%s %s %s", request_id, scope["method"], scope["path"])
+            log.exception("unhandled error request_id=%s %s %s", request_id, log_field(scope["method"]), log_field(scope["path"]))
             if not response_started:
                 await internal_error(request_id)(scope, receive, send_with_context)
         finally:
@@ -99,4 +106,10 @@ def _count_refusal(scope: Scope, failure: StorageFailure) -> None:
     runtime = scope.get("state", {}).get("app")
     if runtime is not None:
         runtime.db.health.refused(failure)
-    log.debug("storage %s request_id=%s %s %s", failure.state, scope["state"].get("request_id"), scope["method"], scope["path"])
+    log.debug(
+        "storage %s request_id=%s %s %s",
+        failure.state,
+        scope["state"].get("request_id"),
+        log_field(scope["method"]),
+        log_field(scope["path"]),
+    )

@@ -28,6 +28,7 @@ from ..oauth2.token_info import token_info
 from ..runtime import Runtime
 from ..store.failures import classify
 from .body import read_body
+from .client_address import client_address
 from .responses import NO_STORE, FastJSONResponse, oauth2_error
 from .routing import PublicRoute
 
@@ -55,7 +56,7 @@ def _protocol_endpoint(handler: ProtocolHandler) -> Callable[[Request], Awaitabl
         # on a 401 (RFC 6749 5.2), so decide it from the header, not from a successful parse.
         basic = request.headers.get("authorization", "")[:6].lower() == "basic "
         try:
-            result = await handler(await _params(request, runtime), runtime)
+            result = await handler(await _params(request, runtime), runtime, client_address(request))
         except OAuth2Error as err:
             log.info("%s refused: %s", request.url.path, err.error)
             return oauth2_error(err, basic)
@@ -66,7 +67,8 @@ def _protocol_endpoint(handler: ProtocolHandler) -> Callable[[Request], Awaitabl
 
 async def metadata(request: Request) -> Response:
     runtime: Runtime = request.state.app
-    return FastJSONResponse(oauth_metadata.document(runtime.settings.issuer), headers={"Cache-Control": "public, max-age=300"})
+    document = oauth_metadata.document(runtime.settings.issuer, api_docs=runtime.settings.api_docs)
+    return FastJSONResponse(document, headers={"Cache-Control": "public, max-age=300"})
 
 
 async def jwks(request: Request) -> Response:

@@ -104,6 +104,8 @@ def oauth2_error(err: OAuth2Error, basic_auth_used: bool = False) -> FastJSONRes
     headers = dict(NO_STORE)
     if err.status == 401 and basic_auth_used:
         headers["WWW-Authenticate"] = 'Basic realm="oauthapps"'
+    if err.retry_after is not None:
+        headers["Retry-After"] = str(err.retry_after)
     return FastJSONResponse(err.to_wire(), status_code=err.status, headers=headers)
 
 

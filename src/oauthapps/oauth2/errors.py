@@ -1,14 +1,16 @@
-"""RFC 6749 section 5.2 errors: ``{error, error_description}`` with 400 or 401."""
+"""RFC 6749 section 5.2 errors: ``{error, error_description}`` with 400 or 401 (429 with
+``Retry-After`` when a budget is spent)."""
 
 from __future__ import annotations
 
 
 class OAuth2Error(Exception):
-    def __init__(self, error: str, description: str, status: int = 400):
+    def __init__(self, error: str, description: str, status: int = 400, retry_after: int | None = None):
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
+        self.retry_after = retry_after
 
     def to_wire(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}
@@ -28,3 +30,9 @@ def invalid_grant(description: str) -> OAuth2Error:
 
 def unsupported_grant_type(grant: str) -> OAuth2Error:
     return OAuth2Error("unsupported_grant_type", f"grant_type {grant!r} is not supported")
+
+
+def over_budget(description: str, retry_after: int) -> OAuth2Error:
+    """429 (RFC 6585) in the RFC 6749 shape. RFC 6749 names no error for it at the token endpoint;
+    ``temporarily_unavailable`` is its code for a server that cannot serve the request now."""
+    return OAuth2Error("temporarily_unavailable", description, 429, retry_after=retry_after)

@@ -59,7 +59,7 @@ def _refresh_token(record: RefreshRecord | None, project_id: str, issuer: str, a
     }
 
 
-async def introspect(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
+async def introspect(params: dict[str, str], runtime: Runtime, _client_address: str) -> dict[str, Any]:
     caller = await authenticate_client(params, runtime, secret_required=True)
     value = require(params, "token")
     issuer = runtime.settings.issuer

@@ -19,7 +19,8 @@ CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
-def document(issuer: str) -> dict[str, Any]:
+def document(issuer: str, api_docs: bool = True) -> dict[str, Any]:
+    """``api_docs``: whether /docs is served (OAUTHAPPS_API_DOCS); the document points there only then."""
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}{AUTHORIZATION_PATH}",
@@ -36,5 +37,5 @@ def document(issuer: str) -> dict[str, Any]:
         "introspection_endpoint_auth_methods_supported": SECRET_AUTH_METHODS,
         "scopes_supported": ["offline_access"],
         "authorization_response_iss_parameter_supported": True,
-        "service_documentation": f"{issuer}/docs",
+        **({"service_documentation": f"{issuer}/docs"} if api_docs else {}),
     }

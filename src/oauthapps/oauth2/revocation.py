@@ -12,7 +12,7 @@ from .clients import authenticate_client
 from .params import require
 
 
-async def revoke(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
+async def revoke(params: dict[str, str], runtime: Runtime, _client_address: str) -> dict[str, Any]:
     """Revoking an access or refresh token revokes its whole grant. Unknown tokens, and tokens of
     other clients, are answered 200 as RFC 7009 asks, and left alone; the answer is always empty."""
     app = await authenticate_client(params, runtime)

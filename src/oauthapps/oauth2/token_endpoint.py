@@ -10,8 +10,9 @@ from .errors import invalid_request, unsupported_grant_type
 from .grants import anonymous, authorization_code, client_credentials, refresh_token
 
 # A protocol function (each grant, revocation, token-info, introspection): the request's
-# parameters in, the JSON answer out, failures raised as OAuth2Error.
-ProtocolHandler = Callable[[dict[str, str], Runtime], Awaitable[dict[str, Any]]]
+# parameters and the caller's address (http/client_address.py) in, the JSON answer out, failures
+# raised as OAuth2Error. The anonymous grant budgets new visitors per address (anonymous_budget.py).
+ProtocolHandler = Callable[[dict[str, str], Runtime, str], Awaitable[dict[str, Any]]]
 
 # In the order the metadata document (oauth2/metadata.py) lists them.
 GRANTS: dict[str, ProtocolHandler] = {
@@ -22,7 +23,7 @@ GRANTS: dict[str, ProtocolHandler] = {
 }
 
 
-async def token(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
+async def token(params: dict[str, str], runtime: Runtime, client_address: str) -> dict[str, Any]:
     """The token response of the grant the request names."""
     grant_type = params.get("grant_type")
     if not grant_type:
@@ -33,4 +34,4 @@ async def token(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
     # Minting is where a key rotated elsewhere (the CLI, another node) must be picked up; without
     # this a running process signed with the retired key until something else reloaded the keys.
     await runtime.keys.refresh_if_stale()
-    return await handler(params, runtime)
+    return await handler(params, runtime, client_address)

@@ -27,7 +27,7 @@ def describe(claims: AccessClaims) -> dict[str, Any]:
     return info
 
 
-async def token_info(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
+async def token_info(params: dict[str, str], runtime: Runtime, _client_address: str) -> dict[str, Any]:
     """Possession of the token is the authorisation to ask about it, so no client is checked."""
     claims = await check_access_token(runtime.tokens, runtime.db, require(params, "token"))
     return describe(claims) if claims else {"active": False}

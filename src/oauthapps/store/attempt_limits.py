@@ -82,7 +82,9 @@ async def release_all(conn: AsyncConnection, reservation: Reservation) -> None:
         await _store(conn, guard, None if counter is None else release(guard.rule, counter, reservation.at))
 
 
-async def purge_expired(conn: AsyncConnection, now: datetime) -> int:
-    """Delete the rows that no longer limit anything; returns how many."""
-    result = await conn.execute(delete(attempt_limits).where(attempt_limits.c.expires_at < now))
+async def purge_expired(conn: AsyncConnection, now: datetime, limit: int) -> int:
+    """Delete up to ``limit`` rows that no longer limit anything (the oldest first, found through
+    the expires_at index); returns how many. The purge (store/purge.py) calls it in batches."""
+    picked = select(attempt_limits.c.key).where(attempt_limits.c.expires_at < now).order_by(attempt_limits.c.expires_at).limit(limit)
+    result = await conn.execute(delete(attempt_limits).where(attempt_limits.c.key.in_(picked.scalar_subquery())))
     return int(result.rowcount)

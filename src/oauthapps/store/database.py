@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -28,12 +30,26 @@ def async_url(url: str) -> str:
     if backend == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-            parsed = parsed.set(database=str(Path(database).expanduser().resolve()))
+            path = Path(database).expanduser().resolve()
+            create_private_file(path)
+            parsed = parsed.set(database=str(path))
         return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:/// or postgresql://")
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty and readable by its owner only (0600), in a directory of mode 0700 when
+    that is new; an existing file is left alone. SQLite would create the database with the process
+    umask (world-readable on most systems), and it gives its -wal and -shm files the database's mode.
+    An existing file is never opened here: closing any descriptor of a SQLite file drops the POSIX
+    locks every connection of this process holds on it."""
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # made by another process just now
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 READ_ONLY = "oauthapps_read_only"
@@ -90,8 +106,11 @@ class Database:
         full = async_url(url)
         # hide_parameters: an error's message would otherwise hold its statement's parameters
         # (names, redirect URIs, secret and token hashes); the log gets the statement only.
+        # orjson reads an integer too large for 64 bits as a float, as it reads request bodies;
+        # the stdlib would return an int that no response could then be written with (PostgreSQL
+        # gives 1e20 back as 100000000000000000000).
         if full.startswith("sqlite"):
-            engine = create_async_engine(full, pool_pre_ping=False, hide_parameters=True)
+            engine = create_async_engine(full, pool_pre_ping=False, hide_parameters=True, json_deserializer=orjson.loads)
             _configure_sqlite(engine)
         else:
             # No pre-ping: on asyncpg it costs three round trips per checkout (a quarter of a query
@@ -99,7 +118,9 @@ class Database:
             # finds it; SQLAlchemy then invalidates the whole pool and the next checkout reconnects.
             # No overflow: connections opened past the pool and closed on return were churned by
             # the hundred per second under load; a request waits for a pooled one instead.
-            engine = create_async_engine(full, pool_size=pool_size, max_overflow=0, pool_pre_ping=False, hide_parameters=True)
+            engine = create_async_engine(
+                full, pool_size=pool_size, max_overflow=0, pool_pre_ping=False, hide_parameters=True, json_deserializer=orjson.loads
+            )
         db = cls(url=url, engine=engine)
         install_local_eviction(engine.sync_engine, lambda: db.caches)
         _mark_writes(engine)

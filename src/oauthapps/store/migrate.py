@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-from .database import async_url
+from .database import async_url, create_private_file
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -30,7 +30,9 @@ def upgrade(url: str, revision: str = "head") -> None:
     if not database or database == ":memory:":
         command.upgrade(alembic_config(url), revision)
         return
-    with open(f"{database}.migrate-lock", "a+") as lock:
+    lock_path = Path(f"{database}.migrate-lock")
+    create_private_file(lock_path)
+    with open(lock_path, "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             command.upgrade(alembic_config(url), revision)

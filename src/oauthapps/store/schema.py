@@ -204,6 +204,8 @@ refresh_tokens = Table(
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("expires_at", UtcTimestamp(), nullable=False),
     Column("rotated_at", UtcTimestamp(), nullable=True),
+    # The purge (store/purge.py) finds expired rows by these expires_at indexes, not by a scan.
+    Index("ix_refresh_tokens_expires_at", "expires_at"),
 )
 
 # Single-use, short-lived secrets: authorization codes and login session tickets.
@@ -220,6 +222,7 @@ one_time_tokens = Table(
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("expires_at", UtcTimestamp(), nullable=False),
     Column("used_at", UtcTimestamp(), nullable=True),
+    Index("ix_one_time_tokens_expires_at", "expires_at"),
 )
 
 # An email verification under way: the SDK's ``stateToken`` (as a hash) and the code mailed for
@@ -236,6 +239,7 @@ email_verifications = Table(
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("code_expires_at", UtcTimestamp(), nullable=False),
     Column("expires_at", UtcTimestamp(), nullable=False),
+    Index("ix_email_verifications_expires_at", "expires_at"),
 )
 
 # A member's signed-in browser session on the hosted pages (the session cookie).
@@ -248,15 +252,7 @@ member_sessions = Table(
     Column("oauth_app_id", String(64), ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("expires_at", UtcTimestamp(), nullable=False),
-)
-
-# Fixed-window failure counters for login rate limiting, shared by every worker.
-rate_limits = Table(
-    "rate_limits",
-    metadata,
-    Column("key", String(256), primary_key=True),
-    Column("window_start", UtcTimestamp(), nullable=False),
-    Column("count", Integer, nullable=False),
+    Index("ix_member_sessions_expires_at", "expires_at"),
 )
 
 # Attempt counters for secrets people type (domain/attempt_limits.py), shared by every worker.
@@ -363,6 +359,7 @@ owner_sessions = Table(
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("last_seen_at", UtcTimestamp(), nullable=False),
     Column("expires_at", UtcTimestamp(), nullable=False),
+    Index("ix_owner_sessions_expires_at", "expires_at"),
 )
 
 # The first answer to a write sent with an Idempotency-Key (domain/idempotency.py), per project

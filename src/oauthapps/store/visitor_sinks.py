@@ -16,6 +16,7 @@ import fcntl
 import logging
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import asyncpg
@@ -24,7 +25,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_
 
-from .database import SQLITE_PRAGMAS
+from .database import SQLITE_PRAGMAS, create_private_file
 from .grants import GrantSubject
 
 log = logging.getLogger("oauthapps.store")
@@ -101,7 +102,9 @@ class _SqliteWorker:
     def __init__(self, path: str):
         self.path = path
         self.conn: sqlite3.Connection | None = None
-        self.lock_file = open(f"{path}.visitor-writer-lock", "a+")  # noqa: SIM115 (held until close())
+        lock_path = Path(f"{path}.visitor-writer-lock")
+        create_private_file(lock_path)
+        self.lock_file = open(lock_path, "a+")  # noqa: SIM115 (held until close())
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="oauthapps-visitor-writer")
 
     def write(self, rows: list[VisitorRows]) -> None:

@@ -1,5 +1,5 @@
-"""ES256 signing keys: created on first start, stored, rotatable. Retired public keys stay in the
-JWKS until every token they signed has expired."""
+"""ES256 signing keys: created on first start, stored encrypted (key_encryption.py), rotatable.
+Retired public keys stay in the JWKS until every token they signed has expired."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from .. import clock, ids
 from ..store.database import Database
 from ..store.schema import signing_keys
+from .key_encryption import KeySealer, sealer_for
 
 ALGORITHM = "ES256"
 RELOAD_INTERVAL_SECONDS = 30.0
@@ -30,15 +31,16 @@ class StoredKey:
     retired_at: datetime | None
 
 
-def _new_key_row() -> dict[str, Any]:
+def _new_key_row(sealer: KeySealer) -> dict[str, Any]:
     kid = ids.signing_key_id()
     key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALGORITHM, "use": "sig"}, private=True)
-    return {"kid": kid, "alg": ALGORITHM, "private_jwk": json.dumps(key.as_dict(private=True)), "created_at": clock.now()}
+    sealed = sealer.seal(kid, json.dumps(key.as_dict(private=True)))
+    return {"kid": kid, "alg": ALGORITHM, "private_jwk": sealed, "created_at": clock.now()}
 
 
-async def _load_rows(conn: AsyncConnection) -> list[StoredKey]:
+async def _load_rows(conn: AsyncConnection, sealer: KeySealer) -> list[StoredKey]:
     rows = await conn.execute(select(signing_keys).order_by(signing_keys.c.created_at))
-    return [StoredKey(r.kid, ECKey.import_key(json.loads(r.private_jwk)), r.created_at, r.retired_at) for r in rows]
+    return [StoredKey(r.kid, ECKey.import_key(json.loads(sealer.open(r.kid, r.private_jwk))), r.created_at, r.retired_at) for r in rows]
 
 
 async def _lock_keys(conn: AsyncConnection) -> None:
@@ -49,17 +51,44 @@ async def _lock_keys(conn: AsyncConnection) -> None:
         await conn.execute(select(func.pg_advisory_xact_lock(KEYS_LOCK)))
 
 
-async def ensure_key(db: Database) -> None:
-    """Create the first signing key if there is none (idempotent and atomic across nodes)."""
+async def _seal_in_place(db: Database, conn: AsyncConnection, sealer: KeySealer) -> None:
+    """Seal rows stored in plain text (before encryption) or with a previous KEK. On SQLite the old
+    bytes are overwritten (secure_delete) rather than left in free pages of the file."""
+    stale = [r for r in await conn.execute(select(signing_keys.c.kid, signing_keys.c.private_jwk)) if not sealer.is_current(r.private_jwk)]
+    if not stale:
+        return
+    if db.dialect == "sqlite":
+        await conn.exec_driver_sql("PRAGMA secure_delete = ON")
+    for r in stale:
+        sealed = sealer.seal(r.kid, sealer.open(r.kid, r.private_jwk))
+        await conn.execute(
+            update(signing_keys).where(signing_keys.c.kid == r.kid, signing_keys.c.private_jwk == r.private_jwk).values(private_jwk=sealed)
+        )
+    if db.dialect == "sqlite":
+        await conn.exec_driver_sql("PRAGMA secure_delete = OFF")
+
+
+async def ensure_key(db: Database) -> KeySealer:
+    """Create the first signing key if there is none, and seal any key stored in plain text
+    (idempotent; run on start). Returns the sealer, whose source ``serve`` reports."""
+    sealer = sealer_for(db.url)
     async with db.transaction() as conn:
         await _lock_keys(conn)
         if not (await conn.execute(select(signing_keys.c.kid).limit(1))).first():
-            await conn.execute(insert(signing_keys).values(**_new_key_row()))
+            await conn.execute(insert(signing_keys).values(**_new_key_row(sealer)))
+        else:
+            await _seal_in_place(db, conn, sealer)
+    if db.dialect == "sqlite":
+        # Copy the sealed pages over the old ones in the database file now, and empty the WAL.
+        async with db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    return sealer
 
 
 async def rotate(db: Database, token_lifetime_seconds: int) -> str:
     """Add a new active key; older active keys retire but keep verifying until their tokens expire."""
-    row = _new_key_row()
+    row = _new_key_row(sealer_for(db.url))
     async with db.transaction() as conn:
         await _lock_keys(conn)
         await conn.execute(update(signing_keys).where(signing_keys.c.retired_at.is_(None)).values(retired_at=row["created_at"]))
@@ -76,18 +105,21 @@ class SigningKeys:
 
     def __init__(self, db: Database):
         self._db = db
+        self._sealer: KeySealer | None = None
         self._keys: list[StoredKey] = []
         self._keyset = KeySet([])
         self._kids: frozenset[str] = frozenset()
         self._loaded_at = 0.0
 
     async def load(self) -> None:
+        if self._sealer is None:
+            self._sealer = sealer_for(self._db.url)
         async with self._db.read() as conn:
-            keys = await _load_rows(conn)
+            keys = await _load_rows(conn, self._sealer)
         if not keys:
             await ensure_key(self._db)
             async with self._db.read() as conn:
-                keys = await _load_rows(conn)
+                keys = await _load_rows(conn, self._sealer)
         self._keys = keys
         self._keyset = KeySet([k.key for k in keys])
         self._kids = frozenset(k.kid for k in keys)

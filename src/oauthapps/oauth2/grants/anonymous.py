@@ -1,4 +1,5 @@
-"""``anonymous`` (Wix Headless): a new visitor for a public client; no secret needed.
+"""``anonymous`` (Wix Headless): a new visitor for a public client; no secret needed, so the
+number of new visitors is budgeted per client and per client address (anonymous_budget.py).
 
 Every visitor is a grant with a refresh token (stored as a hash). The rows of concurrent
 requests are written together (store/visitor_writer.py), and each answer waits for its commit. This is
@@ -22,8 +23,9 @@ from ..issue import REFRESH_TOKEN_LIFETIME, access_token_for
 _REFRESH_LIFETIME_US = REFRESH_TOKEN_LIFETIME // timedelta(microseconds=1)
 
 
-async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
+async def grant(params: dict[str, str], runtime: Runtime, client_address: str) -> dict[str, Any]:
     app = await authenticate_client(params, runtime)
+    runtime.anonymous_budget.spend(app.id, client_address)
     visitor = Grant(time_ordered_uuid(), app.project_id, app.id, GrantSubject.VISITOR, random_uuid(), None, None)
     refresh = credentials.generate_secret(credentials.REFRESH_TOKEN_PREFIX)
     at = clock.micros()

@@ -29,7 +29,7 @@ async def _may_sign_in(conn: AsyncConnection, project_id: str, member_id: str) -
     return member is not None and member.may_sign_in
 
 
-async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
+async def grant(params: dict[str, str], runtime: Runtime, _client_address: str) -> dict[str, Any]:
     app = await authenticate_client(params, runtime)
     code = require(params, "code")
     verifier = params.get("code_verifier")

@@ -20,7 +20,7 @@ from ..errors import invalid_client, invalid_grant
 from ..params import require
 
 
-async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
+async def grant(params: dict[str, str], runtime: Runtime, _client_address: str) -> dict[str, Any]:
     client_id = require(params, "client_id")
     secret = require(params, "client_secret")
     instance_id = params.get("instance_id")

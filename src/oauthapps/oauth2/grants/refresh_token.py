@@ -20,7 +20,7 @@ from ..issue import access_token_for, new_refresh_token
 from ..params import require
 
 
-async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
+async def grant(params: dict[str, str], runtime: Runtime, _client_address: str) -> dict[str, Any]:
     app = await authenticate_client(params, runtime)
     presented = require(params, "refresh_token")
     token_hash = credentials.hash_secret(presented)
