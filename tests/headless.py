@@ -6,7 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from html import unescape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
@@ -87,6 +87,15 @@ def submit_login(http: httpx.Client, auth_url: str, email: str, password: str, a
     fields = form_fields(page.text)
     fields.update({"email": email, "password": password, "action": action, "mode": action})
     return http.post("/oauth2/authorize", data=fields)
+
+
+def follow_logout(http: httpx.Client, logout_url: str) -> httpx.Response:
+    """Visit a logout URL as a browser sent there from the site: when our page asks to confirm
+    (a cross-site request with a session), press its button. Returns the last response."""
+    page = http.get(logout_url)
+    if page.status_code != 200 or "<form" not in page.text:
+        return page
+    return http.post(urljoin(str(page.url), "/oauth2/logout"), data=form_fields(page.text))
 
 
 def response_params(location: str, mode: str = "fragment") -> dict[str, str]:

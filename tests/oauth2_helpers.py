@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import httpx
 
 from .conftest import Tenant
-from .headless import BASE, Pkce, response_params
+from .headless import BASE, Pkce, response_params, submit_login
 
 CALLBACK = "http://localhost:3000/callback"
 IDENTITY = "/_api/iam/authentication/v2"
@@ -140,6 +140,20 @@ def code_with_ticket(http: httpx.Client, client: Client, pkce: Pkce, ticket: str
     got = response_params(response.headers["location"], "query")
     assert got.get("code", "").startswith("oac_"), got
     assert got["state"] == params["state"]
+    return got["code"]
+
+
+def hosted_session_code(http: httpx.Client, client: Client, pkce: Pkce, redirect_uri: str | None = None, email: str | None = None) -> str:
+    """Register a fresh member and sign her in on the hosted page, as a browser would: the hosted
+    session cookie lands in ``http``'s jar (a login ticket never sets one). Returns the code."""
+    email = email or fresh_email()
+    new_member_ticket(http, client.id, email)
+    params = authorize_query(client.id, redirect_uri or client.redirect_uri, pkce)
+    response = submit_login(http, authorize_url(params), email, PASSWORD)
+    assert response.status_code == 303, response.text
+    assert http.cookies.get("oauthapps_session"), "the hosted sign-in sets the session cookie"
+    got = response_params(response.headers["location"], "query")
+    assert got.get("code", "").startswith("oac_") and got["state"] == params["state"], got
     return got["code"]
 
 

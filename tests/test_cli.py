@@ -52,6 +52,7 @@ WIRE_KEYS = {
     "technology",
     "wixPagesDomainsMappings",
     "refreshTokenRotation",
+    "requireExactRedirectUri",
 }
 AUDIT_KEYS = {"at", "oAuthAppId", "action", "actorType", "actorId", "fields", "requestId"}
 LONG_NAME = "x" * 300

@@ -24,14 +24,13 @@ from .oauth2_helpers import (
     assert_oauth_error,
     authorize_query,
     authorize_url,
-    code_with_ticket,
     delete_client,
     exchange,
+    hosted_session_code,
     is_active,
     member_code,
     member_tokens,
     new_client,
-    new_member_ticket,
     patch_client,
     refresh,
     token_call,
@@ -65,7 +64,7 @@ def client(http: httpx.Client, tenant: Tenant) -> Client:
 @pytest.fixture
 def signed_in(http: httpx.Client, client: Client) -> Client:
     """The client, with a member signed in on ``http`` (its session cookie is in the jar)."""
-    code_with_ticket(http, client, Pkce.new(), new_member_ticket(http, client.id))
+    hosted_session_code(http, client, Pkce.new())
     return client
 
 

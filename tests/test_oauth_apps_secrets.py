@@ -20,6 +20,7 @@ from .oauth_apps_helpers import (
     client_credentials,
     create,
     get,
+    module_tenant,  # noqa: F401 (a fixture, used by name)
     secret_works,
 )
 from .servers import Server

@@ -9,7 +9,17 @@ import httpx
 import pytest
 
 from .conftest import Tenant
-from .oauth_apps_helpers import BASE, assert_app_error, assert_violation, audit_entries, create, get, patch, violations
+from .oauth_apps_helpers import (
+    BASE,
+    assert_app_error,
+    assert_violation,
+    audit_entries,
+    create,
+    get,
+    module_tenant,  # noqa: F401 (a fixture, used by name)
+    patch,
+    violations,
+)
 from .servers import Server
 
 FULL = {

@@ -11,7 +11,16 @@ import httpx
 import pytest
 
 from .conftest import Tenant
-from .oauth_apps_helpers import BASE, SHORT_BASE, assert_app_error, assert_violation, create, get, violations
+from .oauth_apps_helpers import (
+    BASE,
+    SHORT_BASE,
+    assert_app_error,
+    assert_violation,
+    create,
+    get,
+    module_tenant,  # noqa: F401 (a fixture, used by name)
+    violations,
+)
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ALWAYS_PRESENT = (

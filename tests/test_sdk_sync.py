@@ -38,6 +38,7 @@ from oauthapps.sdk import (
 )
 
 from .conftest import Tenant
+from .headless import follow_logout
 from .sdk_support import (
     CALLBACK,
     ORIGIN,
@@ -177,7 +178,7 @@ def test_member_login_with_redirect_members_and_logout(
     logout = client.auth.logout(f"{ORIGIN}/")
     assert "/oauth2/logout" in logout.logout_url and client.auth.get_tokens() == Tokens() and not client.auth.logged_in()
     assert recorder.grants == ["anonymous", "authorization_code", "refresh_token"]
-    signed_out = browser.get(logout.logout_url)
+    signed_out = follow_logout(browser, logout.logout_url)  # our page asks the browser to confirm
     assert signed_out.status_code in (302, 303) and signed_out.headers["location"] == f"{ORIGIN}/"
 
 

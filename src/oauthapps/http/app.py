@@ -13,7 +13,7 @@ from starlette.routing import Mount
 
 from ..config import Settings
 from ..runtime import Runtime
-from . import authorize, data, identity, members, oauth2, oauth_apps, redirect_sessions
+from . import authorize, data, identity, logout, members, oauth2, oauth_apps, redirect_sessions
 from .access_log import AccessLog
 from .management import build_management_api
 from .middleware import RequestContextMiddleware
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *oauth_apps.fast_routes,
         *members.routes,
         *authorize.routes,
+        *logout.routes,
         *redirect_sessions.routes,
         *identity.routes,
         *data.routes,

@@ -37,7 +37,9 @@ async def load_client(db: Database, client_id: str | None) -> OAuthApp | None:
 
 def login_redirect_approved(app: OAuthApp, redirect_uri: str | None) -> bool:
     """Read from the app as loaded for this request, so list changes apply at once."""
-    return bool(redirect_uri) and is_approved_login_redirect(redirect_uri or "", app.allowed_redirect_uris, app.allowed_redirect_domains)
+    return bool(redirect_uri) and is_approved_login_redirect(
+        redirect_uri or "", app.allowed_redirect_uris, app.allowed_redirect_domains, require_exact=app.require_exact_redirect_uri
+    )
 
 
 async def issue_code(db: Database, app: OAuthApp, member_id: str, request: AuthorizeRequest, lifetime: timedelta = CODE_LIFETIME) -> str:
