@@ -272,7 +272,7 @@ def short_code_server(database_url: str, tmp_path_factory: pytest.TempPathFactor
 def test_expired_code_is_invalid_grant(http: httpx.Client, client: Client, short_code_server: Server) -> None:
     with httpx.Client(base_url=short_code_server.base_url, timeout=30) as short:
         pkce = Pkce.new()
-        code = member_code(short, client, pkce)
+        code = hosted_session_code(short, client, pkce)  # signed in on the hosted page: a session too
         time.sleep(1.3)
         assert_oauth_error(exchange(short, client, code, pkce.verifier), 400, "invalid_grant")
         # A code used at once on the same server still works (the lifetime is what failed).

@@ -450,9 +450,11 @@ def test_strategy_belongs_to_one_client(server: Server, site: Site) -> None:
 def test_transport_errors_are_not_wrapped(site: Site) -> None:
     from .servers import free_port
 
-    with create_client(auth=OAuthStrategy(site.client_id), base_url=f"http://127.0.0.1:{free_port()}", timeout=2) as client:
-        with pytest.raises(httpx.ConnectError):
-            client.auth.generate_visitor_tokens()
+    with (
+        create_client(auth=OAuthStrategy(site.client_id), base_url=f"http://127.0.0.1:{free_port()}", timeout=2) as client,
+        pytest.raises(httpx.ConnectError),
+    ):
+        client.auth.generate_visitor_tokens()
 
 
 # --- expiry and automatic renewal (2-second tokens) ---------------------------------------------

@@ -1,7 +1,8 @@
 """The browser side of Headless OAuth: authorization codes, member sessions, login tickets.
 
 Codes live 60 s and are single-use; login tickets (the ``sessionToken`` the identity API returns)
-live 5 minutes and are single-use; member sessions live 14 days. All are stored as hashes and are
+live 5 minutes, are single-use and yield a code, never a session (http/authorize.py says why);
+member sessions, started only by signing in on the hosted page, live 14 days. All are stored as hashes and are
 bound to the OAuth app they were created through, so deleting the app kills them (cascade).
 """
 

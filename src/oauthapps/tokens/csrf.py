@@ -63,7 +63,7 @@ async def is_ours(keys: SigningKeys, token: str | None, purpose: Purpose, bindin
     if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 3:
         return False
     kid, expires, nonce, mac = token.split(".")
-    if not expires.isdigit() or int(expires) <= time.time():
+    if not (expires.isascii() and expires.isdigit()) or int(expires) <= time.time():
         return False
     if not keys.knows(kid):
         await keys.refresh_if_stale(force=True)  # a key rotated in elsewhere since we loaded ours
