@@ -2,8 +2,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+COMPAT := compat/wix-sdk
 
-.PHONY: setup run test check compat browser clean
+.PHONY: setup run test unit check compat browser clean e2e-deps console-screenshots
 
 setup: $(STAMP)
 
@@ -27,14 +28,30 @@ check: setup
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
-test: setup browser
+# The pinned @wix/sdk (compat/wix-sdk/node_modules) is also used by the browser tests (bundled with esbuild).
+test: setup browser e2e-deps $(COMPAT)/node_modules/.package-lock.json
 	@$(MAKE) --no-print-directory check
 	$(BIN)/pytest -q
 	@$(MAKE) --no-print-directory compat
 
-# The official @wix/sdk (pinned in compat/wix-sdk/package-lock.json) against a real server.
-COMPAT := compat/wix-sdk
+# The unit tests alone (tests/unit): seconds, with no database server, browser or Node.
+unit: setup
+	$(BIN)/pytest -q tests/unit
 
+# axe-core (pinned in tests/e2e/axe/package-lock.json), injected into each page by the console's browser test.
+AXE := tests/e2e/axe
+
+$(AXE)/node_modules/.package-lock.json: $(AXE)/package-lock.json $(AXE)/package.json
+	cd $(AXE) && npm ci --no-audit --no-fund
+	@touch $@
+
+e2e-deps: $(AXE)/node_modules/.package-lock.json
+
+# Screenshots of the console's main pages into docs/console/ (shown in the README).
+console-screenshots: setup browser e2e-deps
+	OAUTHAPPS_CONSOLE_SCREENSHOTS=docs/console $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_console_e2e.py -k sqlite
+
+# The official @wix/sdk (pinned in compat/wix-sdk/package-lock.json) against a real server.
 $(COMPAT)/node_modules/.package-lock.json: $(COMPAT)/package-lock.json $(COMPAT)/package.json
 	cd $(COMPAT) && npm ci --no-audit --no-fund
 	@touch $@
@@ -48,7 +65,7 @@ clean:
 # `make bench` (not part of `make test`): our server (SQLite and PostgreSQL) against panva's
 # oidc-provider and an Authlib server, in one run; see docs/benchmarks.md. Quick run:
 #   BENCH_SECONDS=3 BENCH_WARMUP=1 BENCH_QUERY_SIZES=1000,10000 make bench
-.PHONY: bench bench-profile bench-cpu bench-tools
+.PHONY: bench bench-profile bench-cpu bench-tools soak
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_PEER := bench/peers/oidc-provider
 
@@ -75,3 +92,9 @@ bench-profile: setup $(BENCH_STAMP) bench-tools
 # other work shares the machine. BENCH_INPROC_PROFILE=25 adds a cProfile top 25 per scenario.
 bench-cpu: setup $(BENCH_STAMP)
 	$(BIN)/python bench/inproc.py
+
+# 30 minutes of new visitors (~450 req/s, 2 workers, SQLite; SOAK_DB=postgresql for PostgreSQL):
+# fails if a worker's resident memory ends more than 10 % above its value after the warm-up.
+# Not part of `make test`. Shorter: SOAK_SECONDS=600 SOAK_WARMUP=120 make soak
+soak: setup $(BENCH_STAMP) bench-tools
+	$(BIN)/python bench/soak.py

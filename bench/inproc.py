@@ -18,12 +18,12 @@ import sys
 
 # bench/profile.py (py-spy) would shadow the standard library's `profile`, which cProfile imports.
 _here = sys.path.pop(0)
-import cProfile  # noqa: E402
+import cProfile
 
 sys.path.insert(0, _here)
 
-import asyncio  # noqa: E402
-import io  # noqa: E402
+import asyncio
+import io
 import logging
 import os
 import pstats
@@ -36,11 +36,11 @@ from typing import Any
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lib import Processes, Req, env_int, env_list  # noqa: E402
-from run import _pg_exec, ours_fixtures, ours_requests, start_ours  # noqa: E402
+from lib import Processes, Req, env_int, env_list
+from run import _pg_exec, ours_fixtures, ours_requests, start_ours
 
-from oauthapps.config import Settings  # noqa: E402
-from oauthapps.http.app import create_app  # noqa: E402
+from oauthapps.config import Settings
+from oauthapps.http.app import create_app
 
 CONCURRENCY = 64
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://root@127.0.0.1:5432/test")

@@ -6,6 +6,7 @@ Every process is started in its own session (so its id is its process-group id) 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -95,16 +96,12 @@ class Processes:
         pgid = entry.process.pid  # start_new_session: the leader's pid is the group id
         if entry.process.poll() is None:
             _signal_group(pgid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 entry.process.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
         # Whatever is left of the group (workers of a supervisor that died first, say).
         _signal_group(pgid, signal.SIGKILL)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             entry.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
         if entry.log is not None and not entry.log.closed:
             entry.log.close()
         if entry in self.started:
@@ -116,10 +113,8 @@ class Processes:
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def wait_http(url: str, entry: Started, timeout: float = 90.0, method: str = "GET") -> None:
@@ -303,7 +298,7 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _is_postgres(cmdline: bytes) -> bool:
-    return cmdline.startswith(b"postgres:") or b"/bin/postgres\0" in cmdline or cmdline.startswith(b"postgres\0")
+    return cmdline.startswith((b"postgres:", b"postgres\x00")) or b"/bin/postgres\x00" in cmdline
 
 
 def group_cpu_seconds(pgid: int, postgres: bool = False) -> float:

@@ -29,12 +29,12 @@ from oauthapps.domain import credentials
 from oauthapps.http.auth import ALL_OWNER_SCOPES
 from oauthapps.services import oauth_apps as oauth_app_service
 from oauthapps.services import tenancy as tenancy_service
-from oauthapps.services.actor import Actor
+from oauthapps.services.actor import Actor, ActorKind
 from oauthapps.store import oauth_apps as repo
 from oauthapps.store import tenancy as tenancy_repo
 from oauthapps.store.database import Database
 from oauthapps.store.migrate import upgrade
-from oauthapps.tokens.access import ADMIN, TokenIssuer
+from oauthapps.tokens.access import TokenIssuer, TokenKind
 from oauthapps.tokens.keys import SigningKeys, ensure_key
 
 CONCURRENCY = 64
@@ -64,7 +64,7 @@ async def run(url: str, total: int) -> None:
     try:
         await ensure_key(db)
         created = await tenancy_service.create_project(db, "micro")
-        owner = Actor(created.project_id, ALL_OWNER_SCOPES, "cli", "micro")
+        owner = Actor(created.project_id, ALL_OWNER_SCOPES, ActorKind.CLI, "micro")
         app = (await oauth_app_service.create(db, owner, {"name": "Micro app"})).app
         keys = SigningKeys(db)
         await keys.load()
@@ -81,7 +81,7 @@ async def run(url: str, total: int) -> None:
             return await oauth_app_service.get(db, owner, app.id)
 
         async def mint() -> object:
-            return issuer.mint(kind=ADMIN, subject=app.id, project_id=app.project_id, client_id=app.id, lifetime=14400)
+            return issuer.mint(kind=TokenKind.ADMIN, subject=app.id, project_id=app.project_id, client_id=app.id, lifetime=14400)
 
         await cpu_per_op("Database.transaction() + get_app_any_project (token endpoint's client lookup)", lookup_in_transaction, total)
         await cpu_per_op("find_api_key tx + oauth_apps.get tx (get-OAuth-app's two transactions)", api_key_then_get, total)

@@ -160,7 +160,7 @@ def summarize(path: Path, top: int = 15) -> str:
         self_fn[f"{func} ({short})"] += count
         # Attribute to the innermost frame that belongs to a known package (C calls show as stdlib).
         pkg = "other (stdlib/C)"
-        for f, fl in reversed(frames):
+        for _f, fl in reversed(frames):
             p = package_of(fl)
             if p != "other (stdlib/C)":
                 pkg = p
@@ -184,7 +184,7 @@ def summarize(path: Path, top: int = 15) -> str:
     out += [f"  {100 * c / total:5.1f}%  {name}" for name, c in self_pkg.most_common()]
     out += ["", "time by activity (a sample counts for the first activity on its stack, in this order of precedence):"]
     counts = activities(stacks)
-    out += [f"  {100 * counts[name] / total:5.1f}%  {name}" for name, _ in ACTIVITIES + [("other", None)] if counts[name]]  # type: ignore[list-item]
+    out += [f"  {100 * counts[name] / total:5.1f}%  {name}" for name, _ in [*ACTIVITIES, ("other", None)] if counts[name]]  # type: ignore[list-item]
     out += ["", f"top {top} functions by self time:"]
     out += [f"  {100 * c / total:5.1f}%  {name}" for name, c in self_fn.most_common(top)]
     out += ["", f"top {top + 10} functions by inclusive time:"]
@@ -225,7 +225,7 @@ def main() -> int:
                 out.unlink(missing_ok=True)  # never summarise a previous run's samples
                 # wrk in the background (its own process group, through Processes), py-spy in front.
                 result: dict[str, object] = {}
-                runner = threading.Thread(target=lambda: result.update(r=wrk.run(base, requests[scenario], seconds + 2)))
+                runner = threading.Thread(target=lambda r=result, s=scenario: r.update(r=wrk.run(base, requests[s], seconds + 2)))
                 runner.start()
                 time.sleep(1)
                 spy = procs.start(

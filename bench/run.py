@@ -514,7 +514,7 @@ def _token(http: httpx.Client, body: dict[str, str]) -> dict[str, Any]:
 
 
 def _member_token(http: httpx.Client, client_id: str, email: str) -> str:
-    """identity register → sessionToken → authorize (prompt=none) → code → token (tests/headless.py)."""
+    """identity register → sessionToken → authorize (prompt=none) → code → token (tests/support/members.py)."""
     visitor = _token(http, {"clientId": client_id, "grantType": "anonymous"})
     answer = http.post(
         "/_api/iam/authentication/v2/register",

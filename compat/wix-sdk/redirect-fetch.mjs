@@ -1,6 +1,6 @@
 // Preload (node --import ./redirect-fetch.mjs) that sends every *.wixapis.com request to the
 // server under test at $WIX_STUB (e.g. http://127.0.0.1:8787), keeping path and query, as
-// shared/wix-wire.md 12.2 describes. The @wix/sdk code is used unmodified: it looks up the global
+// docs/wire-protocol.md#hosts-and-paths describes. The @wix/sdk code is used unmodified: it looks up the global
 // fetch at call time, so its hard-coded https://www.wixapis.com (and edge.wixapis.com) calls,
 // token requests included, arrive at our server.
 //

@@ -36,7 +36,7 @@ export function assertIsOAuthApp(app) {
   assert.ok(!Number.isNaN(app._createdDate.getTime()));
   assert.equal(app.id, undefined, 'the SDK renames id to _id');
   assert.equal(app.createdDate, undefined, 'the SDK renames createdDate to _createdDate');
-  // The 1.0.94 typings promise these are always present (wix-wire.md 8.2).
+  // The 1.0.94 typings promise these are always present (docs/wire-protocol.md#the-oauth-app-object).
   assert.ok(Array.isArray(app.allowedRedirectUris));
   assert.ok(Array.isArray(app.allowedRedirectDomains));
   assert.ok(Array.isArray(app.wixPagesDomainsMappings));

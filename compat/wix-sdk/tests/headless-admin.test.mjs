@@ -1,5 +1,5 @@
 // Headless admin: AppStrategy({appId: <OAuth app id>, appSecret: <its secret>, instanceId: undefined})
-// sends client_credentials without instance_id (wix-wire.md section 4). The token it gets is an
+// sends client_credentials without instance_id (docs/wire-protocol.md#client-credentials-grant). The token it gets is an
 // admin token for the OAuth app's project; deleting the OAuth app stops new tokens.
 
 import assert from 'node:assert/strict';

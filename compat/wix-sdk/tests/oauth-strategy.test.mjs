@@ -330,14 +330,14 @@ test('client.auth.login after too many failures: 429 -19959, which the SDK repor
   const locked = await client.auth.login({ email, password: 'the right password' });
   assert.equal(locked.loginState, 'FAILURE');
   assert.equal(locked.errorCode, 'invalidEmail');
-  assert.match(locked.error, /Too many failed sign-in attempts/);
+  assert.match(locked.error, /Too many failed attempts; try again in \d+ seconds/);
 });
 
 test('@wix/members getCurrentMember: the member with a member token, 403 with a visitor token', async () => {
   const client = newClient({ tokens: memberTokens });
   const mark = requestMark();
   const { member } = await client.members.getCurrentMember();
-  // OAuthStrategy turns on the CDN host for module calls (wix-wire.md section 3).
+  // OAuthStrategy turns on the CDN host for module calls (docs/wire-protocol.md#hosts-and-paths).
   assert.deepEqual(requestsSince(mark), ['GET edge.wixapis.com/members/v1/members/my']);
   assert.equal(member._id, memberId);
   assert.equal(member.loginEmail, EMAIL);
@@ -389,14 +389,31 @@ test('a deleted OAuth app: no new tokens through the SDK, and issued tokens are 
   assert.deepEqual(requestsSince(mark), [TOKEN_CALL, TOKEN_CALL], 'refresh, then anonymous; no members call');
 });
 
-test('known gaps, pinned: web_message response mode, OAuthApp _updatedDate, AppStrategy legacy token flows', async () => {
-  // getMemberTokensForDirectLogin needs a browser iframe and responseMode 'web_message'; the
-  // redirect session refuses that mode (400 validation error), so only the redirect flow works.
+test('getAuthUrl({responseMode: "web_message", sessionToken, prompt: "none"}): the page that posts {code, state} to the redirect URI\'s origin', async () => {
+  // getMemberTokensForDirectLogin itself needs a browser (a hidden iframe and a message event):
+  // tests/e2e/test_direct_login.py runs it in Chromium. Here: the page its iframe loads.
   const client = newClient();
-  const err = await rejectsWithSdkError(client.auth.getAuthUrl(client.auth.generateOAuthData(CALLBACK), { responseMode: 'web_message' }),
+  const refused = await rejectsWithSdkError(client.auth.getAuthUrl(client.auth.generateOAuthData(CALLBACK), { responseMode: 'web_message' }),
     { status: 400, validation: true });
-  assert.match(JSON.stringify(err.details), /response_mode/);
+  assert.match(JSON.stringify(refused.details), /prompt=none/, 'web_message never shows a form');
 
+  const login = await client.auth.login({ email: EMAIL, password: PASSWORD });
+  assert.equal(login.loginState, 'SUCCESS', JSON.stringify(login));
+  const oauthData = client.auth.generateOAuthData(CALLBACK);
+  const { authUrl } = await client.auth.getAuthUrl(oauthData, { responseMode: 'web_message', prompt: 'none', sessionToken: login.data.sessionToken });
+  const page = await visit(authUrl, new CookieJar());
+  assert.equal(page.status, 200, page.body.slice(0, 300));
+  assert.match(page.headers.get('content-security-policy'), /frame-ancestors http:\/\/localhost:3000(;|$)/);
+  const block = page.body.match(/<script type="application\/json" id="authorization-response">(.*?)<\/script>/s);
+  assert.ok(block, page.body.slice(0, 500));
+  const answer = JSON.parse(block[1]);
+  assert.equal(answer.targetOrigin, 'http://localhost:3000');
+  assert.deepEqual(Object.keys(answer.data).sort(), ['code', 'state']);
+  const tokens = await client.auth.getMemberTokens(answer.data.code, answer.data.state, oauthData);
+  assert.equal((await tokenInfo(tokens.accessToken.value)).subjectId, memberId);
+});
+
+test('known gaps, pinned: OAuthApp _updatedDate, AppStrategy legacy token flows', async () => {
   // The OAuthApp entity has no updatedDate in Wix's schema, so the SDK renames ours to
   // _updatedDate but leaves it an ISO string (while _createdDate becomes a Date).
   const app = await owner.oAuthApps.getOAuthApp(oauthApp._id);

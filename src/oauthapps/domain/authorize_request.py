@@ -9,11 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from urllib.parse import urlencode
 
 from . import pkce
 
-RESPONSE_MODES = ("query", "fragment")
+
+class ResponseMode(StrEnum):
+    """Where the answer goes: the redirect URI's query or fragment, or (``web_message``, the Wix
+    SDK's ``getMemberTokensForDirectLogin``) a page in a hidden iframe that posts it to its parent
+    window, whose origin is the redirect URI's."""
+
+    QUERY = "query"
+    FRAGMENT = "fragment"
+    WEB_MESSAGE = "web_message"
+
+
+RESPONSE_MODES = tuple(mode.value for mode in ResponseMode)
 PROMPTS = ("none", "login", "consent", "select_account")
 MAX_STATE_LENGTH = 2048
 
@@ -32,7 +44,7 @@ class AuthorizeRequest:
     client_id: str
     redirect_uri: str
     code_challenge: str
-    response_mode: str = "query"
+    response_mode: str = ResponseMode.QUERY
     state: str | None = None
     prompt: str | None = None
     scope: str = ""
@@ -48,16 +60,15 @@ class AuthorizeRequest:
             "code_challenge": self.code_challenge,
             "code_challenge_method": "S256",
         }
-        for name, value in (("state", self.state), ("prompt", self.prompt), ("scope", self.scope), ("session_token", self.session_token)):
-            if value:
-                params[name] = value
+        optional = (("state", self.state), ("prompt", self.prompt), ("scope", self.scope), ("session_token", self.session_token))
+        params.update({name: value for name, value in optional if value})
         return params
 
 
 def response_mode_of(params: Mapping[str, str]) -> str:
     """The mode to answer in, even when the rest of the request is bad (default: query)."""
-    mode = params.get("response_mode") or "query"
-    return mode if mode in RESPONSE_MODES else "query"
+    mode = params.get("response_mode") or ResponseMode.QUERY
+    return ResponseMode(mode) if mode in RESPONSE_MODES else ResponseMode.QUERY
 
 
 def parse(params: Mapping[str, str], client_id: str, redirect_uri: str) -> AuthorizeRequest:
@@ -65,7 +76,7 @@ def parse(params: Mapping[str, str], client_id: str, redirect_uri: str) -> Autho
     response_type = params.get("response_type")
     if response_type != "code":
         raise AuthorizeError("unsupported_response_type", "Only response_type=code is supported")
-    mode = params.get("response_mode") or "query"
+    mode = params.get("response_mode") or ResponseMode.QUERY
     if mode not in RESPONSE_MODES:
         raise AuthorizeError("invalid_request", f"response_mode must be one of {', '.join(RESPONSE_MODES)}")
     challenge = params.get("code_challenge")
@@ -81,11 +92,15 @@ def parse(params: Mapping[str, str], client_id: str, redirect_uri: str) -> Autho
     prompt = params.get("prompt") or None
     if prompt is not None and prompt not in PROMPTS:
         raise AuthorizeError("invalid_request", f"prompt must be one of {', '.join(PROMPTS)}")
+    if mode == ResponseMode.WEB_MESSAGE and prompt != "none":
+        # The answer page runs in a hidden iframe, where no form could be shown (and hosted forms
+        # are never framed).
+        raise AuthorizeError("invalid_request", "response_mode=web_message requires prompt=none")
     return AuthorizeRequest(
         client_id=client_id,
         redirect_uri=redirect_uri,
         code_challenge=challenge,
-        response_mode=mode,
+        response_mode=ResponseMode(mode),
         state=state,
         prompt=prompt,
         scope=params.get("scope", ""),
@@ -102,3 +117,12 @@ def build_redirect(redirect_uri: str, params: Mapping[str, str | None], mode: st
     if redirect_uri.endswith(("?", "&")):
         separator = ""
     return f"{redirect_uri}{separator}{encoded}"
+
+
+def token_redirect_uri_matches(sent: str | None, issued_for: str | None, mode: str | None) -> bool:
+    """The token request's ``redirect_uri`` against the code's (RFC 6749 4.1.3). A ``web_message``
+    code may also be redeemed without one: the Wix SDK sends none, the code only ever reached the
+    approved origin's window, and PKCE binds it to the client that asked for it."""
+    if sent == issued_for:
+        return True
+    return sent is None and mode == ResponseMode.WEB_MESSAGE

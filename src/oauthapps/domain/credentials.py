@@ -1,7 +1,8 @@
 """Generated secrets: 256-bit random, shown once, stored as SHA-256, compared in constant time.
 
 A slow KDF protects low-entropy human passwords; these secrets are 256-bit random, so brute force
-is infeasible and SHA-256 is enough (see shared/stack-bench.md: 0.34 us against argon2's 88 ms).
+is infeasible and SHA-256 is enough. Measured: 0.34 us per SHA-256 check, against 88 ms for
+argon2id at its default costs, which held the token endpoint to about 11 requests a second.
 """
 
 from __future__ import annotations

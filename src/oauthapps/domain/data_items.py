@@ -7,6 +7,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any, Literal
 
 import orjson
@@ -14,15 +15,28 @@ import orjson
 from .errors import FieldViolation, ValidationFailed
 from .oauth_app import iso
 from .query import ALL_OPS, MAX_OFFSET, FieldSpec, Query, QuerySpec, Sort, parse_datetime, parse_query
+from .query_limits import QUERY_LIMITS, check_count, check_filter
+from .roles import CallerRole
 
-# Wix's permission roles, from most open to most closed.
-ANYONE = "ANYONE"
-SITE_MEMBER = "SITE_MEMBER"
-SITE_MEMBER_AUTHOR = "SITE_MEMBER_AUTHOR"
-ADMIN = "ADMIN"
-POLICIES = (ANYONE, SITE_MEMBER, SITE_MEMBER_AUTHOR, ADMIN)
+
+class DataPermission(StrEnum):
+    """Who may perform an operation on a collection's items (Wix's permission roles, as sent
+    and stored), from most open to most closed."""
+
+    ANYONE = "ANYONE"
+    SITE_MEMBER = "SITE_MEMBER"
+    SITE_MEMBER_AUTHOR = "SITE_MEMBER_AUTHOR"  # members, and only on the items they inserted
+    ADMIN = "ADMIN"
+
+
+POLICIES = tuple(DataPermission)
 OPERATIONS = ("read", "insert", "update", "remove")
-DEFAULT_PERMISSIONS = {"read": ANYONE, "insert": ADMIN, "update": ADMIN, "remove": ADMIN}
+DEFAULT_PERMISSIONS: dict[str, str] = {
+    "read": DataPermission.ANYONE,
+    "insert": DataPermission.ADMIN,
+    "update": DataPermission.ADMIN,
+    "remove": DataPermission.ADMIN,
+}
 
 COLLECTION_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 ITEM_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -33,15 +47,15 @@ SYSTEM_FIELDS = ("_id", "_createdDate", "_updatedDate", "_owner")
 Access = Literal["all", "own", "none"]
 
 
-def access(policy: str, role: str) -> Access:
-    """What a caller with ``role`` (visitor, member, admin) may touch under ``policy``.
+def access(policy: str, role: CallerRole) -> Access:
+    """What a caller with ``role`` may touch under ``policy`` (a DataPermission value).
     'own' means only items the caller inserted (for insert: allowed, and the caller owns it)."""
-    if role == "admin" or policy == ANYONE:
+    if role == CallerRole.ADMIN or policy == DataPermission.ANYONE:
         return "all"
-    if role == "member":
-        if policy == SITE_MEMBER:
+    if role == CallerRole.MEMBER:
+        if policy == DataPermission.SITE_MEMBER:
             return "all"
-        if policy == SITE_MEMBER_AUTHOR:
+        if policy == DataPermission.SITE_MEMBER_AUTHOR:
             return "own"
     return "none"
 
@@ -158,6 +172,7 @@ def parse_fields(value: Any, path: str) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         value = [value]
+    check_count(value, path, QUERY_LIMITS.max_fields, "fields", "MAX_FIELDS")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _violation(path, "must be a list of field names", "TYPE")
     return tuple(dict.fromkeys(value))
@@ -195,7 +210,8 @@ def _decode_cursor(cursor: Any, collection_id: str, path: str) -> dict[str, Any]
 def normalize_filter(raw: Any) -> Any:
     """The filter tree as ``@wix/data`` builds it, in the form parse_query reads: its ``.not(q)``
     sends ``{"$not": [tree]}`` (a list), which becomes ``{"$not": tree}`` (several trees are
-    and-ed). Only the logical structure is rewritten; field conditions pass through as sent."""
+    and-ed). Only the logical structure is rewritten; field conditions pass through as sent.
+    Recursive: only for a filter check_filter let through."""
     if not isinstance(raw, dict):
         return raw
     out: dict[str, Any] = {}
@@ -214,7 +230,7 @@ def normalize_filter(raw: Any) -> Any:
 
 
 def _blank(value: Any) -> bool:
-    return value is None or value == {} or value == []
+    return value is None or value in ({}, [])
 
 
 def parse_item_query(raw: Any, collection_id: str, spec: QuerySpec | None = None, path: str = "query") -> ItemQuery:
@@ -226,6 +242,7 @@ def parse_item_query(raw: Any, collection_id: str, spec: QuerySpec | None = None
         raise _violation(path, "must be an object", "TYPE")
     fields = parse_fields(raw.get("fields"), f"{path}.fields")
     if raw.get("filter") is not None:
+        check_filter(raw["filter"], f"{path}.filter")
         raw = {**raw, "filter": normalize_filter(raw["filter"])}
     cursor_paging = raw.get("cursorPaging")
     if cursor_paging is None:
@@ -237,7 +254,7 @@ def parse_item_query(raw: Any, collection_id: str, spec: QuerySpec | None = None
         raise _violation(here, "must be {limit, cursor}", "TYPE")
     extra = set(cursor_paging) - {"limit", "cursor"}
     if extra:
-        raise _violation(f"{here}.{sorted(extra)[0]}", "is not a field of cursorPaging", "UNKNOWN_FIELD")
+        raise _violation(f"{here}.{min(extra)}", "is not a field of cursorPaging", "UNKNOWN_FIELD")
     limit = cursor_paging.get("limit")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= spec.max_limit):
         raise _violation(f"{here}.limit", f"must be a whole number from 1 to {spec.max_limit}", "OUT_OF_RANGE")
@@ -272,6 +289,8 @@ def next_cursors(item_query: ItemQuery, collection_id: str, returned: int, total
 
 def parse_count_filter(raw_filter: Any, spec: QuerySpec | None = None) -> Query:
     """The ``filter`` of a count request (violations are named ``filter...``)."""
+    if raw_filter is not None:
+        check_filter(raw_filter, "filter")
     try:
         return parse_query({"filter": normalize_filter(raw_filter), "paging": {"limit": 0}}, spec or ITEM_QUERY_SPEC)
     except ValidationFailed as err:

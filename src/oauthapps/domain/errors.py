@@ -80,6 +80,12 @@ class TooManyRequests(DomainError):
     status = 429
     code = "RESOURCE_EXHAUSTED"
 
+    def __init__(
+        self, description: str, *, code: str | None = None, data: dict[str, Any] | None = None, retry_after_seconds: int | None = None
+    ):
+        super().__init__(description, code=code, data=data)
+        self.retry_after_seconds = retry_after_seconds  # sent as Retry-After
+
 
 @dataclass
 class Violations:

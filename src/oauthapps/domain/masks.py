@@ -26,7 +26,7 @@ def parse_mask(raw: Any, field_name: str = "mask") -> list[str] | None:
     elif isinstance(raw, dict):
         unknown = set(raw) - {"paths"}
         if unknown:
-            raise ValidationFailed([FieldViolation(f"{field_name}.{sorted(unknown)[0]}", "is not a field of a mask", "UNKNOWN_FIELD")])
+            raise ValidationFailed([FieldViolation(f"{field_name}.{min(unknown)}", "is not a field of a mask", "UNKNOWN_FIELD")])
         paths = raw.get("paths")
         if paths is None:
             return None

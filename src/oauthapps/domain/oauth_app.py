@@ -1,6 +1,6 @@
 """The OAuth app entity: its wire shape, its validation, and which fields an update may touch.
 
-The wire format follows Wix's OAuthApp object (shared/wix-wire.md section 8.2). ``allowedDomains``
+The wire format follows Wix's OAuthApp object (docs/wire-protocol.md#the-oauth-app-object). ``allowedDomains``
 is the name the sample-flows article uses; it is the same list as ``allowedRedirectDomains``.
 """
 
@@ -93,7 +93,7 @@ def wire_shape(
     redirect_url_wix_pages: str | None,
 ) -> dict[str, Any]:
     """The public shape from its values: the one place that names the wire fields (to_wire, and
-    the query page built straight from rows in store/oauth_apps.py). Never contains a secret;
+    the query page built straight from rows in store/oauth_app_page.py). Never contains a secret;
     lists and enums are always present."""
     out: dict[str, Any] = {
         "id": id,

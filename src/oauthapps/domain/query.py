@@ -1,8 +1,9 @@
-"""A query language shared by every query endpoint (OAuth apps now, data items later).
+"""A query language shared by every query endpoint (OAuth apps, data items).
 
 It parses Wix-style ``{filter, sort, paging}`` into a small tree and checks it against the fields
 an endpoint exposes. Translating the tree to SQL is the store's job (store/query_sql.py), so the
-filtering always happens in the database.
+filtering always happens in the database. Its size is checked first (query_limits.py), so
+nothing here or in the SQL ever sees a filter too big or too deep to handle.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from .errors import FieldViolation, ValidationFailed
+from .query_limits import QUERY_LIMITS, check_count, check_filter
 
 Kind = Literal["string", "datetime", "number", "boolean", "any"]
 DYNAMIC_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
@@ -21,8 +23,8 @@ COMPARISON_OPS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 TEXT_OPS = frozenset({"$startsWith", "$endsWith", "$contains"})
 ALL_OPS = COMPARISON_OPS | TEXT_OPS | {"$in", "$nin", "$exists"}
 LOGICAL_OPS = frozenset({"$and", "$or", "$not"})
-MAX_IN_VALUES = 100
-MAX_DEPTH = 8
+MAX_IN_VALUES = QUERY_LIMITS.max_in_values_per_condition
+MAX_DEPTH = QUERY_LIMITS.max_depth
 MAX_OFFSET = 2**63 - 1  # the largest OFFSET SQLite and PostgreSQL accept (signed 64-bit)
 
 
@@ -74,7 +76,7 @@ class Not:
     part: Node
 
 
-Node = Union[Condition, And, Or, Not]
+Node = Condition | And | Or | Not
 
 
 @dataclass(frozen=True)
@@ -166,9 +168,8 @@ def _field_name(spec: QuerySpec, raw: str, path: str) -> str:
     return name
 
 
-def _parse_filter(spec: QuerySpec, raw: Any, path: str, depth: int) -> Node | None:
-    if depth > MAX_DEPTH:
-        raise _fail(path, "is nested too deeply", "MAX_DEPTH")
+def _parse_filter(spec: QuerySpec, raw: Any, path: str) -> Node | None:
+    """Recursive, but only ever given a filter check_filter let through (at most MAX_DEPTH deep)."""
     if not isinstance(raw, dict):
         raise _fail(path, "must be an object", "TYPE")
     parts: list[Node] = []
@@ -177,12 +178,12 @@ def _parse_filter(spec: QuerySpec, raw: Any, path: str, depth: int) -> Node | No
         if key in ("$and", "$or"):
             if not isinstance(value, list) or not value:
                 raise _fail(here, "must be a non-empty list of filters", "TYPE")
-            children = [_parse_filter(spec, item, f"{here}[{i}]", depth + 1) for i, item in enumerate(value)]
+            children = [_parse_filter(spec, item, f"{here}[{i}]") for i, item in enumerate(value)]
             kept = tuple(c for c in children if c is not None)
             if kept:
                 parts.append(And(kept) if key == "$and" else Or(kept))
         elif key == "$not":
-            child = _parse_filter(spec, value, here, depth + 1)
+            child = _parse_filter(spec, value, here)
             if child is not None:
                 parts.append(Not(child))
         elif key.startswith("$"):
@@ -206,6 +207,7 @@ def _parse_sort(spec: QuerySpec, raw: Any, path: str) -> tuple[Sort, ...]:
         raw = [raw]
     if not isinstance(raw, list):
         raise _fail(path, "must be a list of {fieldName, order}", "TYPE")
+    check_count(raw, path, QUERY_LIMITS.max_sort_keys, "sort keys", "MAX_SORT_KEYS")
     out: list[Sort] = []
     for i, item in enumerate(raw):
         here = f"{path}[{i}]"
@@ -213,7 +215,7 @@ def _parse_sort(spec: QuerySpec, raw: Any, path: str) -> tuple[Sort, ...]:
             raise _fail(here, "must be {fieldName, order}", "TYPE")
         unknown = set(item) - {"fieldName", "order"}
         if unknown:
-            raise _fail(f"{here}.{sorted(unknown)[0]}", "is not a field of a sort", "UNKNOWN_FIELD")
+            raise _fail(f"{here}.{min(unknown)}", "is not a field of a sort", "UNKNOWN_FIELD")
         name = _field_name(spec, item["fieldName"], f"{here}.fieldName")
         if not spec.field_spec(name).sortable:
             raise _fail(f"{here}.fieldName", f'"{name}" cannot be sorted on', "UNSUPPORTED_SORT")
@@ -240,15 +242,17 @@ def parse_query(raw: Any, spec: QuerySpec, path: str = "query") -> Query:
         raise _fail(path, "must be an object", "TYPE")
     unknown = set(raw) - {"filter", "sort", "paging", "cursorPaging", "fields", "fieldsets"}
     if unknown:
-        raise _fail(f"{path}.{sorted(unknown)[0]}", "is not a part of a query", "UNKNOWN_FIELD")
+        raise _fail(f"{path}.{min(unknown)}", "is not a part of a query", "UNKNOWN_FIELD")
     if raw.get("cursorPaging") is not None:
         raise _fail(f"{path}.cursorPaging", "is not supported here; use paging {limit, offset}", "UNSUPPORTED")
     filt = raw.get("filter")
-    node = None if filt is None else _parse_filter(spec, filt, f"{path}.filter", 0)
+    if filt is not None:
+        check_filter(filt, f"{path}.filter")
+    node = None if filt is None else _parse_filter(spec, filt, f"{path}.filter")
     sort = _parse_sort(spec, raw.get("sort"), f"{path}.sort") or spec.default_sort
     if spec.tiebreaker and all(s.field != spec.tiebreaker for s in sort):
         descending = sort[-1].descending if sort else False
-        sort = sort + (Sort(spec.tiebreaker, descending),)
+        sort = (*sort, Sort(spec.tiebreaker, descending))
     paging = raw.get("paging")
     if paging is None:
         paging = {}
@@ -256,7 +260,7 @@ def parse_query(raw: Any, spec: QuerySpec, path: str = "query") -> Query:
         raise _fail(f"{path}.paging", "must be {limit, offset}", "TYPE")
     extra = set(paging) - {"limit", "offset"}
     if extra:
-        raise _fail(f"{path}.paging.{sorted(extra)[0]}", "is not a field of paging", "UNKNOWN_FIELD")
+        raise _fail(f"{path}.paging.{min(extra)}", "is not a field of paging", "UNKNOWN_FIELD")
     limit = paging.get("limit")
     limit = spec.default_limit if limit is None else _int_in(limit, f"{path}.paging.limit", 0, spec.max_limit)
     offset = paging.get("offset")

@@ -62,7 +62,7 @@ def _loopback_ip_equal_but_port(uri: str, requested: WebUrl, entry: str, registe
 
 
 def matches_exact_uri(uri: str, allowed_uris: Iterable[object]) -> bool:
-    """Entries that are not strings (a corrupt row) match nothing."""
+    """Stored lists come from JSON, so entries are checked to be strings (others match nothing)."""
     requested = _parse(uri)
     if requested is None:
         return False

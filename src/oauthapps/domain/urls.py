@@ -66,6 +66,13 @@ class WebUrl:
     def is_loopback(self) -> bool:
         return is_loopback_host(self.host)
 
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]`` as a browser serialises an origin (no default port), for
+        ``postMessage`` target origins and CSP source lists."""
+        default = self.port is None or self.port == DEFAULT_PORTS[self.scheme]
+        return f"{self.scheme}://{self.host}" + ("" if default else f":{self.port}")
+
 
 def _reject_unsafe_characters(value: str) -> None:
     for ch in value:

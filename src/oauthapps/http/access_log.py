@@ -14,6 +14,8 @@ import sys
 import time
 from typing import TextIO
 
+from .. import clock
+
 FLUSH_SECONDS = 0.5
 MAX_LINES = 512
 
@@ -34,7 +36,9 @@ class AccessLog:
         return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
 
     def record(self, method: str, path: str, status: int, elapsed_ms: float, request_id: str) -> None:
-        self._lines.append(f"{self._timestamp(time.time())} access {method} {path} {status} {elapsed_ms:.1f}ms request_id={request_id}\n")
+        self._lines.append(
+            f"{self._timestamp(clock.timestamp())} access {method} {path} {status} {elapsed_ms:.1f}ms request_id={request_id}\n"
+        )
         if len(self._lines) >= MAX_LINES:
             self.flush()
         elif not self._flush_scheduled:

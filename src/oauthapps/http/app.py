@@ -1,4 +1,5 @@
-"""The root ASGI app: protocol routes first, then the management API."""
+"""The root ASGI app: the plain routes in their order (routes.py), then the management API's FastAPI
+app for its document and whatever no route matched."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from starlette.routing import Mount
 
 from ..config import Settings
 from ..runtime import Runtime
-from . import authorize, data, identity, logout, members, oauth2, oauth_apps, redirect_sessions
+from . import cors
 from .access_log import AccessLog
 from .management import build_management_api
 from .middleware import RequestContextMiddleware
+from .routes import ROUTES
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -39,20 +41,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if access_log is not None:
                 access_log.flush()
 
-    # Starlette tries routes in order: the hot ones (token, token checks, get OAuth app) go first.
-    routes = [
-        *oauth2.routes,
-        *oauth_apps.fast_routes,
-        *members.routes,
-        *authorize.routes,
-        *logout.routes,
-        *redirect_sessions.routes,
-        *identity.routes,
-        *data.routes,
-        Mount("", app=build_management_api()),
-    ]
+    routes = [*ROUTES, Mount("", app=build_management_api())]
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(RequestContextMiddleware, access_log=access_log)
+    app.add_middleware(RequestContextMiddleware, public=cors.allow_list(routes), access_log=access_log)
     return app
 
 

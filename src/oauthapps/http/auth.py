@@ -11,12 +11,12 @@ from starlette.requests import Request
 
 from ..domain import credentials, scopes
 from ..domain.errors import PermissionDenied, Unauthenticated
+from ..domain.roles import CallerRole
 from ..runtime import Runtime
-from ..services import callers
-from ..services.actor import Actor
+from ..services.actor import Actor, ActorKind
 from ..services.callers import Caller
 from ..store import cached
-from ..tokens.access import ADMIN, APP, MEMBER, VISITOR, AccessClaims
+from ..tokens.access import AccessClaims, TokenKind
 from ..tokens.check import check_access_token
 
 ALL_OWNER_SCOPES = frozenset(scopes.KNOWN_SCOPES)
@@ -62,9 +62,11 @@ async def authenticate(request: Request, runtime: Runtime) -> Actor:
     request_id = getattr(request.state, "request_id", None)
     claims = found.claims
     if claims is None:
-        return Actor(found.project_id, ALL_OWNER_SCOPES, "api_key", found.api_key_id, request_id)
-    granted = frozenset(claims.scopes) if claims.kind == APP else frozenset()
-    return Actor(claims.project_id, granted, claims.kind, claims.instance_id or claims.subject, request_id)
+        return Actor(found.project_id, ALL_OWNER_SCOPES, ActorKind.API_KEY, found.api_key_id, request_id)
+    subject = claims.instance_id or claims.subject
+    if claims.kind == TokenKind.APP:
+        return Actor(claims.project_id, frozenset(claims.scopes), ActorKind.APP, subject, request_id)
+    return Actor(claims.project_id, frozenset(), ActorKind.OTHER_TOKEN, subject, request_id)
 
 
 async def authenticate_site_visitor(request: Request, runtime: Runtime) -> AccessClaims:
@@ -73,22 +75,29 @@ async def authenticate_site_visitor(request: Request, runtime: Runtime) -> Acces
     if value is None:
         raise Unauthenticated("Missing Authorization header: send a visitor or member access token")
     claims = await check_access_token(runtime.tokens, runtime.db, value)
-    if claims is None or claims.kind not in (VISITOR, MEMBER):
+    if claims is None or claims.kind not in (TokenKind.VISITOR, TokenKind.MEMBER):
         raise Unauthenticated("The access token is invalid, expired or revoked")
     return claims
 
 
-_ROLES = {VISITOR: callers.VISITOR, MEMBER: callers.MEMBER, ADMIN: callers.ADMIN}
+_ROLE_OF_TOKEN: dict[TokenKind, CallerRole] = {
+    TokenKind.VISITOR: CallerRole.VISITOR,
+    TokenKind.MEMBER: CallerRole.MEMBER,
+    TokenKind.ADMIN: CallerRole.ADMIN,
+}
 
 
-async def authenticate_caller(request: Request, runtime: Runtime) -> Caller:
+async def authenticate_caller(request: Request, runtime: Runtime, admin_app_scopes: frozenset[str] = frozenset()) -> Caller:
     """For project-data APIs: visitor and member tokens, admin tokens (an OAuth app's secret),
-    and owner API keys (admin)."""
+    and owner API keys (admin); an installed app's token is an admin where the API names a scope
+    it holds (``admin_app_scopes``)."""
     found = await _credential(request, runtime, "an access token or an API key")
     claims = found.claims
     if claims is None:
-        return Caller(found.project_id, callers.ADMIN, found.api_key_id, None)
-    role = _ROLES.get(claims.kind)
+        return Caller(found.project_id, CallerRole.ADMIN, found.api_key_id, None)
+    if claims.kind == TokenKind.APP and not admin_app_scopes.isdisjoint(claims.scopes):
+        return Caller(claims.project_id, CallerRole.ADMIN, claims.instance_id or claims.subject, claims.client_id)
+    role = _ROLE_OF_TOKEN.get(claims.kind)
     if role is None:
         raise PermissionDenied("App tokens cannot call project data APIs; use an OAuth app's admin token or an API key")
     return Caller(claims.project_id, role, claims.subject, claims.client_id)

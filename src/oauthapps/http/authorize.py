@@ -1,7 +1,9 @@
 """The authorization endpoint and the hosted login page (server-rendered, works without JS).
 
 Never an open redirect: an unknown client or an unapproved redirect URI gets an error page; only
-an approved redirect URI ever receives a redirect, errors included (RFC 6749 4.1.2.1).
+an approved redirect URI ever receives a redirect, errors included (RFC 6749 4.1.2.1). In the
+``web_message`` response mode the answer is a page that posts it to the window framing it, only if
+that window is on the approved redirect URI's origin (and only that origin may frame it).
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..domain.authorize_request import AuthorizeError, AuthorizeRequest, build_redirect, parse, response_mode_of
+from ..domain.account_recovery import CODE_DIGITS, RecoveryError
+from ..domain.authorize_request import AuthorizeError, AuthorizeRequest, ResponseMode, build_redirect, parse, response_mode_of
 from ..domain.errors import Conflict, DomainError, PayloadTooLarge, TooManyRequests, Unauthenticated, ValidationFailed
+from ..domain.members import MemberStatus
 from ..domain.oauth_app import OAuthApp
 from ..runtime import Runtime
-from ..services import hosted_login, member_accounts
+from ..services import email_verification, hosted_login, member_accounts
+from ..store import members as member_repo
 from ..store import tenancy
+from ..store.members import MemberProfile
 from ..tokens.csrf import Purpose
 from ..web import STATIC_DIR, templates
 from .body import read_body
+from .client_address import client_address
 from .hosted_pages import (
     FORM_LIMIT,
     SESSION_COOKIE,
@@ -36,6 +43,7 @@ from .hosted_pages import (
     secure_cookies,
     set_csrf_cookie,
 )
+from .responses import retry_after
 
 CSRF_COOKIE = "oauthapps_csrf"
 CSRF_PATH = "/oauth2/authorize"
@@ -60,6 +68,25 @@ class PageError(Exception):
         self.title, self.message, self.status = title, message, status
 
 
+def _web_message_headers(origin: str) -> dict[str, str]:
+    """The one hosted page that may be framed, and only by the origin it answers to."""
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {origin}"
+        ),
+        "Cache-Control": "no-store",
+        "Pragma": "no-cache",
+    }
+
+
+def _web_message_page(redirect_uri: str, data: dict[str, str]) -> HTMLResponse:
+    """The answer of ``response_mode=web_message``: the data goes in a JSON block (no inline
+    script), and static/web-message.js posts it to the parent window at the redirect URI's origin."""
+    origin = origin_of(redirect_uri)
+    body = templates.get_template("web_message.html").render(response={"targetOrigin": origin, "data": data})
+    return HTMLResponse(body, headers=_web_message_headers(origin))
+
+
 def _single_valued(pairs: list[tuple[str, str]]) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in pairs:
@@ -82,18 +109,20 @@ async def _client_and_redirect(runtime: Runtime, params: Mapping[str, str]) -> t
     return app, str(redirect_uri)
 
 
-def _redirect(runtime: Runtime, redirect_uri: str, mode: str, params: dict[str, str | None]) -> RedirectResponse:
+def _redirect(runtime: Runtime, redirect_uri: str, mode: str, params: dict[str, str | None]) -> Response:
+    """The answer to an approved redirect URI: a 303 there, or in ``web_message`` mode the page
+    that posts ``params`` to that origin's window."""
+    if mode == ResponseMode.WEB_MESSAGE:
+        return _web_message_page(redirect_uri, {name: value for name, value in params.items() if value is not None})
     url = build_redirect(redirect_uri, {**params, "iss": runtime.settings.issuer}, mode)
     return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
-def _error_redirect(
-    runtime: Runtime, redirect_uri: str, mode: str, error: str, description: str, client_state: str | None
-) -> RedirectResponse:
+def _error_redirect(runtime: Runtime, redirect_uri: str, mode: str, error: str, description: str, client_state: str | None) -> Response:
     return _redirect(runtime, redirect_uri, mode, {"error": error, "error_description": description, "state": client_state})
 
 
-async def _code_redirect(runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, member_id: str) -> RedirectResponse:
+async def _code_redirect(runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, member_id: str) -> Response:
     lifetime = timedelta(seconds=runtime.settings.code_seconds)
     code = await hosted_login.issue_code(runtime.db, app, member_id, req, lifetime)
     return _redirect(runtime, req.redirect_uri, req.response_mode, {"code": code, "state": req.state})
@@ -138,6 +167,7 @@ async def _login_page(
         request_params=params,
         csrf_token=csrf,
         switch_url="/oauth2/authorize?" + urlencode({**params, "screen": other}),
+        forgot_url="/oauth2/forgot-password?" + urlencode(params),
     )
     response = HTMLResponse(body, status_code=status, headers=page_headers(origin_of(req.redirect_uri)))
     set_csrf_cookie(response, runtime, CSRF_COOKIE, CSRF_PATH, csrf)
@@ -160,7 +190,7 @@ async def _ticket_sign_in(runtime: Runtime, app: OAuthApp, req: AuthorizeRequest
     keeps working; the member's later ``prompt=none`` requests answer ``login_required`` until
     they sign in on the hosted page, which is what starts a hosted session."""
     member_id = await hosted_login.redeem_ticket(runtime.db, app, ticket)
-    if member_id is None:
+    if member_id is None or not await hosted_login.may_sign_in(runtime.db, app.project_id, member_id):
         return _error_redirect(
             runtime, req.redirect_uri, req.response_mode, "login_required", "The session token is invalid or expired", req.state
         )
@@ -229,15 +259,18 @@ async def authorize_post(request: Request) -> Response:
         )
     if action == "cancel":
         return _error_redirect(runtime, redirect_uri, req.response_mode, "access_denied", "The member cancelled sign-in", req.state)
+    if action in ("verify", "resend"):
+        return await _verification_step(request, runtime, app, req, form)
 
-    client_address = request.client.host if request.client else "unknown"
+    limits, caller = runtime.settings.attempt_limits, client_address(request)
     try:
         if action == "register":
-            member = await member_accounts.register(runtime.db, app.project_id, email, form.get("password"))
+            member = await member_accounts.register(runtime.db, limits, app.project_id, email, form.get("password"), caller)
         else:
-            member = await member_accounts.authenticate(runtime.db, app.project_id, email, form.get("password"), client_address)
-    except TooManyRequests:
-        return await _login_page(
+            member = await member_accounts.authenticate(runtime.db, limits, app.project_id, email, form.get("password"), caller)
+    except TooManyRequests as err:
+        wait = f"{err.retry_after_seconds} seconds" if err.retry_after_seconds else "a while"
+        refused = await _login_page(
             request,
             runtime,
             app,
@@ -245,8 +278,10 @@ async def authorize_post(request: Request) -> Response:
             mode=mode,
             email=email,
             status=429,
-            error="Too many failed sign-in attempts. Please wait a few minutes and try again.",
+            error=f"Too many failed attempts. Please wait {wait} and try again.",
         )
+        refused.headers.update(retry_after(err))
+        return refused
     except Unauthenticated:
         return await _login_page(request, runtime, app, req, mode=mode, email=email, status=400, error="Wrong email or password.")
     except Conflict:
@@ -266,10 +301,110 @@ async def authorize_post(request: Request) -> Response:
     except DomainError as err:
         return await _login_page(request, runtime, app, req, mode=mode, email=email, status=err.status, error=err.description)
 
+    return await _signed_in(request, runtime, app, req, member, mode)
+
+
+async def _signed_in(
+    request: Request, runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, member: MemberProfile, mode: str
+) -> Response:
+    """After the password (or the mailed code) was right: blocked, unverified, pending, or in."""
+    if member.status == MemberStatus.BLOCKED:
+        return await _login_page(
+            request, runtime, app, req, mode=mode, email=member.email, status=403, error="This account is blocked by the site owner."
+        )
+    if await email_verification.required_for(runtime.db, member):
+        try:
+            state = await email_verification.start(runtime.db, runtime.settings.attempt_limits, app.id, member, client_address(request))
+        except TooManyRequests as err:
+            return await _too_many(request, runtime, app, req, mode, member.email, err)
+        return await _verify_page(request, runtime, app, req, member.email, state)
+    if member.status == MemberStatus.PENDING:
+        return message_page(
+            "Waiting for approval",
+            "Your account is waiting for the site owner's approval. You can sign in once it is approved.",
+            200,
+            is_error=False,
+        )
     session = await hosted_login.start_session(runtime.db, app, member.id)
     response = await _code_redirect(runtime, app, req, member.id)
     _set_session_cookie(response, runtime, session)
     return response
+
+
+async def _too_many(
+    request: Request, runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, mode: str, email: str, err: TooManyRequests
+) -> HTMLResponse:
+    wait = f"{err.retry_after_seconds} seconds" if err.retry_after_seconds else "a while"
+    refused = await _login_page(
+        request, runtime, app, req, mode=mode, email=email, status=429, error=f"Too many attempts. Please wait {wait} and try again."
+    )
+    refused.headers.update(retry_after(err))
+    return refused
+
+
+async def _verify_page(
+    request: Request,
+    runtime: Runtime,
+    app: OAuthApp,
+    req: AuthorizeRequest,
+    email: str,
+    state: str,
+    *,
+    error: str = "",
+    notice: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    """The code form; it posts back to the authorize endpoint with the request's parameters and a
+    CSRF token this server issued (never one taken from the cookie unchecked)."""
+    csrf = await csrf_token(request, runtime, CSRF_COOKIE, Purpose.LOGIN)
+    params = req.to_params()
+    params.pop("session_token", None)
+    body = templates.get_template("verify_email.html").render(
+        title=f"Check your email - {app.name}",
+        app_name=app.name,
+        email=email,
+        digits=CODE_DIGITS,
+        request_params=params,
+        csrf_token=csrf,
+        state_token=state,
+        error=error,
+        notice=notice,
+    )
+    headers = {**page_headers(origin_of(req.redirect_uri)), "Referrer-Policy": "no-referrer"}
+    response = HTMLResponse(body, status_code=status, headers=headers)
+    set_csrf_cookie(response, runtime, CSRF_COOKIE, CSRF_PATH, csrf)
+    return response
+
+
+async def _verification_step(request: Request, runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, form: dict[str, str]) -> Response:
+    """The code form's answer: ``verify`` the typed code, or ``resend`` a new one."""
+    state, email, caller = form.get("state_token", ""), form.get("email", ""), client_address(request)
+    limits = runtime.settings.attempt_limits
+    try:
+        if form.get("action") == "resend":
+            await email_verification.resend(runtime.db, limits, app.project_id, app.id, state, caller)
+            return await _verify_page(request, runtime, app, req, email, state, notice="We sent you a new code.")
+        member_id = await email_verification.verify(runtime.db, limits, app.project_id, app.id, state, form.get("code"), caller)
+    except TooManyRequests as err:
+        wait = f"{err.retry_after_seconds} seconds" if err.retry_after_seconds else "a while"
+        refused = await _verify_page(request, runtime, app, req, email, state, error=f"Too many attempts. Please wait {wait}.", status=429)
+        refused.headers.update(retry_after(err))
+        return refused
+    except ValidationFailed:
+        return await _verify_page(
+            request, runtime, app, req, email, state, error=f"Type the {CODE_DIGITS}-digit code from the mail.", status=400
+        )
+    except DomainError as err:
+        if err.code == RecoveryError.STATE_INVALID:
+            return await _login_page(
+                request, runtime, app, req, email=email, status=400, error="This code form expired. Please sign in again."
+            )
+        return await _verify_page(request, runtime, app, req, email, state, error=f"{err.description}.", status=400)
+    async with runtime.db.read() as conn:
+        member = await member_repo.get_member(conn, app.project_id, member_id)
+    if member is None:
+        return await _login_page(request, runtime, app, req, status=400, error="This account no longer exists.")
+    return await _signed_in(request, runtime, app, req, member, "login")
 
 
 def _friendly(field: str, description: str) -> str:

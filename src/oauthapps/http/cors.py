@@ -1,6 +1,7 @@
 """CORS for the endpoints a public client calls from the browser (a Headless site's JavaScript, as
 the Wix SDK does): token, revoke, token-info, redirect sessions, the identity login/register,
-the current member, data items, and the discovery documents.
+the current member, data items, and the discovery documents. Each API module marks these routes
+``PublicRoute`` (routing.py); the allow-list is computed from those marks when the app is built.
 
 Any origin may call them, without credentials: they are authorised by what the request carries
 (client id, PKCE verifier, refresh token, visitor or member token), never by our cookies, so
@@ -11,35 +12,43 @@ path (the management API, the hosted login page, introspection) gets no CORS hea
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+from starlette.routing import BaseRoute, Route
 from starlette.types import Scope, Send
 
-from .identity import PREFIX as IDENTITY_PREFIX
-from .redirect_sessions import PATHS as REDIRECT_SESSION_PATHS
-
-PUBLIC_PATHS = frozenset(
-    {
-        "/oauth2/token",
-        "/oauth2/revoke",
-        "/oauth2/token-info",
-        *REDIRECT_SESSION_PATHS,
-        f"{IDENTITY_PREFIX}/login",
-        f"{IDENTITY_PREFIX}/register",
-        "/members/v1/members/my",
-        "/.well-known/oauth-authorization-server",
-        "/.well-known/jwks.json",
-        "/oauth2/jwks",
-    }
-)
-# Data items are read and written from the browser with visitor and member tokens; every path
-# below this prefix is authorised by the token it carries (collections stay admin-only, no CORS).
-PUBLIC_PREFIXES = ("/wix-data/v2/items",)
-ALLOWED_METHODS = b"GET, POST, PUT, DELETE"
+from .routes import ROUTES
+from .routing import PublicRoute
 
 
-def is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+@dataclass(frozen=True)
+class AllowList:
+    """The paths of the public routes. A public route with a path parameter opens the whole
+    subtree below its literal prefix, so that a mistyped item path still answers a 404 the page
+    can read; ``allow_list`` refuses a private route inside such a subtree."""
 
+    paths: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    def covers(self, path: str) -> bool:
+        return path in self.paths or path.startswith(self.prefixes)
+
+
+def allow_list(routes: Iterable[BaseRoute]) -> AllowList:
+    plain = [route for route in routes if isinstance(route, Route)]
+    public = [route for route in plain if isinstance(route, PublicRoute)]
+    prefixes = tuple(dict.fromkeys(route.path.split("{", 1)[0] for route in public if route.param_convertors))
+    private = [route.path for route in plain if not isinstance(route, PublicRoute) and route.path.startswith(prefixes)]
+    if private:
+        raise ValueError(f"Routes below a public route's prefix {prefixes} must be public too: {private}")
+    return AllowList(frozenset(route.path for route in public if not route.param_convertors), prefixes)
+
+
+# The exact public paths of the server's routes (http/routes.py), for readers and tests; the
+# middleware is given the allow-list of the routes of the app it serves.
+PUBLIC_PATHS = allow_list(ROUTES).paths
+ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE"
 
 MAX_AGE = "600"
 # A comma-separated list of header names (RFC 9110 tokens); anything else is not echoed.

@@ -23,6 +23,7 @@ from ..services import data as service
 from .auth import authenticate_caller
 from .body import read_json_object
 from .responses import FastJSONResponse, wire_errors
+from .routing import PublicRoute
 
 ITEMS = "/wix-data/v2/items"
 COLLECTIONS = "/wix-data/v2/collections"
@@ -106,7 +107,7 @@ async def _query(runtime: Runtime, caller: Any, body: dict[str, Any]) -> Respons
     has_next = q.offset + len(items) < total
     paging: dict[str, Any] = {"count": len(items)}
     if parsed.cursor_mode:
-        paging.update({"cursors": rules.next_cursors(parsed, collection, len(items), total), "hasNext": has_next})
+        paging.update({"cursors": rules.next_cursors(parsed, str(collection), len(items), total), "hasNext": has_next})
     else:
         paging.update({"offset": q.offset, "total": total, "tooManyToCount": False, "hasNext": has_next})
     return FastJSONResponse(
@@ -164,16 +165,18 @@ async def delete_collection(request: Request) -> Response:
     return FastJSONResponse({})
 
 
+# Data items are read and written from the browser with visitor and member tokens, each call
+# authorised by the token it carries; collections stay admin-only (no CORS).
 routes = [
-    Route(ITEMS, insert_item, methods=["POST"]),
-    Route(f"{ITEMS}/query", query_items, methods=["POST"]),
-    Route(f"{ITEMS}/query", query_items_get, methods=["GET"]),
-    Route(f"{ITEMS}/count", count_items, methods=["POST"]),
-    Route(f"{ITEMS}/update", update_item, methods=["POST"]),
-    Route(f"{ITEMS}/remove", remove_item, methods=["POST"]),
-    Route(f"{ITEMS}/{{item_id}}", get_item, methods=["GET"]),
-    Route(f"{ITEMS}/{{item_id}}", update_item, methods=["PUT"]),
-    Route(f"{ITEMS}/{{item_id}}", remove_item, methods=["DELETE"]),
+    PublicRoute(ITEMS, insert_item, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/query", query_items, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/query", query_items_get, methods=["GET"]),
+    PublicRoute(f"{ITEMS}/count", count_items, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/update", update_item, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/remove", remove_item, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/{{item_id}}", get_item, methods=["GET"]),
+    PublicRoute(f"{ITEMS}/{{item_id}}", update_item, methods=["PUT"]),
+    PublicRoute(f"{ITEMS}/{{item_id}}", remove_item, methods=["DELETE"]),
     Route(COLLECTIONS, create_collection, methods=["POST"]),
     Route(COLLECTIONS, list_collections, methods=["GET"]),
     Route(f"{COLLECTIONS}/{{collection_id}}", delete_collection, methods=["DELETE"]),

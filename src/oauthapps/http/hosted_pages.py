@@ -1,10 +1,11 @@
-"""What the hosted pages (login, logout confirmation, messages) share: their security headers,
+"""What the hosted pages (login, logout confirmation, password pages, messages) share: their security headers,
 cookie flags, the session cookie's name, where a request came from, and CSRF tokens."""
 
 from __future__ import annotations
 
 import hmac
 from enum import StrEnum
+from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -39,8 +40,7 @@ def secure_cookies(runtime: Runtime) -> bool:
 
 
 def origin_of(uri: str) -> str:
-    url = parse_web_url(uri)
-    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+    return parse_web_url(uri).origin
 
 
 def page_headers(form_target: str | None = None) -> dict[str, str]:
@@ -108,5 +108,7 @@ async def csrf_matches(request: Request, runtime: Runtime, cookie: str, submitte
     return await csrf.is_ours(runtime.keys, held, purpose, binding)
 
 
-def set_csrf_cookie(response: Response, runtime: Runtime, cookie: str, path: str, token: str) -> None:
-    response.set_cookie(cookie, token, path=path, httponly=True, secure=secure_cookies(runtime), samesite="lax")
+def set_csrf_cookie(
+    response: Response, runtime: Runtime, cookie: str, path: str, token: str, *, samesite: Literal["lax", "strict"] = "lax"
+) -> None:
+    response.set_cookie(cookie, token, path=path, httponly=True, secure=secure_cookies(runtime), samesite=samesite)

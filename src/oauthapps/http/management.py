@@ -1,4 +1,6 @@
-"""The FastAPI app for the management API, with errors in the Wix wire format."""
+"""The FastAPI app of the management API: its OpenAPI document and /docs, made from the route
+declarations (openapi.py), and the answers around them (404, 405, a trailing slash), with every
+error in the Wix wire format. The operations themselves are served by plain routes ahead of it."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from ..domain.errors import DomainError
-from . import oauth_apps
-from .responses import FastJSONResponse, application_error, domain_error
+from . import oauth_apps, openapi
+from .responses import FastJSONResponse, application_error, domain_error, internal_error
 
 STATUS_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
@@ -24,8 +26,7 @@ def build_management_api() -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    for index, prefix in enumerate(oauth_apps.PREFIXES):
-        api.include_router(oauth_apps.build_router(include_in_schema=index == 0), prefix=prefix)
+    openapi.document(api, oauth_apps.OPERATIONS, oauth_apps.PREFIXES, tag=oauth_apps.TAG, errors=oauth_apps.ERRORS)
 
     @api.exception_handler(DomainError)
     async def on_domain_error(_request: Request, exc: DomainError) -> FastJSONResponse:
@@ -39,5 +40,11 @@ def build_management_api() -> FastAPI:
     @api.exception_handler(RequestValidationError)
     async def on_validation(_request: Request, exc: RequestValidationError) -> FastJSONResponse:
         return application_error(400, "INVALID_ARGUMENT", str(exc.errors()[:1]))
+
+    # Starlette's last-resort handler would answer plain text; this one answers the wire format.
+    # The error is then raised on to RequestContextMiddleware, which logs it once.
+    @api.exception_handler(Exception)
+    async def on_unhandled(request: Request, _exc: Exception) -> FastJSONResponse:
+        return internal_error(getattr(request.state, "request_id", "-"))
 
     return api

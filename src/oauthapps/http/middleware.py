@@ -1,20 +1,26 @@
 """Per-request context, in one pure-ASGI layer (each layer wraps ``send`` once more, and this runs
 on every request): an ``x-wix-request-id`` on every response and in the access log line, baseline
 security headers, CORS on the public browser endpoints (cors.py), and a last-resort 500 in the
-wire format (never a stack trace to the client)."""
+wire format (never a stack trace to the client), logged once with the request id.
+
+A client that goes away mid-request (it closed the connection while its body was being read) is
+not an error of ours: one line without a traceback, no 500 (nobody is there to read it), and
+status 499 in the access log, as nginx writes it."""
 
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 
+import anyio
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..store.changes import begin_request
+from .. import ids
+from ..store.change_feed import begin_request
 from . import cors
 from .access_log import AccessLog
-from .responses import application_error
+from .responses import internal_error
 
 log = logging.getLogger("oauthapps.http")
 
@@ -22,23 +28,27 @@ BASE_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
+# How a vanished client shows: Starlette's body reader, or a receive on an anyio stream.
+CLIENT_GONE = (ClientDisconnect, anyio.EndOfStream)
+CLIENT_CLOSED_REQUEST = 499
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, access_log: AccessLog | None = None):
+    def __init__(self, app: ASGIApp, public: cors.AllowList, access_log: AccessLog | None = None):
         self.app = app
+        self.public = public
         self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        public = cors.is_public(scope["path"])
+        public = self.public.covers(scope["path"])
         if public and cors.is_preflight(scope):
             await cors.preflight(scope, send)
             return
         begin_request()
-        request_id = secrets.token_hex(16)
+        request_id = ids.random_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -60,11 +70,14 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_context)
+        except CLIENT_GONE:
+            status = CLIENT_CLOSED_REQUEST
+            log.info("client disconnected request_id=%s %s %s", request_id, scope["method"], scope["path"])
         except Exception:
+            # The path, never the query string nor the body: either may carry secrets.
             log.exception("unhandled error request_id=%s %s %s", request_id, scope["method"], scope["path"])
             if not response_started:
-                response = application_error(500, "INTERNAL", f"Internal error; request id {request_id}")
-                await response(scope, receive, send_with_context)
+                await internal_error(request_id)(scope, receive, send_with_context)
         finally:
             if self.access_log is not None:
                 self.access_log.record(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000, request_id)

@@ -1,12 +1,17 @@
 """The OAuth Apps API (Wix ``wix.headless.v1.OAuthAppService``), at /oauth-app/v1/oauth-apps and
-/v1/oauth-apps. Every success is HTTP 200 with a JSON body, DELETE included."""
+/v1/oauth-apps. Every success is HTTP 200 with a JSON body, DELETE included.
+
+Each route is declared once in OPERATIONS; its plain Starlette route (``routes``, ``hot_routes``)
+and its OpenAPI entry (openapi.py, through management.py) are both made from that declaration.
+Plain routes, because FastAPI's routing and dependency layer cost as much again as reading one
+OAuth app (docs/benchmarks.md); FastAPI only publishes the document."""
 
 from __future__ import annotations
 
+from http import HTTPMethod
 from typing import Any
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from starlette.requests import Request
 from starlette.routing import Route
 
 from ..domain.errors import FieldViolation, ValidationFailed
@@ -16,9 +21,12 @@ from ..services import oauth_apps as service
 from . import schemas
 from .auth import authenticate
 from .body import read_json_object
-from .responses import FastJSONResponse, wire_errors
+from .responses import FastJSONResponse
+from .routing import Operation
 
+# Both prefixes serve the same API; the first is the one documented.
 PREFIXES = ("/oauth-app/v1/oauth-apps", "/v1/oauth-apps")
+TAG = "OAuth Apps"
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": schemas.Error, "description": text}
     for status, text in (
@@ -30,30 +38,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (413, "Body larger than 1 MiB"),
     )
 }
-
-
-def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
-    """Replace ``$ref``s to the schema's own ``$defs`` with the definitions. openapi_extra cannot
-    add to components/schemas, so refs pointing there would dangle for models FastAPI never saw."""
-    defs = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                siblings = {k: resolve(v) for k, v in node.items() if k != "$ref"}
-                return {**resolve(defs[ref.rsplit("/", 1)[1]]), **siblings}
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    return resolve(schema)  # type: ignore[no-any-return]
-
-
-def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    schema = _inline_defs(model.model_json_schema())
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def _runtime(request: Request) -> Runtime:
@@ -71,14 +55,24 @@ def _object(body: dict[str, Any], key: str) -> Any:
     return value
 
 
-async def _get(request: Request) -> FastJSONResponse:
+def _required_app(body: dict[str, Any]) -> Any:
+    if body.get("oAuthApp") is None:
+        raise ValidationFailed([FieldViolation("oAuthApp", "is required", "REQUIRED")])
+    return _object(body, "oAuthApp")
+
+
+async def create(request: Request) -> FastJSONResponse:
     runtime = _runtime(request)
     actor = await authenticate(request, runtime)
-    app = await service.get(runtime.db, actor, request.path_params["app_id"])
-    return FastJSONResponse({"oAuthApp": to_wire(app)})
+    body = await _json(request)
+    created = await service.create(runtime.db, actor, _required_app(body))
+    wire = to_wire(created.app)
+    if created.secret is not None:
+        wire["secret"] = created.secret
+    return FastJSONResponse({"oAuthApp": wire})
 
 
-async def _query(request: Request) -> FastJSONResponse:
+async def query(request: Request) -> FastJSONResponse:
     """Apps come already in their wire shape; past COUNT_CAP matches the total is not counted
     (tooManyToCount, as Wix answers when counting would cost too much)."""
     runtime = _runtime(request)
@@ -98,127 +92,125 @@ async def _query(request: Request) -> FastJSONResponse:
     )
 
 
-# The hot calls of this API, reading one OAuth app (a template fetches its client at start-up)
-# and querying (a dashboard lists a project's apps), are served by plain Starlette routes ahead of
-# FastAPI, whose routing and dependency layer cost as much again as the read itself
-# (docs/benchmarks.md). The FastAPI routes below document them in the OpenAPI document and answer
-# nothing these routes do not.
-fast_routes = [
-    route
-    for prefix in PREFIXES
-    for route in (
-        Route(f"{prefix}/query", wire_errors(_query), methods=["POST"]),
-        Route(f"{prefix}/{{app_id}}", wire_errors(_get), methods=["GET"]),
-    )
-]
+async def get(request: Request) -> FastJSONResponse:
+    runtime = _runtime(request)
+    actor = await authenticate(request, runtime)
+    app = await service.get(runtime.db, actor, request.path_params["app_id"])
+    return FastJSONResponse({"oAuthApp": to_wire(app)})
 
 
-def build_router(include_in_schema: bool) -> APIRouter:
-    router = APIRouter(tags=["OAuth Apps"], responses=ERRORS, include_in_schema=include_in_schema)
+async def update(request: Request) -> FastJSONResponse:
+    runtime = _runtime(request)
+    actor = await authenticate(request, runtime)
+    body = await _json(request)
+    app = await service.update(runtime.db, actor, request.path_params["app_id"], _required_app(body), body.get("mask"))
+    return FastJSONResponse({"oAuthApp": to_wire(app)})
 
-    @router.post(
+
+async def delete(request: Request) -> FastJSONResponse:
+    runtime = _runtime(request)
+    actor = await authenticate(request, runtime)
+    await service.delete(runtime.db, actor, request.path_params["app_id"])
+    return FastJSONResponse({})
+
+
+async def generate_secret(request: Request) -> FastJSONResponse:
+    runtime = _runtime(request)
+    actor = await authenticate(request, runtime)
+    await _json(request)
+    secret = await service.generate_secret(runtime.db, actor, request.path_params["app_id"])
+    return FastJSONResponse({"oAuthAppSecret": secret})
+
+
+async def get_secret(request: Request) -> FastJSONResponse:
+    runtime = _runtime(request)
+    actor = await authenticate(request, runtime)
+    await service.check_secret_readable(runtime.db, actor, request.path_params["app_id"])
+    raise AssertionError("unreachable")  # check_secret_readable always raises
+
+
+async def rotate_secret(request: Request) -> FastJSONResponse:
+    runtime = _runtime(request)
+    actor = await authenticate(request, runtime)
+    body = await _json(request)
+    secret = await service.rotate_secret(runtime.db, actor, request.path_params["app_id"], body.get("gracePeriodSeconds"))
+    return FastJSONResponse({"oAuthAppSecret": secret})
+
+
+# The hot calls are reading one OAuth app (a template fetches its client at start-up) and
+# querying (a dashboard lists a project's apps).
+OPERATIONS = (
+    Operation(
+        HTTPMethod.POST,
         "",
-        response_model=schemas.CreateResponse,
-        operation_id="createOAuthApp" if include_in_schema else None,
-        openapi_extra=_body_doc(schemas.CreateRequest),
+        create,
+        operation_id="createOAuthApp",
         summary="Create an OAuth app; the secret is returned once",
-    )
-    async def create(request: Request) -> FastJSONResponse:
-        runtime = _runtime(request)
-        actor = await authenticate(request, runtime)
-        body = await _json(request)
-        if body.get("oAuthApp") is None:
-            raise ValidationFailed([FieldViolation("oAuthApp", "is required", "REQUIRED")])
-        created = await service.create(runtime.db, actor, _object(body, "oAuthApp"))
-        wire = to_wire(created.app)
-        if created.secret is not None:
-            wire["secret"] = created.secret
-        return FastJSONResponse({"oAuthApp": wire})
-
-    @router.post(
+        request=schemas.CreateRequest,
+        response=schemas.CreateResponse,
+    ),
+    Operation(
+        HTTPMethod.POST,
         "/query",
-        response_model=schemas.QueryResponse,
-        operation_id="queryOAuthApps" if include_in_schema else None,
-        openapi_extra=_body_doc(schemas.QueryRequest),
+        query,
+        operation_id="queryOAuthApps",
         summary="Query OAuth apps",
-    )
-    async def query(request: Request) -> FastJSONResponse:
-        return await _query(request)
-
-    @router.get(
+        request=schemas.QueryRequest,
+        response=schemas.QueryResponse,
+        hot=True,
+    ),
+    Operation(
+        HTTPMethod.GET,
         "/{app_id}",
-        response_model=schemas.OAuthAppResponse,
-        operation_id="getOAuthApp" if include_in_schema else None,
+        get,
+        operation_id="getOAuthApp",
         summary="Get an OAuth app (never its secret)",
-    )
-    async def get(app_id: str, request: Request) -> FastJSONResponse:
-        return await _get(request)
-
-    @router.patch(
+        response=schemas.OAuthAppResponse,
+        hot=True,
+    ),
+    Operation(
+        HTTPMethod.PATCH,
         "/{app_id}",
-        response_model=schemas.OAuthAppResponse,
-        operation_id="updateOAuthApp" if include_in_schema else None,
-        openapi_extra=_body_doc(schemas.UpdateRequest),
+        update,
+        operation_id="updateOAuthApp",
         summary="Update the fields named by the mask",
-    )
-    async def update(app_id: str, request: Request) -> FastJSONResponse:
-        runtime = _runtime(request)
-        actor = await authenticate(request, runtime)
-        body = await _json(request)
-        if body.get("oAuthApp") is None:
-            raise ValidationFailed([FieldViolation("oAuthApp", "is required", "REQUIRED")])
-        app = await service.update(runtime.db, actor, app_id, _object(body, "oAuthApp"), body.get("mask"))
-        return FastJSONResponse({"oAuthApp": to_wire(app)})
-
-    @router.delete(
+        request=schemas.UpdateRequest,
+        response=schemas.OAuthAppResponse,
+    ),
+    Operation(
+        HTTPMethod.DELETE,
         "/{app_id}",
-        response_model=schemas.Empty,
-        operation_id="deleteOAuthApp" if include_in_schema else None,
+        delete,
+        operation_id="deleteOAuthApp",
         summary="Delete an OAuth app; its client ID and tokens stop working at once",
-    )
-    async def delete(app_id: str, request: Request) -> FastJSONResponse:
-        runtime = _runtime(request)
-        actor = await authenticate(request, runtime)
-        await service.delete(runtime.db, actor, app_id)
-        return FastJSONResponse({})
-
-    @router.post(
+        response=schemas.Empty,
+    ),
+    Operation(
+        HTTPMethod.POST,
         "/{app_id}/generate-secret",
-        response_model=schemas.SecretResponse,
-        operation_id="generateOAuthAppSecret" if include_in_schema else None,
+        generate_secret,
+        operation_id="generateOAuthAppSecret",
         summary="Generate the secret, once, while allowSecretGeneration is true",
-    )
-    async def generate_secret(app_id: str, request: Request) -> FastJSONResponse:
-        runtime = _runtime(request)
-        actor = await authenticate(request, runtime)
-        await _json(request)
-        secret = await service.generate_secret(runtime.db, actor, app_id)
-        return FastJSONResponse({"oAuthAppSecret": secret})
-
-    @router.get(
+        response=schemas.SecretResponse,
+    ),
+    Operation(
+        HTTPMethod.GET,
         "/{app_id}/secret",
-        response_model=schemas.SecretResponse,
-        operation_id="getOAuthAppSecret" if include_in_schema else None,
+        get_secret,
+        operation_id="getOAuthAppSecret",
         summary="Always refused: secrets are stored only as hashes",
-    )
-    async def get_secret(app_id: str, request: Request) -> FastJSONResponse:
-        runtime = _runtime(request)
-        actor = await authenticate(request, runtime)
-        await service.check_secret_readable(runtime.db, actor, app_id)
-        raise AssertionError("unreachable")  # check_secret_readable always raises
-
-    @router.post(
+        response=schemas.SecretResponse,
+    ),
+    Operation(
+        HTTPMethod.POST,
         "/{app_id}/rotate-secret",
-        response_model=schemas.SecretResponse,
-        operation_id="rotateOAuthAppSecret" if include_in_schema else None,
-        openapi_extra=_body_doc(schemas.RotateSecretRequest),
+        rotate_secret,
+        operation_id="rotateOAuthAppSecret",
         summary="Issue a new secret; the old one works until the grace period ends",
-    )
-    async def rotate_secret(app_id: str, request: Request) -> FastJSONResponse:
-        runtime = _runtime(request)
-        actor = await authenticate(request, runtime)
-        body = await _json(request)
-        secret = await service.rotate_secret(runtime.db, actor, app_id, body.get("gracePeriodSeconds"))
-        return FastJSONResponse({"oAuthAppSecret": secret})
+        request=schemas.RotateSecretRequest,
+        response=schemas.SecretResponse,
+    ),
+)
 
-    return router
+hot_routes: list[Route] = [op.route(prefix) for prefix in PREFIXES for op in OPERATIONS if op.hot]
+routes: list[Route] = [op.route(prefix) for prefix in PREFIXES for op in OPERATIONS if not op.hot]

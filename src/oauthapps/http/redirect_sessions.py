@@ -1,24 +1,29 @@
 """Redirect sessions (Wix ``createRedirectSession``): the SDK asks for a login or logout URL and
-hands ``fullUrl`` to the browser. Checked here, and again when the browser arrives."""
+hands ``fullUrl`` to the browser. Checked here, and again when the browser arrives.
+
+``getMemberTokensForDirectLogin`` asks for a ``web_message`` URL without a ``redirectUri``: its
+answer goes to the page that called, so the redirect URI is that page's origin, as the browser
+states it in the ``Origin`` header, and must be approved like any other."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from ..domain.authorize_request import AuthorizeError, parse
+from .. import ids
+from ..domain.authorize_request import AuthorizeError, ResponseMode, parse
 from ..domain.errors import FieldViolation, NotFound, PermissionDenied, ValidationFailed
 from ..domain.redirect_policy import is_approved_redirect
+from ..domain.urls import UrlError, parse_web_url
 from ..runtime import Runtime
 from ..services import hosted_login
 from .auth import authenticate_site_visitor
 from .body import read_json_object
 from .responses import FastJSONResponse, wire_errors
+from .routing import PublicRoute
 
 PATHS = (
     "/_api/redirects-api/v1/redirect-session",
@@ -61,7 +66,7 @@ def _session(runtime: Runtime, path: str, params: dict[str, str]) -> dict[str, A
     full = f"{endpoint}?{urlencode(params)}"
     return {
         "redirectSession": {
-            "id": str(uuid.uuid4()),
+            "id": ids.random_uuid(),
             "fullUrl": full,
             "shortUrl": full,
             "sessionToken": "",
@@ -70,7 +75,17 @@ def _session(runtime: Runtime, path: str, params: dict[str, str]) -> dict[str, A
     }
 
 
-async def _auth_intent(runtime: Runtime, body: dict[str, Any], client_id: str) -> dict[str, Any]:
+def _calling_origin(origin_header: str | None) -> str | None:
+    """The browser's ``Origin`` (scheme, host, port; nothing else), normalised; None if absent,
+    opaque (``null``) or not a web origin we could ever approve."""
+    try:
+        url = parse_web_url(origin_header, allow_query=False)
+    except UrlError:
+        return None
+    return url.origin if url.path == "" else None
+
+
+async def _auth_intent(runtime: Runtime, body: dict[str, Any], client_id: str, origin_header: str | None) -> dict[str, Any]:
     auth = body["auth"]
     request = auth.get("authRequest") if isinstance(auth, dict) else None
     if not isinstance(request, dict):
@@ -91,6 +106,10 @@ async def _auth_intent(runtime: Runtime, body: dict[str, Any], client_id: str) -
     app = await hosted_login.load_client(runtime.db, client_id)
     if app is None:
         raise NotFound("OAuth app not found", code="OAUTH_APP_NOT_FOUND")
+    if "redirect_uri" not in params and params.get("response_mode") == ResponseMode.WEB_MESSAGE:
+        calling = _calling_origin(origin_header)
+        if calling is not None:
+            params["redirect_uri"] = calling
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
         raise _violation("auth.authRequest.redirectUri", "is required", "REQUIRED")
@@ -137,10 +156,10 @@ async def create_redirect_session(request: Request) -> Response:
     if len(intents) != 1:
         raise _violation("intent", "send exactly one intent (auth or logout)", "ONE_OF")
     if intents[0] == "auth":
-        return FastJSONResponse(await _auth_intent(runtime, body, claims.client_id))
+        return FastJSONResponse(await _auth_intent(runtime, body, claims.client_id, request.headers.get("origin")))
     if intents[0] == "logout":
         return FastJSONResponse(await _logout_intent(runtime, body, claims.client_id))
     raise _violation(intents[0], "this redirect intent is not supported by oauthapps", "UNSUPPORTED")
 
 
-routes = [Route(path, create_redirect_session, methods=["POST"]) for path in PATHS]
+routes = [PublicRoute(path, create_redirect_session, methods=["POST"]) for path in PATHS]

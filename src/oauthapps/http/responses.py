@@ -10,7 +10,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..domain.errors import DomainError, ValidationFailed
+from ..domain.errors import DomainError, TooManyRequests, ValidationFailed
 from ..oauth2.errors import OAuth2Error
 
 
@@ -20,19 +20,33 @@ class FastJSONResponse(JSONResponse):
 
 
 def domain_error(err: DomainError) -> FastJSONResponse:
-    """``{message, details: {applicationError | validationError}}`` (wix-wire.md section 10)."""
+    """``{message, details: {applicationError | validationError}}`` (docs/wire-protocol.md#wix-errors)."""
     if isinstance(err, ValidationFailed):
         details: dict[str, Any] = {"validationError": {"fieldViolations": [v.to_wire() for v in err.violations]}}
         message = f"INVALID_ARGUMENT: {err.description}"
     else:
         details = {"applicationError": {"code": err.code, "description": err.description, "data": err.data}}
         message = err.description
-    return FastJSONResponse({"message": message, "details": details}, status_code=err.status)
+    headers = retry_after(err)
+    return FastJSONResponse({"message": message, "details": details}, status_code=err.status, headers=headers or None)
+
+
+def retry_after(err: DomainError) -> dict[str, str]:
+    """``Retry-After`` for a refusal that says how long to wait (RFC 9110 10.2.3)."""
+    if isinstance(err, TooManyRequests) and err.retry_after_seconds is not None:
+        return {"Retry-After": str(err.retry_after_seconds)}
+    return {}
 
 
 def application_error(status: int, code: str, description: str) -> FastJSONResponse:
     body = {"message": description, "details": {"applicationError": {"code": code, "description": description, "data": {}}}}
     return FastJSONResponse(body, status_code=status)
+
+
+def internal_error(request_id: str) -> FastJSONResponse:
+    """The answer to an unexpected error: no detail of it (that goes to the log), only the request
+    id that finds it there."""
+    return application_error(500, "INTERNAL", f"Internal error; request id {request_id}")
 
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -11,10 +11,9 @@ from ..domain import credentials
 from ..runtime import Runtime
 from ..store import grants
 from ..store.grants import Grant
-from ..tokens.access import MEMBER, VISITOR
+from .subjects import TOKEN_KIND_OF_GRANT
 
 REFRESH_TOKEN_LIFETIME = timedelta(days=30)
-KIND_OF_SUBJECT = {"visitor": VISITOR, "member": MEMBER}
 
 
 async def new_refresh_token(conn: AsyncConnection, grant: Grant, at: datetime) -> str:
@@ -26,7 +25,7 @@ async def new_refresh_token(conn: AsyncConnection, grant: Grant, at: datetime) -
 def access_token_for(runtime: Runtime, grant: Grant) -> dict[str, Any]:
     lifetime = runtime.settings.access_token_seconds
     token, _ = runtime.tokens.mint(
-        kind=KIND_OF_SUBJECT[grant.subject_type],
+        kind=TOKEN_KIND_OF_GRANT[grant.subject_type],
         subject=grant.subject_id,
         project_id=grant.project_id,
         client_id=grant.oauth_app_id,

@@ -61,7 +61,7 @@ def parse_body(content_type: str, body: bytes) -> dict[str, str]:
 
 def apply_basic_auth(params: dict[str, str], authorization: str | None) -> bool:
     """Merge client_secret_basic credentials into params; True when Basic auth was used."""
-    if not authorization or not authorization[:6].lower() == "basic ":
+    if not authorization or authorization[:6].lower() != "basic ":
         return False
     try:
         decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")

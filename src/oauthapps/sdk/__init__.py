@@ -8,7 +8,6 @@
 ``create_async_client`` returns the asyncio twin with the same methods, awaited.
 """
 
-from ._ops import Async, Op, Sync
 from .client import AsyncClient, Client, create_async_client, create_client
 from .errors import (
     ApiError,
@@ -22,6 +21,7 @@ from .errors import (
     UnauthenticatedError,
     ValidationError,
 )
+from .login_callback import CallbackParams, OAuthData
 from .modules import (
     DataItem,
     DataModule,
@@ -37,7 +37,7 @@ from .modules import (
     members,
     oauth_apps,
 )
-from .pkce import CallbackParams, OAuthData
+from .operations import Async, Op, Sync
 from .strategies import ApiKeyStrategy, AppStrategy, AuthUrl, ClientCredentialsStrategy, LogoutUrl, OAuthStrategy, Strategy
 from .tokens import EXPIRY_MARGIN_SECONDS, AccessToken, RefreshToken, Tokens
 

@@ -1,6 +1,6 @@
 """``create_client`` and ``create_async_client``: one auth strategy, some modules, one base URL.
 The two clients differ only in their driver and in how they are closed; the strategy and the
-modules are the same objects either way (see ``_binding``)."""
+modules are the same objects either way (see ``dual_mode``)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any, Generic, TypeVar, cast, overload
 
 import httpx
 
-from ._ops import Async, AsyncRunner, M, Runner, Sync, SyncRunner
-from ._wire import Context
+from .http_calls import Context
 from .modules import ALL_MODULES, DataModule, MembersModule, Module, ModuleSpec, OAuthAppsModule
+from .operations import Async, AsyncRunner, M, Runner, Sync, SyncRunner
 from .strategies import OAuthStrategy, Strategy
 
 S = TypeVar("S", bound=Strategy[Any])

@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._ops import Op
-from ._wire import Context, token_json
+from .http_calls import Context, token_json
+from .operations import Op
 
 Role = Literal["none", "visitor", "member"]
 

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-VISITOR = "visitor"
-MEMBER = "member"
-ADMIN = "admin"
+from ..domain.roles import CallerRole
 
 
 @dataclass(frozen=True)
 class Caller:
     project_id: str
-    role: str  # VISITOR | MEMBER | ADMIN
+    role: CallerRole
     subject_id: str  # visitor id, member id, OAuth app id or API key id
     client_id: str | None = None
 
     @property
     def member_id(self) -> str | None:
-        return self.subject_id if self.role == MEMBER else None
+        return self.subject_id if self.role == CallerRole.MEMBER else None

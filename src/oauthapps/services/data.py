@@ -6,17 +6,17 @@ caller's role; "own" access narrows reads to the caller's items and writes to it
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
+from .. import clock, ids
 from ..domain import data_items as rules
 from ..domain.errors import Conflict, NotFound, PermissionDenied
 from ..domain.oauth_app import iso
+from ..domain.roles import CallerRole
 from ..store import data as repo
 from ..store.data import Item
 from ..store.database import Database
-from .callers import ADMIN, Caller
+from .callers import Caller
 
 COLLECTION_NOT_FOUND = "WDE0025"
 ITEM_NOT_FOUND = "WDE0073"
@@ -24,16 +24,8 @@ ITEM_EXISTS = "WDE0074"
 NOT_PERMITTED = "WDE0027"
 
 
-def _now() -> datetime:
-    """Now, to the millisecond: items show their dates as ISO strings with milliseconds (which
-    the SDK turns into a JS Date), so a date read back from an item must compare equal to the
-    stored one in a filter (``_createdDate`` ``$eq``/``$gt``/``$lt``)."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 def _require_admin(caller: Caller) -> None:
-    if caller.role != ADMIN:
+    if caller.role != CallerRole.ADMIN:
         raise PermissionDenied("Managing collections needs an admin token or an API key", code=NOT_PERMITTED)
 
 
@@ -58,7 +50,7 @@ async def create_collection(db: Database, caller: Caller, collection_id: Any, pe
     cid = rules.validate_collection_id(collection_id, "collection.id")
     perms = rules.validate_permissions(permissions)
     async with db.transaction() as conn:
-        if not await repo.create_collection(conn, caller.project_id, cid, perms, _now()):
+        if not await repo.create_collection(conn, caller.project_id, cid, perms, clock.now_to_the_millisecond()):
             raise Conflict(f"Collection {cid} already exists", code="WDE0074")
     return rules.Collection(caller.project_id, cid, perms)
 
@@ -100,8 +92,8 @@ def _item_not_found(collection_id: str, item_id: str) -> NotFound:
 
 async def insert(db: Database, caller: Caller, collection_id: Any, item_id: Any, data: Any) -> Item:
     values = rules.validate_item_data(data)
-    iid = rules.validate_item_id(item_id, "dataItem.id") if item_id is not None else uuid.uuid4().hex
-    at = _now()
+    iid = rules.validate_item_id(item_id, "dataItem.id") if item_id is not None else ids.random_uuid_hex()
+    at = clock.now_to_the_millisecond()
     async with db.transaction() as conn:
         collection = await _collection(conn, caller, collection_id)
         _access(collection, caller, "insert")
@@ -142,7 +134,7 @@ async def update(db: Database, caller: Caller, collection_id: Any, item_id: Any,
     async with db.transaction() as conn:
         collection = await _collection(conn, caller, collection_id)
         owner = await _write_target(conn, caller, collection, iid, "update")
-        item = await repo.replace_item(conn, caller.project_id, collection.id, iid, values, _now(), owner)
+        item = await repo.replace_item(conn, caller.project_id, collection.id, iid, values, clock.now_to_the_millisecond(), owner)
     if item is None:
         raise _item_not_found(collection.id, iid)
     return item

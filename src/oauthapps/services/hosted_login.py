@@ -8,8 +8,9 @@ bound to the OAuth app they were created through, so deleting the app kills them
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from .. import clock
 from ..domain import credentials
 from ..domain.authorize_request import AuthorizeRequest
 from ..domain.oauth_app import OAuthApp
@@ -18,16 +19,13 @@ from ..store import cached, one_time, sessions
 from ..store import members as member_repo
 from ..store.database import Database
 from ..store.members import Member
+from ..store.one_time import OneTimePurpose
 
 CODE_LIFETIME = timedelta(seconds=60)
 TICKET_LIFETIME = timedelta(minutes=5)
 SESSION_LIFETIME = timedelta(days=14)
 SESSION_TOKEN_PREFIX = "oam_"
 TICKET_PREFIX = "oat_"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def load_client(db: Database, client_id: str | None) -> OAuthApp | None:
@@ -45,16 +43,20 @@ def login_redirect_approved(app: OAuthApp, redirect_uri: str | None) -> bool:
 
 async def issue_code(db: Database, app: OAuthApp, member_id: str, request: AuthorizeRequest, lifetime: timedelta = CODE_LIFETIME) -> str:
     code = credentials.generate_secret(credentials.CODE_PREFIX)
-    at = _now()
+    at = clock.now()
     async with db.transaction() as conn:
         await one_time.put(
             conn,
             token_hash=credentials.hash_secret(code),
-            purpose=one_time.CODE,
+            purpose=OneTimePurpose.CODE,
             project_id=app.project_id,
             oauth_app_id=app.id,
             member_id=member_id,
-            data={"redirect_uri": request.redirect_uri, "code_challenge": request.code_challenge},
+            data={
+                "redirect_uri": request.redirect_uri,
+                "code_challenge": request.code_challenge,
+                "response_mode": request.response_mode,
+            },
             at=at,
             expires_at=at + min(lifetime, CODE_LIFETIME),
         )
@@ -64,7 +66,7 @@ async def issue_code(db: Database, app: OAuthApp, member_id: str, request: Autho
 
 async def start_session(db: Database, app: OAuthApp, member_id: str) -> str:
     token = credentials.generate_secret(SESSION_TOKEN_PREFIX)
-    at = _now()
+    at = clock.now()
     async with db.transaction() as conn:
         await sessions.create(
             conn,
@@ -83,9 +85,16 @@ async def session_member(db: Database, token: str | None, project_id: str) -> Me
         return None
     async with db.read() as conn:
         found = await sessions.find(conn, credentials.hash_secret(token))
-        if found is None or found.project_id != project_id or found.expires_at <= _now():
+        if found is None or found.project_id != project_id or found.expires_at <= clock.now():
             return None
-        return await member_repo.get_member(conn, project_id, found.member_id)
+        member = await member_repo.get_member(conn, project_id, found.member_id)
+    return member if member is not None and member.may_sign_in else None
+
+
+async def may_sign_in(db: Database, project_id: str, member_id: str) -> bool:
+    """Only an approved member gets a code or tokens (a pending or blocked one never does)."""
+    member = await cached.member(db, project_id, member_id)
+    return member is not None and member.may_sign_in
 
 
 async def end_session(db: Database, token: str | None) -> None:
@@ -96,12 +105,12 @@ async def end_session(db: Database, token: str | None) -> None:
 
 async def issue_ticket(db: Database, app: OAuthApp, member_id: str) -> str:
     ticket = credentials.generate_secret(TICKET_PREFIX)
-    at = _now()
+    at = clock.now()
     async with db.transaction() as conn:
         await one_time.put(
             conn,
             token_hash=credentials.hash_secret(ticket),
-            purpose=one_time.LOGIN_TICKET,
+            purpose=OneTimePurpose.LOGIN_TICKET,
             project_id=app.project_id,
             oauth_app_id=app.id,
             member_id=member_id,
@@ -115,9 +124,9 @@ async def issue_ticket(db: Database, app: OAuthApp, member_id: str) -> str:
 async def redeem_ticket(db: Database, app: OAuthApp, ticket: str) -> str | None:
     """The member the ticket signs in, once; None if it is unknown, used, expired or another app's."""
     ticket_hash = credentials.hash_secret(ticket)
-    at = _now()
+    at = clock.now()
     async with db.transaction() as conn:
-        record = await one_time.get(conn, ticket_hash, one_time.LOGIN_TICKET)
+        record = await one_time.get(conn, ticket_hash, OneTimePurpose.LOGIN_TICKET)
         if record is None or record.oauth_app_id != app.id or record.expires_at <= at or record.member_id is None:
             return None
         if not await one_time.consume(conn, ticket_hash, at):

@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import clock, ids
 from ..domain import credentials, scopes
 from ..domain.errors import Conflict, DomainError, FieldViolation, NotFound, ValidationFailed
 from ..domain.masks import parse_mask
 from ..domain.oauth_app import OAuthApp, validate_create, validate_update
 from ..domain.query import Query, parse_query
-from ..store import cached
+from ..store import cached, oauth_app_page
+from ..store import oauth_app_audit as audit
 from ..store import oauth_apps as repo
 from ..store.database import READ_ONLY, Database
 from .actor import Actor
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
-
-
-def _now() -> datetime:
-    # Whole milliseconds: the wire shows createdDate with milliseconds, so a stored value with
-    # microseconds would not equal (and would sort after) the value a client filters with.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _not_found(app_id: str) -> NotFound:
@@ -48,7 +42,7 @@ class Created:
 
 
 async def _audit(conn: Any, actor: Actor, app_id: str, action: str, fields: list[str], at: datetime) -> None:
-    await repo.record_audit(
+    await audit.record_audit(
         conn,
         project_id=actor.project_id,
         oauth_app_id=app_id,
@@ -68,9 +62,9 @@ async def create(db: Database, actor: Actor, body: Any) -> Created:
     # client may never need one); otherwise the secret is generated now and shown once.
     defer_secret = isinstance(body, dict) and body.get("allowSecretGeneration") is True
     secret = None if defer_secret else credentials.generate_secret(credentials.OAUTH_APP_SECRET_PREFIX)
-    at = _now()
+    at = clock.now_to_the_millisecond()
     app = OAuthApp(
-        id=str(uuid.uuid4()),
+        id=ids.random_uuid(),
         project_id=actor.project_id,
         name=changes.values["name"],
         created_at=at,
@@ -115,12 +109,12 @@ async def _statement_reads(db: Database) -> AsyncIterator[AsyncConnection]:
         yield await conn.execution_options(**options)
 
 
-async def query_page(db: Database, actor: Actor, raw: Any) -> tuple[repo.Page, Query]:
+async def query_page(db: Database, actor: Actor, raw: Any) -> tuple[oauth_app_page.Page, Query]:
     """POST /query: the apps already in their wire shape, with a bounded count."""
     scopes.require_read(actor.scopes, "Querying OAuth apps")
     parsed = parse_query(raw, repo.QUERY_SPEC)
     async with _statement_reads(db) as conn:
-        page = await repo.query_page(conn, actor.project_id, parsed)
+        page = await oauth_app_page.query_page(conn, actor.project_id, parsed)
     return page, parsed
 
 
@@ -130,7 +124,7 @@ async def update(db: Database, actor: Actor, app_id: str, body: Any, raw_mask: A
     if isinstance(body, dict) and body.get("id") not in (None, app_id):
         raise ValidationFailed([FieldViolation("oAuthApp.id", "must match the id in the path", "MISMATCH")])
     changes = validate_update(body, parse_mask(raw_mask))
-    at = _now()
+    at = clock.now_to_the_millisecond()
     async with db.transaction() as conn:
         if not changes.values:
             app = await repo.get_app(conn, actor.project_id, app_id)
@@ -146,7 +140,7 @@ async def update(db: Database, actor: Actor, app_id: str, body: Any, raw_mask: A
 async def delete(db: Database, actor: Actor, app_id: str) -> None:
     scopes.require_write(actor.scopes, "Deleting an OAuth app")
     _check_id(app_id)
-    at = _now()
+    at = clock.now_to_the_millisecond()
     async with db.transaction() as conn:
         if not await repo.delete_app(conn, actor.project_id, app_id):
             raise _not_found(app_id)
@@ -157,7 +151,7 @@ async def generate_secret(db: Database, actor: Actor, app_id: str) -> str:
     scopes.require_write(actor.scopes, "Generating an OAuth app secret")
     _check_id(app_id)
     secret = credentials.generate_secret(credentials.OAUTH_APP_SECRET_PREFIX)
-    at = _now()
+    at = clock.now_to_the_millisecond()
     async with db.transaction() as conn:
         if not await repo.claim_first_secret(conn, actor.project_id, app_id, credentials.hash_secret(secret), at):
             if await repo.get_app(conn, actor.project_id, app_id) is None:
@@ -194,7 +188,7 @@ async def rotate_secret(db: Database, actor: Actor, app_id: str, grace_seconds: 
             [FieldViolation("gracePeriodSeconds", f"must be a whole number from 0 to {MAX_GRACE_SECONDS}", "OUT_OF_RANGE")]
         )
     secret = credentials.generate_secret(credentials.OAUTH_APP_SECRET_PREFIX)
-    at = _now()
+    at = clock.now_to_the_millisecond()
     until = at + timedelta(seconds=grace_seconds) if grace_seconds else None
     async with db.transaction() as conn:
         if not await repo.rotate_secret(conn, actor.project_id, app_id, credentials.hash_secret(secret), until, at):
@@ -208,9 +202,10 @@ async def rotate_secret(db: Database, actor: Actor, app_id: str, grace_seconds: 
 def matching_secret_hash(app: OAuthApp, presented: str, at: datetime | None = None) -> str | None:
     """The stored hash ``presented`` matches: the current secret, or the previous one while its
     grace period lasts; None when neither."""
-    accepted = app.accepted_secret_hashes(at or _now())
+    accepted = app.accepted_secret_hashes(at or clock.now_to_the_millisecond())
     return next((stored for stored in accepted if credentials.secret_matches(presented, stored)), None)
 
 
 def client_secret_matches(app: OAuthApp, presented: str, at: datetime | None = None) -> bool:
+    """The current secret, or the previous one while its grace period lasts."""
     return matching_secret_hash(app, presented, at) is not None

@@ -91,3 +91,20 @@ async def demo(db: Database) -> dict[str, str]:
         "appSecret": app_secret,
         "instanceId": installation.id,
     }
+
+
+async def set_owner_approval(db: Database, project_id: str, required: bool) -> None:
+    """Applies to members who register from now on; members already there keep their status."""
+    async with db.transaction() as conn:
+        found = await repo.set_owner_approval(conn, project_id, required)
+    if not found:
+        raise NotFound(f"No project {project_id}", code="PROJECT_NOT_FOUND")
+
+
+async def set_email_verification(db: Database, project_id: str, required: bool) -> None:
+    """Applies at each sign-in from now on: a member who has not verified her email yet is asked
+    for a mailed code at her next login, whenever she registered."""
+    async with db.transaction() as conn:
+        found = await repo.set_email_verification(conn, project_id, required)
+    if not found:
+        raise NotFound(f"No project {project_id}", code="PROJECT_NOT_FOUND")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.oauth_app import OAuthApp
 from . import grants, members, oauth_apps, tenancy
-from .changes import Bounded
+from .caches import Bounded
 from .database import Database
 from .grants import Grant, RefreshRecord, RefreshRow
 from .members import MemberProfile

@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.data_items import Collection
 from ..domain.query import Query
-from .query_sql import FieldSql, filter_sql, order_sql
+from .query_sql import FieldSql, filter_sql, order_sql, too_complex_is_refused
 from .schema import data_collections, data_items
 
 
@@ -154,6 +154,7 @@ async def remove_item(conn: AsyncConnection, project_id: str, collection_id: str
     return _item(row) if row else None
 
 
+@too_complex_is_refused
 async def query_items(
     conn: AsyncConnection,
     project_id: str,

@@ -13,7 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .changes import NOTIFY_TOKEN, Caches, ChangeFeed, install_local_eviction
+from .caches import CacheBudgets, Caches, install_local_eviction
+from .change_feed import ChangeFeed
 
 
 def async_url(url: str) -> str:
@@ -70,9 +71,13 @@ class Database:
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Database:
+        """hide_parameters: a database error's message (and so the log) never carries the values
+        of a statement, which may be a caller's data or a secret's hash."""
         full = async_url(url)
+        # hide_parameters: an error's message would otherwise hold its statement's parameters
+        # (names, redirect URIs, secret and token hashes); the log gets the statement only.
         if full.startswith("sqlite"):
-            engine = create_async_engine(full, pool_pre_ping=False)
+            engine = create_async_engine(full, pool_pre_ping=False, hide_parameters=True)
             _configure_sqlite(engine)
         else:
             # No pre-ping: on asyncpg it costs three round trips per checkout (a quarter of a query
@@ -80,14 +85,14 @@ class Database:
             # finds it; SQLAlchemy then invalidates the whole pool and the next checkout reconnects.
             # No overflow: connections opened past the pool and closed on return were churned by
             # the hundred per second under load; a request waits for a pooled one instead.
-            engine = create_async_engine(full, pool_size=pool_size, max_overflow=0, pool_pre_ping=False)
+            engine = create_async_engine(full, pool_size=pool_size, max_overflow=0, pool_pre_ping=False, hide_parameters=True)
         db = cls(url=url, engine=engine)
         install_local_eviction(engine.sync_engine, lambda: db.caches)
         return db
 
-    async def start_caches(self) -> None:
-        """Turn on the process-local caches, following the change log (store/changes.py)."""
-        caches = Caches()
+    async def start_caches(self, budgets: CacheBudgets | None = None) -> None:
+        """Turn on the process-local caches, following the change log (store/change_log.py, store/change_feed.py)."""
+        caches = Caches(budgets)
         feed = ChangeFeed(async_url(self.url), caches)
         await feed.start()
         self.caches, self.feed = caches, feed
@@ -95,26 +100,14 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One atomic unit of work: everything in it commits together or not at all."""
-        token: str | None = None
-        waiter = None
-        try:
-            async with self.engine.begin() as conn:
-                yield conn
-                token = conn.info.pop(NOTIFY_TOKEN, None)
-                if token is not None and self.feed is not None:
-                    waiter = self.feed.expect(token)
-        except BaseException:
-            if token is not None and self.feed is not None:
-                self.feed.forget(token)
-            raise
-        if waiter is not None and token is not None and self.feed is not None:
-            await self.feed.delivered(token, waiter)
+        async with self.engine.begin() as conn:
+            yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only unit of work: a consistent snapshot that blocks no writer."""
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(**{READ_ONLY: True})
+        async with self.engine.connect() as pooled:
+            conn = await pooled.execution_options(**{READ_ONLY: True})
             async with conn.begin():
                 yield conn
 

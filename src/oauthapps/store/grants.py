@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .changes import GRANT, record_change
+from .. import ids
+from .change_log import ChangeKind, record_change
 from .schema import grants, refresh_tokens
-from .tenancy import new_id
+
+
+class GrantSubject(StrEnum):
+    """Whom a grant authorises (the ``subject_type`` column)."""
+
+    VISITOR = "visitor"  # an anonymous site visitor (the anonymous grant)
+    MEMBER = "member"  # a signed-in site member (authorization_code)
 
 
 @dataclass(frozen=True)
@@ -18,7 +26,7 @@ class Grant:
     id: str
     project_id: str
     oauth_app_id: str
-    subject_type: str
+    subject_type: GrantSubject
     subject_id: str
     member_id: str | None
     revoked_at: datetime | None
@@ -42,7 +50,9 @@ class RefreshRow:
 
 def _grant(m: object) -> Grant:
     g = m._mapping  # type: ignore[attr-defined]
-    return Grant(g["id"], g["project_id"], g["oauth_app_id"], g["subject_type"], g["subject_id"], g["member_id"], g["revoked_at"])
+    return Grant(
+        g["id"], g["project_id"], g["oauth_app_id"], GrantSubject(g["subject_type"]), g["subject_id"], g["member_id"], g["revoked_at"]
+    )
 
 
 async def create_grant(
@@ -50,13 +60,13 @@ async def create_grant(
     *,
     project_id: str,
     oauth_app_id: str,
-    subject_type: str,
+    subject_type: GrantSubject,
     subject_id: str,
     member_id: str | None,
     at: datetime,
     grant_id: str | None = None,
 ) -> Grant:
-    grant = Grant(grant_id or new_id(), project_id, oauth_app_id, subject_type, subject_id, member_id, None)
+    grant = Grant(grant_id or ids.random_uuid(), project_id, oauth_app_id, subject_type, subject_id, member_id, None)
     await conn.execute(
         insert(grants).values(
             id=grant.id,
@@ -79,7 +89,13 @@ async def get_grant(conn: AsyncConnection, grant_id: str) -> Grant | None:
 async def revoke_grant(conn: AsyncConnection, grant_id: str, at: datetime) -> None:
     result = await conn.execute(update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None)).values(revoked_at=at))
     if result.rowcount:
-        await record_change(conn, GRANT, grant_id)
+        await record_change(conn, ChangeKind.GRANT, grant_id)
+
+
+async def revoke_member_grants(conn: AsyncConnection, member_id: str, at: datetime) -> None:
+    """Every grant of the member; the caller records the MEMBER change, which evicts her cached
+    grants in every process (store/changes.py)."""
+    await conn.execute(update(grants).where(grants.c.member_id == member_id, grants.c.revoked_at.is_(None)).values(revoked_at=at))
 
 
 async def add_refresh_token(conn: AsyncConnection, grant_id: str, token_hash: str, at: datetime, expires_at: datetime) -> None:
@@ -112,3 +128,24 @@ async def mark_rotated(conn: AsyncConnection, token_hash: str, at: datetime) -> 
         update(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash, refresh_tokens.c.rotated_at.is_(None)).values(rotated_at=at)
     )
     return result.rowcount == 1
+
+
+async def live_counts_for_app(conn: AsyncConnection, oauth_app_id: str, now: datetime, cap: int) -> tuple[int, int]:
+    """How many unrevoked grants and usable refresh tokens an OAuth app has, each counted no
+    further than ``cap + 1`` (the owner console's delete summary says "more than cap" past it).
+    Both read through the grants' oauth_app_id index, then the refresh tokens' grant_id index."""
+    live_grants = select(literal(1)).where(grants.c.oauth_app_id == oauth_app_id, grants.c.revoked_at.is_(None)).limit(cap + 1)
+    live_tokens = (
+        select(literal(1))
+        .select_from(grants.join(refresh_tokens, refresh_tokens.c.grant_id == grants.c.id))
+        .where(
+            grants.c.oauth_app_id == oauth_app_id,
+            grants.c.revoked_at.is_(None),
+            refresh_tokens.c.rotated_at.is_(None),
+            refresh_tokens.c.expires_at > now,
+        )
+        .limit(cap + 1)
+    )
+    grant_count = (await conn.execute(select(func.count()).select_from(live_grants.subquery()))).scalar_one()
+    token_count = (await conn.execute(select(func.count()).select_from(live_tokens.subquery()))).scalar_one()
+    return int(grant_count), int(token_count)

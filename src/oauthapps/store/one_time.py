@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -11,13 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .schema import one_time_tokens
 
-CODE = "code"
-LOGIN_TICKET = "ticket"
+
+class OneTimePurpose(StrEnum):
+    """What a single-use secret is for (the ``purpose`` column); a lookup names the purpose, so
+    a login ticket is never accepted as an authorization code, nor the other way round."""
+
+    CODE = "code"  # an authorization code (RFC 6749 4.1)
+    LOGIN_TICKET = "ticket"  # a hosted login's ticket
+    PASSWORD_RESET = "reset"  # a mailed password-reset link (services/password_reset.py)
 
 
 @dataclass(frozen=True)
 class OneTime:
-    purpose: str
+    purpose: OneTimePurpose
     project_id: str
     oauth_app_id: str | None
     member_id: str | None
@@ -31,7 +38,7 @@ async def put(
     conn: AsyncConnection,
     *,
     token_hash: str,
-    purpose: str,
+    purpose: OneTimePurpose,
     project_id: str,
     oauth_app_id: str | None,
     member_id: str | None,
@@ -53,7 +60,7 @@ async def put(
     )
 
 
-async def get(conn: AsyncConnection, token_hash: str, purpose: str) -> OneTime | None:
+async def get(conn: AsyncConnection, token_hash: str, purpose: OneTimePurpose) -> OneTime | None:
     row = (
         await conn.execute(select(one_time_tokens).where(one_time_tokens.c.token_hash == token_hash, one_time_tokens.c.purpose == purpose))
     ).first()
@@ -61,7 +68,14 @@ async def get(conn: AsyncConnection, token_hash: str, purpose: str) -> OneTime |
         return None
     m = row._mapping
     return OneTime(
-        m["purpose"], m["project_id"], m["oauth_app_id"], m["member_id"], m["grant_id"], dict(m["data"]), m["expires_at"], m["used_at"]
+        OneTimePurpose(m["purpose"]),
+        m["project_id"],
+        m["oauth_app_id"],
+        m["member_id"],
+        m["grant_id"],
+        dict(m["data"]),
+        m["expires_at"],
+        m["used_at"],
     )
 
 
@@ -73,6 +87,11 @@ async def consume(conn: AsyncConnection, token_hash: str, at: datetime, grant_id
         .values(used_at=at, grant_id=grant_id)
     )
     return result.rowcount == 1
+
+
+async def delete_for_member(conn: AsyncConnection, member_id: str, purpose: OneTimePurpose) -> None:
+    """A member's other secrets of one purpose (her older reset links, once one was used)."""
+    await conn.execute(delete(one_time_tokens).where(one_time_tokens.c.member_id == member_id, one_time_tokens.c.purpose == purpose))
 
 
 async def purge_expired(conn: AsyncConnection, before: datetime) -> None:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Union
+from typing import Any, ParamSpec, TypeAlias, TypeVar
 
 from sqlalchemy import String, and_, false, func, not_, or_, true
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from ..domain.errors import DomainError
 from ..domain.oauth_app import iso as iso_date
 from ..domain.query import And, Condition, Node, Not, Or, Sort
 
@@ -45,7 +48,7 @@ def _ascii_lower_postgresql(element: _ascii_lower, compiler: SQLCompiler, **kw: 
     return f"translate({args}, '{string.ascii_uppercase}', '{string.ascii_lowercase}')"
 
 
-def _same(value: Any) -> Any:
+def _same(value: object) -> object:
     return value
 
 
@@ -58,7 +61,7 @@ class FieldSql:
     value: ColumnElement[Any]
     text: ColumnElement[Any]
     is_null: ColumnElement[bool]
-    bind: Callable[[Any], Any] = _same
+    bind: Callable[[Any], object] = _same
     # For dates stored as {"$date": "<canonical ISO>"} inside a document: the ISO text.
     date_text: ColumnElement[Any] | None = None
 
@@ -67,7 +70,7 @@ class FieldSql:
         return cls(column, column, column.is_(None))
 
 
-Columns = Union[Mapping[str, ColumnElement[Any]], Callable[[str], FieldSql]]
+Columns: TypeAlias = Mapping[str, ColumnElement[Any]] | Callable[[str], FieldSql]
 
 
 def resolve(columns: Columns, name: str) -> FieldSql:
@@ -131,8 +134,43 @@ def filter_sql(node: Node | None, columns: Columns) -> ColumnElement[bool]:
 
 
 def order_sql(sort: tuple[Sort, ...], columns: Columns) -> list[ColumnElement[Any]]:
-    ordered = []
+    ordered: list[ColumnElement[Any]] = []
     for s in sort:
         value = resolve(columns, s.field).value
         ordered.append(value.desc() if s.descending else value.asc())
     return ordered
+
+
+# What SQLite and PostgreSQL (asyncpg) say about a statement too large for them. The limits in
+# domain/query_limits.py keep every query far below these; this is the last line, so that such a
+# statement is never a 500 with its SQL in the log.
+_TOO_COMPLEX = (
+    "expression tree is too large",
+    "too many sql variables",
+    "too many terms in compound select",
+    "parser stack overflow",
+    "number of query arguments cannot exceed",
+    "stack depth limit exceeded",
+    "too many arguments",
+)
+
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def too_complex_is_refused(run: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """For a store function that runs a query built from a caller's filter: the database refusing
+    the statement as too large is the caller's fault (400 QUERY_TOO_COMPLEX), not ours."""
+
+    @functools.wraps(run)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await run(*args, **kwargs)
+        except DBAPIError as exc:
+            if not any(text in str(exc.orig).lower() for text in _TOO_COMPLEX):
+                raise
+        # Raised outside the except block, so the database error (with its SQL) is not chained.
+        raise DomainError("The query is too complex for the database; use a smaller filter", code=QUERY_TOO_COMPLEX)
+
+    return guarded

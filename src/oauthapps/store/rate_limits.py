@@ -15,7 +15,7 @@ async def count(conn: AsyncConnection, key: str, window: timedelta, at: datetime
     row = (await conn.execute(select(rate_limits).where(rate_limits.c.key == key))).first()
     if row is None or row.window_start <= at - window:
         return 0
-    return int(row.count)
+    return int(row._mapping["count"])  # row.count would be the tuple method
 
 
 async def hit(conn: AsyncConnection, key: str, window: timedelta, at: datetime) -> int:

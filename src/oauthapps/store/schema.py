@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
@@ -64,6 +65,12 @@ projects = Table(
     _id(),
     Column("name", String(256), nullable=False),
     Column("created_at", UtcTimestamp(), nullable=False),
+    # New members wait for the owner's approval (members.status PENDING) before they get tokens.
+    Column("require_owner_approval", Boolean, nullable=False, default=False, server_default=sa_false()),
+    # The display name in the From header of the project's mails (None: the project's name).
+    Column("mail_sender_name", String(128), nullable=True),
+    # Members must type a code mailed to them before they get a session (domain/account_recovery.py).
+    Column("require_email_verification", Boolean, nullable=False, default=False, server_default=sa_false()),
 )
 
 platform_apps = Table(
@@ -162,7 +169,18 @@ members = Table(
     Column("password_hash", String(256), nullable=False),
     Column("nickname", String(256), nullable=False, default=""),
     Column("created_at", UtcTimestamp(), nullable=False),
+    # domain/members.py MemberStatus; only APPROVED members get tokens.
+    Column("status", String(16), nullable=False, default="APPROVED", server_default="APPROVED"),
+    # The profile page slug, unique in the project; a new member's is their id.
+    Column("slug", String(255), nullable=False),
+    Column("first_name", String(100), nullable=False, default="", server_default=""),
+    Column("last_name", String(100), nullable=False, default="", server_default=""),
+    Column("picture_url", String(2048), nullable=False, default="", server_default=""),
+    Column("updated_at", UtcTimestamp(), nullable=False),
+    # She typed a code mailed to her, or set a password through a mailed reset link.
+    Column("email_verified", Boolean, nullable=False, default=False, server_default=sa_false()),
     UniqueConstraint("project_id", "email"),
+    UniqueConstraint("project_id", "slug"),
 )
 
 # A grant is one authorisation of a subject (visitor or member) for one OAuth app. Refresh tokens
@@ -207,6 +225,22 @@ one_time_tokens = Table(
     Column("used_at", UtcTimestamp(), nullable=True),
 )
 
+# An email verification under way: the SDK's ``stateToken`` (as a hash) and the code mailed for
+# it (an HMAC keyed by the stateToken), with its wrong tries. One per member at a time.
+email_verifications = Table(
+    "email_verifications",
+    metadata,
+    Column("state_hash", String(128), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("member_id", String(64), ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("oauth_app_id", String(64), ForeignKey("oauth_apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("code_hash", String(128), nullable=False),
+    Column("wrong_codes", Integer, nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("code_expires_at", UtcTimestamp(), nullable=False),
+    Column("expires_at", UtcTimestamp(), nullable=False),
+)
+
 # A member's signed-in browser session on the hosted pages (the session cookie).
 member_sessions = Table(
     "member_sessions",
@@ -226,6 +260,19 @@ rate_limits = Table(
     Column("key", String(256), primary_key=True),
     Column("window_start", UtcTimestamp(), nullable=False),
     Column("count", Integer, nullable=False),
+)
+
+# Attempt counters for secrets people type (domain/attempt_limits.py), shared by every worker.
+# ``key`` is a hash of (action, account or address, project); ``expires_at`` says when a row may
+# be purged.
+attempt_limits = Table(
+    "attempt_limits",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("since", UtcTimestamp(), nullable=False),
+    Column("retry_at", UtcTimestamp(), nullable=True),
+    Column("expires_at", UtcTimestamp(), nullable=False, index=True),
 )
 
 # Project data (a compatible subset of Wix Data v2): collections with per-operation permissions,
@@ -262,4 +309,61 @@ change_log = Table(
     Column("kind", String(16), nullable=False),
     Column("key", String(128), nullable=False),
     Column("at", UtcTimestamp(), nullable=False),
+)
+
+# Mails waiting for the mail server, written in the same transaction as the change that causes
+# them (services/mail.py), sent by every server process's outbox sender (mail/sender.py). A sender
+# claims rows (claimed_by, claimed_until) in one atomic UPDATE so that no two senders send one mail.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    _id(),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("sender_name", String(128), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("rejections", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcTimestamp(), nullable=False),
+    Column("claimed_by", String(128), nullable=True),
+    Column("claimed_until", UtcTimestamp(), nullable=True),
+    Column("last_error", String(512), nullable=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("finished_at", UtcTimestamp(), nullable=True),
+    Index("ix_mail_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_mail_outbox_project_created", "project_id", "created_at"),
+)
+
+# Console owners: people who sign in to the owner console (/console) with email and password,
+# each a member of one or more projects with a role (domain/owners.py).
+owners = Table(
+    "owners",
+    metadata,
+    _id(),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", UtcTimestamp(), nullable=False),
+)
+
+owner_projects = Table(
+    "owner_projects",
+    metadata,
+    Column("owner_id", String(64), ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("role", String(16), nullable=False),
+)
+
+# A console sign-in (the console's session cookie holds the token; only its hash is kept).
+owner_sessions = Table(
+    "owner_sessions",
+    metadata,
+    Column("token_hash", String(128), primary_key=True),
+    Column("owner_id", String(64), ForeignKey("owners.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("last_seen_at", UtcTimestamp(), nullable=False),
+    Column("expires_at", UtcTimestamp(), nullable=False),
 )

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .changes import INSTALLATION, PROJECT_KEYS, record_change
-from .ids import random_uuid
+from .. import clock, ids
+from .change_log import ChangeKind, record_change
 from .schema import api_keys, installations, platform_apps, projects
-
-
-def new_id() -> str:
-    """A random (version 4) UUID's text."""
-    return random_uuid()
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -54,7 +45,7 @@ class ApiKey:
 
 
 async def create_project(conn: AsyncConnection, name: str) -> Project:
-    project = Project(id=new_id(), name=name, created_at=now())
+    project = Project(id=ids.random_uuid(), name=name, created_at=clock.now())
     await conn.execute(insert(projects).values(id=project.id, name=name, created_at=project.created_at))
     return project
 
@@ -75,8 +66,8 @@ async def list_projects(conn: AsyncConnection) -> list[Project]:
 
 
 async def create_platform_app(conn: AsyncConnection, name: str, secret_hash: str, scopes: list[str]) -> PlatformApp:
-    app = PlatformApp(id=new_id(), name=name, secret_hash=secret_hash, scopes=scopes)
-    await conn.execute(insert(platform_apps).values(id=app.id, name=name, secret_hash=secret_hash, scopes=scopes, created_at=now()))
+    app = PlatformApp(id=ids.random_uuid(), name=name, secret_hash=secret_hash, scopes=scopes)
+    await conn.execute(insert(platform_apps).values(id=app.id, name=name, secret_hash=secret_hash, scopes=scopes, created_at=clock.now()))
     return app
 
 
@@ -100,11 +91,11 @@ async def install(conn: AsyncConnection, app: PlatformApp, project_id: str) -> I
     ).first()
     if existing:
         return Installation(existing.id, existing.app_id, existing.project_id, list(existing.scopes))
-    inst = Installation(id=new_id(), app_id=app.id, project_id=project_id, scopes=list(app.scopes))
+    inst = Installation(id=ids.random_uuid(), app_id=app.id, project_id=project_id, scopes=list(app.scopes))
     try:
         async with conn.begin_nested():
             await conn.execute(
-                insert(installations).values(id=inst.id, app_id=app.id, project_id=project_id, scopes=inst.scopes, created_at=now())
+                insert(installations).values(id=inst.id, app_id=app.id, project_id=project_id, scopes=inst.scopes, created_at=clock.now())
             )
     except IntegrityError:
         # A concurrent install of the same pair won the race: answer with its installation.
@@ -121,13 +112,13 @@ async def uninstall(conn: AsyncConnection, instance_id: str) -> bool:
     result = await conn.execute(delete(installations).where(installations.c.id == instance_id))
     if result.rowcount == 0:
         return False
-    await record_change(conn, INSTALLATION, instance_id)
+    await record_change(conn, ChangeKind.INSTALLATION, instance_id)
     return True
 
 
 async def create_api_key(conn: AsyncConnection, project_id: str, name: str, key_hash: str) -> ApiKey:
-    key = ApiKey(id=new_id(), project_id=project_id, name=name)
-    await conn.execute(insert(api_keys).values(id=key.id, project_id=project_id, name=name, key_hash=key_hash, created_at=now()))
+    key = ApiKey(id=ids.random_uuid(), project_id=project_id, name=name)
+    await conn.execute(insert(api_keys).values(id=key.id, project_id=project_id, name=name, key_hash=key_hash, created_at=clock.now()))
     return key
 
 
@@ -139,4 +130,28 @@ async def find_api_key(conn: AsyncConnection, key_hash: str) -> ApiKey | None:
 async def delete_api_keys_named(conn: AsyncConnection, project_id: str, name: str) -> None:
     result = await conn.execute(delete(api_keys).where(api_keys.c.project_id == project_id, api_keys.c.name == name))
     if result.rowcount:
-        await record_change(conn, PROJECT_KEYS, project_id)
+        await record_change(conn, ChangeKind.PROJECT_KEYS, project_id)
+
+
+async def requires_owner_approval(conn: AsyncConnection, project_id: str) -> bool:
+    """Whether new members of the project wait for the owner's approval (read at registration)."""
+    value = (await conn.execute(select(projects.c.require_owner_approval).where(projects.c.id == project_id))).scalar_one_or_none()
+    return bool(value)
+
+
+async def set_owner_approval(conn: AsyncConnection, project_id: str, required: bool) -> bool:
+    """False when there is no such project."""
+    result = await conn.execute(update(projects).where(projects.c.id == project_id).values(require_owner_approval=required))
+    return bool(result.rowcount)
+
+
+async def requires_email_verification(conn: AsyncConnection, project_id: str) -> bool:
+    """Whether members must type a mailed code before they get a session (read at each sign-in)."""
+    value = (await conn.execute(select(projects.c.require_email_verification).where(projects.c.id == project_id))).scalar_one_or_none()
+    return bool(value)
+
+
+async def set_email_verification(conn: AsyncConnection, project_id: str, required: bool) -> bool:
+    """False when there is no such project."""
+    result = await conn.execute(update(projects).where(projects.c.id == project_id).values(require_email_verification=required))
+    return bool(result.rowcount)

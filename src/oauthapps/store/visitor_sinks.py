@@ -7,7 +7,7 @@ Durability is the engine's (store/database.py): on PostgreSQL a single statement
 transaction under the server's synchronous commit; on SQLite the connection takes the same
 pragmas (WAL, synchronous=FULL, foreign keys, busy timeout) and the write lock up front
 (BEGIN IMMEDIATE). Visitor grants are new rows that no cache holds, so nothing goes to the
-change log (store/changes.py) and no commit event is needed."""
+change log (store/change_log.py) and no commit event is needed."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_
 
 from .database import SQLITE_PRAGMAS
+from .grants import GrantSubject
 
 log = logging.getLogger("oauthapps.store")
 
@@ -51,22 +52,20 @@ class Sink(Protocol):
 
 
 # Both tables from one set of arrays in one statement: the foreign key is checked at the end of
-# the statement, when the grants are there.
-PG_INSERT = """
+# the statement, when the grants are there. Every row is a visitor's grant; the subject type is
+# our own constant written into the SQL, not input.
+PG_INSERT = f"""
 WITH v AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
         AS v(grant_id, project_id, oauth_app_id, subject_id, token_hash, created_at, expires_at)
 ), g AS (
     INSERT INTO grants (id, project_id, oauth_app_id, subject_type, subject_id, member_id, created_at)
-    SELECT grant_id, project_id, oauth_app_id, 'visitor', subject_id, NULL, created_at FROM v
+    SELECT grant_id, project_id, oauth_app_id, '{GrantSubject.VISITOR}', subject_id, NULL, created_at FROM v
 )
 INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at)
 SELECT token_hash, grant_id, created_at, expires_at FROM v
-"""
-SQLITE_GRANTS = (
-    "INSERT INTO grants (id, project_id, oauth_app_id, subject_type, subject_id, member_id, created_at)"
-    " VALUES (?, ?, ?, 'visitor', ?, NULL, ?)"
-)
+"""  # noqa: S608
+SQLITE_GRANTS = f"INSERT INTO grants (id, project_id, oauth_app_id, subject_type, subject_id, member_id, created_at) VALUES (?, ?, ?, '{GrantSubject.VISITOR}', ?, NULL, ?)"  # noqa: S608
 SQLITE_REFRESH = "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) VALUES (?, ?, ?, ?)"
 
 
@@ -102,7 +101,7 @@ class _SqliteWorker:
     def __init__(self, path: str):
         self.path = path
         self.conn: sqlite3.Connection | None = None
-        self.lock_file = open(f"{path}.visitor-writer-lock", "a+")
+        self.lock_file = open(f"{path}.visitor-writer-lock", "a+")  # noqa: SIM115 (held until close())
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="oauthapps-visitor-writer")
 
     def write(self, rows: list[VisitorRows]) -> None:
@@ -170,7 +169,7 @@ class PostgresSink:
         if conn is None or conn.is_closed():
             conn = self._conn = await asyncpg.connect(self.dsn, timeout=10)
         try:
-            await conn.execute(PG_INSERT, *zip(*rows))
+            await conn.execute(PG_INSERT, *zip(*rows, strict=True))
         except BaseException as exc:
             if not isinstance(exc, asyncpg.PostgresError):  # not just refused rows: start clean
                 self._conn = None
@@ -198,8 +197,9 @@ class PoolSink:
     async def write(self, rows: list[VisitorRows]) -> None:
         async with self.engine.connect() as conn:
             driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None  # a pooled connection is open
             if self.engine.dialect.name == "postgresql":
-                await driver.execute(PG_INSERT, *zip(*rows))
+                await driver.execute(PG_INSERT, *zip(*rows, strict=True))
                 return
             await driver.execute("BEGIN IMMEDIATE")
             try:

@@ -24,6 +24,8 @@ class VisitorWriter:
         self._rows: list[VisitorRows] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._flushing = False
+        # The running flush, held here: the event loop keeps only a weak reference to a task.
+        self._flusher: asyncio.Task[None] | None = None
 
     async def add(self, rows: VisitorRows) -> None:
         """Return once ``rows`` are committed; raise if their transaction failed."""
@@ -33,7 +35,7 @@ class VisitorWriter:
         self._waiters.append(done)
         if not self._flushing:
             self._flushing = True
-            loop.create_task(self._flush_loop())
+            self._flusher = loop.create_task(self._flush_loop())
         await done
 
     async def _flush_loop(self) -> None:
@@ -62,4 +64,4 @@ class VisitorWriter:
             self._flushing = False
             if self._rows:  # arrived after the loop's last look
                 self._flushing = True
-                asyncio.get_running_loop().create_task(self._flush_loop())
+                self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())

@@ -8,10 +8,8 @@ once, so every check in this server also confirms that the token's client still 
 from __future__ import annotations
 
 import base64
-import secrets
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -19,24 +17,29 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jws import JWSRegistry
 
+from .. import clock, ids
+from ..store.caches import Bounded, Budget, CacheBudgets
 from .keys import ALGORITHM, SigningKeys, StoredKey
 
 # Tokens this process has verified, so that a client's repeated calls with one token pay the
 # ECDSA verification (~70 µs) once. The key is the whole compact token: a hit is the same bytes,
 # signature included, so it proves what the first verification proved; expiry is checked on every
-# hit, and the cache is emptied when the set of keys changes.
-VERIFIED_CACHE_SIZE = 10_000
+# hit, and the cache is emptied when the set of keys changes. Bounded in entries and bytes
+# (CacheBudgets.verified_tokens): a token is up to 4 KiB, so the bytes bind first for long ones.
 
-# Token kinds (the "knd" claim) and the subject types token-info reports for them.
-APP = "app"  # an installed platform app (client_credentials with instance_id)
-ADMIN = "admin"  # an OAuth app's own admin token (client_credentials with its secret)
-VISITOR = "visitor"
-MEMBER = "member"
+
+class TokenKind(StrEnum):
+    """What an access token stands for: its "knd" claim, so the values are on the wire."""
+
+    APP = "app"  # an installed platform app (client_credentials with instance_id)
+    ADMIN = "admin"  # an OAuth app's own admin token (client_credentials with its secret)
+    VISITOR = "visitor"  # a site visitor (the anonymous grant)
+    MEMBER = "member"  # a signed-in site member (authorization_code)
 
 
 @dataclass(frozen=True)
 class AccessClaims:
-    kind: str
+    kind: TokenKind
     subject: str
     project_id: str
     client_id: str
@@ -54,12 +57,12 @@ def _b64(data: bytes) -> bytes:
 
 
 class TokenIssuer:
-    def __init__(self, keys: SigningKeys, issuer: str):
+    def __init__(self, keys: SigningKeys, issuer: str, verified_budget: Budget = CacheBudgets.verified_tokens):
         self.keys = keys
         self.issuer = issuer
         self._algorithm = JWSRegistry(algorithms=[ALGORITHM]).get_alg(ALGORITHM)
         self._headers: dict[str, bytes] = {}
-        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
+        self.verified: Bounded[str, AccessClaims] = Bounded(verified_budget.entries, verified_budget.bytes)
         self._verified_kids: frozenset[str] = frozenset()
 
     def _header_segment(self, key: StoredKey) -> bytes:
@@ -80,7 +83,7 @@ class TokenIssuer:
     def mint(
         self,
         *,
-        kind: str,
+        kind: TokenKind,
         subject: str,
         project_id: str,
         client_id: str,
@@ -90,7 +93,7 @@ class TokenIssuer:
         grant_id: str | None = None,
         secret_generation: str | None = None,
     ) -> tuple[str, AccessClaims]:
-        now = int(time.time())
+        now = int(clock.timestamp())
         claims = AccessClaims(
             kind=kind,
             subject=subject,
@@ -99,7 +102,7 @@ class TokenIssuer:
             scopes=scopes,
             issued_at=now,
             expires_at=now + lifetime,
-            token_id=secrets.token_hex(16),
+            token_id=ids.random_hex(16),
             instance_id=instance_id,
             grant_id=grant_id,
             secret_generation=secret_generation,
@@ -138,19 +141,17 @@ class TokenIssuer:
             return None
         kids = self.keys.kids
         if kids != self._verified_kids:
-            self._verified.clear()
+            self.verified.clear()
             self._verified_kids = kids
-        known = self._verified.get(token)
+        known = self.verified.data.get(token)
         if known is not None:
-            if known.expires_at > time.time():
+            if known.expires_at > clock.timestamp():
                 return known
-            del self._verified[token]
+            self.verified.pop(token)
             return None
         claims = await self._verify_signed(token)
         if claims is not None:
-            if len(self._verified) >= VERIFIED_CACHE_SIZE:
-                self._verified.popitem(last=False)  # the oldest entry
-            self._verified[token] = claims
+            self.verified.put(token, claims)
         return claims
 
     async def _verify_signed(self, token: str) -> AccessClaims | None:
@@ -163,10 +164,10 @@ class TokenIssuer:
             return None
         c = decoded.claims
         try:
-            if c.get("iss") != self.issuer or int(c["exp"]) <= time.time():
+            if c.get("iss") != self.issuer or int(c["exp"]) <= clock.timestamp():
                 return None
             return AccessClaims(
-                kind=str(c["knd"]),
+                kind=TokenKind(c["knd"]),
                 subject=str(c["sub"]),
                 project_id=str(c["tid"]),
                 client_id=str(c["client_id"]),

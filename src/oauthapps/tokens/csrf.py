@@ -1,4 +1,5 @@
-"""CSRF tokens of the hosted pages (the login form, the logout confirmation): made and signed by
+"""CSRF tokens of the hosted pages (the login form, the logout confirmation, the password
+pages): made and signed by
 this server, never taken from the browser.
 
 A double-submit cookie alone trusts whatever value sits in the cookie, and a cookie can be
@@ -18,12 +19,12 @@ import base64
 import hashlib
 import hmac
 import secrets
-import time
 from enum import StrEnum
 
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
+from .. import clock
 from .keys import SigningKeys
 
 LIFETIME_SECONDS = 2 * 3600
@@ -32,8 +33,9 @@ _KEY_LABEL = b"oauthapps hosted-page csrf v1"
 
 
 class Purpose(StrEnum):
-    LOGIN = "login"
+    LOGIN = "login"  # the sign-in form and its email-code step
     LOGOUT = "logout"
+    PASSWORD = "password"  # "forgot password" and the reset link's page
 
 
 def _b64(data: bytes) -> str:
@@ -53,7 +55,7 @@ def _mac(key: ECKey, purpose: Purpose, binding: str, kid: str, expires: str, non
 
 def issue(keys: SigningKeys, purpose: Purpose, binding: str = "") -> str:
     active = keys.active
-    expires = str(int(time.time()) + LIFETIME_SECONDS)
+    expires = str(int(clock.timestamp()) + LIFETIME_SECONDS)
     nonce = secrets.token_urlsafe(32)
     return ".".join((active.kid, expires, nonce, _mac(active.key, purpose, binding, active.kid, expires, nonce)))
 
@@ -63,7 +65,7 @@ async def is_ours(keys: SigningKeys, token: str | None, purpose: Purpose, bindin
     if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 3:
         return False
     kid, expires, nonce, mac = token.split(".")
-    if not (expires.isascii() and expires.isdigit()) or int(expires) <= time.time():
+    if not (expires.isascii() and expires.isdigit()) or int(expires) <= clock.timestamp():
         return False
     if not keys.knows(kid):
         await keys.refresh_if_stale(force=True)  # a key rotated in elsewhere since we loaded ours

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import clock, ids
 from ..store.database import Database
 from ..store.schema import signing_keys
 
@@ -30,9 +30,9 @@ class StoredKey:
 
 
 def _new_key_row() -> dict[str, Any]:
-    kid = uuid.uuid4().hex[:16]
+    kid = ids.signing_key_id()
     key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALGORITHM, "use": "sig"}, private=True)
-    return {"kid": kid, "alg": ALGORITHM, "private_jwk": json.dumps(key.as_dict(private=True)), "created_at": datetime.now(UTC)}
+    return {"kid": kid, "alg": ALGORITHM, "private_jwk": json.dumps(key.as_dict(private=True)), "created_at": clock.now()}
 
 
 async def _load_rows(conn: AsyncConnection) -> list[StoredKey]:

@@ -4,13 +4,12 @@ and node (the database is the shared truth; store/cached.py keeps this cheap).""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from .. import clock
 from ..domain import credentials
 from ..domain.oauth_app import OAuthApp
 from ..store import cached
 from ..store.database import Database
-from .access import ADMIN, APP, AccessClaims
+from .access import AccessClaims, TokenKind
 
 
 def _minting_secret_accepted(app: OAuthApp, claims: AccessClaims) -> bool:
@@ -20,17 +19,17 @@ def _minting_secret_accepted(app: OAuthApp, claims: AccessClaims) -> bool:
     their secret stay live only while the app is unchanged since they were minted."""
     if claims.secret_generation is None:
         return app.updated_at.timestamp() <= claims.issued_at
-    accepted = app.accepted_secret_hashes(datetime.now(UTC))
+    accepted = app.accepted_secret_hashes(clock.now())
     return any(credentials.secret_generation(stored) == claims.secret_generation for stored in accepted)
 
 
 async def is_live(db: Database, claims: AccessClaims) -> bool:
-    if claims.kind == APP:
+    if claims.kind == TokenKind.APP:
         if not claims.instance_id:
             return False
         inst = await cached.installation(db, claims.instance_id)
         return inst is not None and inst.app_id == claims.client_id and inst.project_id == claims.project_id
-    if claims.kind == ADMIN:
+    if claims.kind == TokenKind.ADMIN:
         app = await cached.client(db, claims.client_id)
         return app is not None and app.project_id == claims.project_id and _minting_secret_accepted(app, claims)
     if not claims.grant_id:

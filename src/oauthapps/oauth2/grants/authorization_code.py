@@ -1,22 +1,32 @@
 """``authorization_code`` (RFC 6749 4.1.3) with PKCE S256 (RFC 7636) required.
 
 A code is single-use, lives 60 s, and is bound to its client, redirect URI, PKCE challenge and
-member. Redeeming it twice fails and revokes every token issued from it (RFC 6749 4.1.2).
+member (a ``web_message`` code may be redeemed without the redirect URI, as the Wix SDK does). Redeeming it twice fails and revokes every token issued from it (RFC 6749 4.1.2).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ... import clock, ids
 from ...domain import credentials, pkce
+from ...domain.authorize_request import token_redirect_uri_matches
 from ...runtime import Runtime
-from ...store import grants, one_time
-from ...store.tenancy import new_id
+from ...store import grants, members, one_time
+from ...store.grants import GrantSubject
+from ...store.one_time import OneTimePurpose
 from ..clients import authenticate_client
 from ..errors import OAuth2Error, invalid_grant, invalid_request
 from ..issue import access_token_for, new_refresh_token
 from ..params import require
+
+
+async def _may_sign_in(conn: AsyncConnection, project_id: str, member_id: str) -> bool:
+    """Read in the redeeming transaction: a code issued before a block gives no tokens after it."""
+    member = await members.get_member(conn, project_id, member_id)
+    return member is not None and member.may_sign_in
 
 
 async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
@@ -27,11 +37,11 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
         raise invalid_request("Missing parameter 'codeVerifier' (PKCE is required)")
     redirect_uri = params.get("redirect_uri")
     code_hash = credentials.hash_secret(code)
-    at = datetime.now(UTC)
+    at = clock.now()
     failure: OAuth2Error | None = None
     response: dict[str, Any] = {}
     async with runtime.db.transaction() as conn:
-        record = await one_time.get(conn, code_hash, one_time.CODE)
+        record = await one_time.get(conn, code_hash, OneTimePurpose.CODE)
         if record is None or record.oauth_app_id != app.id:
             failure = invalid_grant("The authorization code is invalid")
         elif record.used_at is not None:
@@ -40,14 +50,16 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
             failure = invalid_grant("The authorization code was already used; tokens issued from it are revoked")
         elif record.expires_at <= at:
             failure = invalid_grant("The authorization code has expired")
-        elif redirect_uri != record.data.get("redirect_uri"):
+        elif not token_redirect_uri_matches(redirect_uri, record.data.get("redirect_uri"), record.data.get("response_mode")):
             failure = invalid_grant("redirectUri does not match the one the code was issued for")
         elif not pkce.verifier_matches(verifier, record.data["code_challenge"]):
             failure = invalid_grant("The PKCE code verifier does not match the challenge")
         elif record.member_id is None:
             failure = invalid_grant("The authorization code is invalid")
+        elif not await _may_sign_in(conn, app.project_id, record.member_id):
+            failure = invalid_grant("The member is blocked or waits for the owner's approval")
         else:
-            grant_id = new_id()
+            grant_id = ids.random_uuid()
             # Consume first: of two concurrent redemptions exactly one gets past this line.
             if not await one_time.consume(conn, code_hash, at, grant_id=grant_id):
                 failure = invalid_grant("The authorization code was already used")
@@ -56,7 +68,7 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
                     conn,
                     project_id=app.project_id,
                     oauth_app_id=app.id,
-                    subject_type="member",
+                    subject_type=GrantSubject.MEMBER,
                     subject_id=record.member_id,
                     member_id=record.member_id,
                     at=at,

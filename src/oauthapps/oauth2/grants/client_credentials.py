@@ -16,7 +16,7 @@ from ...domain import credentials
 from ...runtime import Runtime
 from ...services.oauth_apps import matching_secret_hash
 from ...store import tenancy
-from ...tokens.access import ADMIN, APP
+from ...tokens.access import TokenKind
 from ..clients import DUMMY_HASH, authenticate_client
 from ..errors import invalid_client, invalid_grant
 from ..params import require
@@ -37,7 +37,7 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
         if inst is None or inst.app_id != app.id:
             raise invalid_grant("The app is not installed under this instance_id")
         token, _ = runtime.tokens.mint(
-            kind=APP,
+            kind=TokenKind.APP,
             subject=inst.id,
             project_id=inst.project_id,
             client_id=app.id,
@@ -51,7 +51,7 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
         if matched is None:  # its grace period ended since authenticate_client looked
             raise invalid_client()
         token, _ = runtime.tokens.mint(
-            kind=ADMIN,
+            kind=TokenKind.ADMIN,
             subject=oauth_app.id,
             project_id=oauth_app.project_id,
             client_id=oauth_app.id,

@@ -7,11 +7,12 @@ again revokes the whole grant (reuse detection, RFC 9700 4.14.2).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from ... import clock
 from ...domain import credentials
 from ...runtime import Runtime
+from ...services import hosted_login
 from ...store import cached, grants
 from ..clients import authenticate_client
 from ..errors import OAuth2Error, invalid_grant
@@ -23,7 +24,7 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
     app = await authenticate_client(params, runtime)
     presented = require(params, "refresh_token")
     token_hash = credentials.hash_secret(presented)
-    at = datetime.now(UTC)
+    at = clock.now()
     # Without rotation a refresh only reads, and from this process's caches (store/cached.py):
     # the grant is evicted everywhere when it is revoked or deleted, so the checks below see that.
     record = await cached.refresh_token(runtime.db, token_hash)
@@ -33,6 +34,11 @@ async def grant(params: dict[str, str], runtime: Runtime) -> dict[str, Any]:
         raise invalid_grant("The refresh token was revoked")
     if record.expires_at <= at:
         raise invalid_grant("The refresh token has expired")
+    # Blocking revokes the member's grants; this also covers a refresh racing with the block.
+    if record.grant.member_id is not None and not await hosted_login.may_sign_in(
+        runtime.db, record.grant.project_id, record.grant.member_id
+    ):
+        raise invalid_grant("The member is blocked or waits for the owner's approval")
     if not app.refresh_token_rotation:
         return {**access_token_for(runtime, record.grant), "refresh_token": presented}
     failure: OAuth2Error | None = None

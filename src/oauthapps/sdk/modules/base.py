@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .._binding import Bound
-from .._ops import M
-from .._wire import Context
+from ..dual_mode import Bound
+from ..http_calls import Context
+from ..operations import M
 
 
 class Module(Bound[M]):

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from .._binding import operation
-from .._ops import M, Op
-from .._wire import call
+from ..dual_mode import operation
+from ..http_calls import call
+from ..operations import M, Op
 from .base import Module, ModuleSpec
 from .query import QueryBuilder, QueryTarget
 
@@ -37,7 +37,7 @@ def decode(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"$date"} and isinstance(value["$date"], str):
             try:
-                return datetime.fromisoformat(value["$date"].replace("Z", "+00:00"))
+                return datetime.fromisoformat(value["$date"])
             except ValueError:
                 return value
         return {key: decode(inner) for key, inner in value.items()}

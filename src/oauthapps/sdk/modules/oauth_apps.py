@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict, cast
 from urllib.parse import quote
 
-from .._binding import operation
-from .._ops import M, Op
-from .._wire import call
+from ..dual_mode import operation
+from ..http_calls import call
+from ..operations import M, Op
 from .base import Module, ModuleSpec
 from .query import QueryBuilder, QueryTarget
 

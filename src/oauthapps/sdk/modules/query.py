@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Self, TypeVar
 
-from .._binding import Bound, operation
-from .._ops import M, Op
-from .._wire import Context, call
+from ..dual_mode import Bound, operation
+from ..http_calls import Context, call
+from ..operations import M, Op
 
 T = TypeVar("T")
 Filter = dict[str, Any]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._ops import M, Op, done
+from ..operations import M, Op, done
 from .base import Strategy
 
 

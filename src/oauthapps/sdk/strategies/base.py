@@ -3,9 +3,9 @@ the next call (and may fetch a token first to do so)."""
 
 from __future__ import annotations
 
-from .._binding import Bound
-from .._ops import M, Op
-from .._wire import Context
+from ..dual_mode import Bound
+from ..http_calls import Context
+from ..operations import M, Op
 
 
 class Strategy(Bound[M]):

@@ -5,7 +5,7 @@ then quietly ask for a new one; there is no refresh token in this grant."""
 
 from __future__ import annotations
 
-from .._ops import M, Op
+from ..operations import M, Op
 from ..tokens import EXPIRY_MARGIN_SECONDS, AccessToken, request_token
 from .base import Strategy
 

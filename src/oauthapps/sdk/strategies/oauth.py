@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .._binding import operation
-from .._ops import M, Op
-from .._wire import call
+from ..dual_mode import operation
 from ..errors import ApiError, AuthorizationError, TokenError
-from ..pkce import CallbackParams, OAuthData, ResponseMode, parse_callback
+from ..http_calls import call
+from ..login_callback import CallbackParams, OAuthData, ResponseMode, parse_callback
+from ..operations import M, Op
 from ..tokens import EXPIRY_MARGIN_SECONDS, Granted, RefreshToken, Tokens, request_token
 from .base import Strategy
 

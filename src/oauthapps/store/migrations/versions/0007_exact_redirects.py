@@ -2,7 +2,7 @@
 (never by domain), off for every existing app.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0012
 Create Date: 2026-11-28 10:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
