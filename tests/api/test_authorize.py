@@ -14,10 +14,10 @@ import pytest
 from ..support.members import (
     PASSWORD,
     client_from,
-    code_with_ticket,
     form_fields,
     fresh_address,
     fresh_email,
+    hosted_session_code,
     new_member_ticket,
     register,
     submit_login,
@@ -197,6 +197,7 @@ def test_redirect_uri_with_a_query_keeps_it(http: httpx.Client, tenant: Tenant) 
     location = http.get(authorize_url(query_mode)).headers["location"]
     assert location.startswith(with_query + "&code=oac_"), location
     assert response_params(location, "query")["tenant"] == "a"
+    hosted_session_code(http, client, Pkce.new())  # a hosted session for prompt=none
 
     pkce = Pkce.new()
     fragment_mode = authorize_query(client.id, with_query, pkce, prompt="none", response_mode="fragment")
@@ -280,9 +281,12 @@ def test_cookies_are_secure_behind_an_https_issuer(https_issuer_server: Server, 
         assert meta["token_endpoint"] == "https://auth.example.test/oauth2/token"
         page = browser.get(authorize_url(authorize_query(client.id, CALLBACK, Pkce.new())))
         assert "secure" in cookie_attributes(set_cookie(page, "oauthapps_csrf"))
-        ticket = new_member_ticket(browser, client.id)
-        params = authorize_query(client.id, CALLBACK, Pkce.new(), session_token=ticket)
-        landed = browser.get(authorize_url(params))
+        # httpx keeps Secure cookies from this plain-http connection, so send the CSRF cookie by hand.
+        csrf = page.cookies["oauthapps_csrf"]
+        email = fresh_email()
+        new_member_ticket(browser, client.id, email)
+        form = {**form_fields(page.text), "email": email, "password": PASSWORD, "action": "login", "mode": "login"}
+        landed = browser.post("/oauth2/authorize", data=form, headers={"Cookie": f"oauthapps_csrf={csrf}"})
         assert redirect_params(landed, CALLBACK)["iss"] == "https://auth.example.test"
         assert {"secure", "httponly", "samesite=lax"} <= cookie_attributes(set_cookie(landed, "oauthapps_session"))
 
@@ -337,7 +341,7 @@ def test_login_redirect_to_an_allowed_domain(http: httpx.Client, tenant: Tenant)
 def test_dropping_a_redirect_uri_applies_at_once(http: httpx.Client, tenant: Tenant) -> None:
     second = "http://localhost:3000/second"
     client = new_client(http, tenant, redirect_uris=[CALLBACK, second])
-    code_with_ticket(http, client, Pkce.new(), new_member_ticket(http, client.id), second)
+    hosted_session_code(http, client, Pkce.new(), second)
     params = authorize_query(client.id, second, Pkce.new(), prompt="none")
     assert redirect_params(http.get(authorize_url(params)), second)["code"]
     patch_client(http, tenant, client.id, {"allowedRedirectUris": [CALLBACK]})
@@ -374,14 +378,17 @@ def test_five_wrong_passwords_delay_the_account(server: Server, client: Client, 
 
 def test_logout_ends_the_session(http: httpx.Client, server: Server, tenant: Tenant) -> None:
     client = new_client(http, tenant, allowedRedirectDomains=["localhost:3000"])
-    code_with_ticket(http, client, Pkce.new(), new_member_ticket(http, client.id))
+    hosted_session_code(http, client, Pkce.new())
     session = http.cookies.get("oauthapps_session")
     assert session
     check = authorize_query(client.id, CALLBACK, Pkce.new(), prompt="none")
     assert redirect_params(http.get(authorize_url(check)), CALLBACK)["code"]
 
     back = "http://localhost:3000/goodbye"
-    out = http.get("/oauth2/logout?" + urlencode({"client_id": client.id, "post_logout_redirect_uri": back}))
+    # Our own page may end it with a plain GET (the browser says the request is same-origin).
+    out = http.get(
+        "/oauth2/logout?" + urlencode({"client_id": client.id, "post_logout_redirect_uri": back}), headers={"Sec-Fetch-Site": "same-origin"}
+    )
     assert out.status_code == 303 and out.headers["location"] == back
     assert 'oauthapps_session=""' in set_cookie(out, "oauthapps_session") or "max-age=0" in set_cookie(out, "oauthapps_session").lower()
     assert redirect_params(http.get(authorize_url(check)), CALLBACK)["error"] == "login_required"

@@ -52,6 +52,7 @@ WIRE_KEYS = {
     "technology",
     "wixPagesDomainsMappings",
     "refreshTokenRotation",
+    "requireExactRedirectUri",
 }
 AUDIT_KEYS = {"at", "oAuthAppId", "action", "actorType", "actorId", "fields", "requestId"}
 LONG_NAME = "x" * 300
@@ -679,6 +680,28 @@ def test_audit_human(sq: Scenario) -> None:
     assert human.out.count(f"cli:cli:{USER}") == 6
     assert "name, allowedRedirectDomains" in human.out and "deleted" in human.out
     assert "secret" not in human.out.lower()
+
+
+def test_oauth_apps_require_exact_redirect_uri_flag(tmp_path: Path) -> None:
+    """``--require-exact-redirect-uri`` sets the field on create; its ``--no-`` form clears it on
+    update, and an update without either leaves it as it was."""
+    env, database = base_env(tmp_path), ["--database", f"sqlite:///{tmp_path / 'exact.db'}"]
+
+    def cli(*args: str) -> Result:
+        [result] = collect({"call": (list(args), spawn([*args, *database], env, tmp_path))}).values()
+        return result
+
+    project = cli("projects", "create", "Exact", "--json").json["projectId"]
+    uri = ["--redirect-uri", "https://shop.example.com/cb"]
+    exact = cli("oauth-apps", "create", "--project", project, "--name", "Exact", *uri, "--require-exact-redirect-uri", "--json")
+    app = exact.json["oAuthApp"]
+    assert app["requireExactRedirectUri"] is True
+    default = cli("oauth-apps", "create", "--project", project, "--name", "Default", "--json").json["oAuthApp"]
+    assert default["requireExactRedirectUri"] is False
+    renamed = cli("oauth-apps", "update", app["id"], "--project", project, "--name", "Exact two", "--json").json["oAuthApp"]
+    assert renamed["requireExactRedirectUri"] is True
+    cleared = cli("oauth-apps", "update", app["id"], "--project", project, "--no-require-exact-redirect-uri", "--json").json["oAuthApp"]
+    assert cleared["requireExactRedirectUri"] is False and cleared["name"] == "Exact two"
 
 
 # --- the default database ---------------------------------------------------------------------

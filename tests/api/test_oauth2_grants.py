@@ -16,7 +16,7 @@ import pytest
 
 from oauthapps.domain.pkce import s256
 
-from ..support.members import code_with_ticket, member_code, member_tokens, new_member_ticket
+from ..support.members import hosted_session_code, member_code, member_tokens
 from ..support.oauth2 import (
     CALLBACK,
     Client,
@@ -58,7 +58,7 @@ def assert_token_response(response: httpx.Response, *, refresh_token: bool) -> d
 @pytest.fixture
 def signed_in(http: httpx.Client, client: Client) -> Client:
     """The client, with a member signed in on ``http`` (its session cookie is in the jar)."""
-    code_with_ticket(http, client, Pkce.new(), new_member_ticket(http, client.id))
+    hosted_session_code(http, client, Pkce.new())
     return client
 
 
@@ -266,7 +266,7 @@ def short_code_server(database_url: str, tmp_path_factory: pytest.TempPathFactor
 def test_expired_code_is_invalid_grant(http: httpx.Client, client: Client, short_code_server: Server) -> None:
     with httpx.Client(base_url=short_code_server.base_url, timeout=30) as short:
         pkce = Pkce.new()
-        code = member_code(short, client, pkce)
+        code = hosted_session_code(short, client, pkce)  # signed in on the hosted page: a session too
         time.sleep(1.3)
         assert_oauth_error(exchange(short, client, code, pkce.verifier), 400, "invalid_grant")
         # A code used at once on the same server still works (the lifetime is what failed).

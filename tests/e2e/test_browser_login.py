@@ -8,7 +8,9 @@ public endpoints. Our hosted login page runs in the browser with its real CSP an
 
 Also: unapproved redirects are refused (redirect session 400; a hand-built authorize URL stops on
 our error page), use case 2 (allowedDomains updated with ``mask.paths``, applied with no restart),
-``prompt=none`` after sign-in, and logout through the logout redirect session.
+``prompt=none`` after sign-in, and logout through the logout redirect session (confirmed on our
+page). Issue 11: a login ticket link sent by an attacker does not sign the victim's browser in
+(finding 3), and another site cannot sign the member out (finding 6).
 """
 
 from __future__ import annotations
@@ -450,10 +452,14 @@ def test_prompt_none_uses_the_session_and_logout_ends_it(
     assert_logged_in(http, landed(page, site), server, client_id)
     assert [status for status, _ in seen] == [303], seen
 
-    # The logout redirect session ends the session and comes back to the approved postFlowUrl.
+    # The logout redirect session: our page asks to confirm (the request came from the site), its
+    # button ends the session, and the browser comes back to the approved postFlowUrl.
     open_client(page, site, server, client_id, intent="logout")
     expect(page.locator("#go")).to_have_text("Sign out")
     page.locator("#go").click()
+    page.wait_for_url(lambda url: url.startswith(f"{server.base_url}/oauth2/logout?"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign out?")
+    page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{site.origin}/signed-out")
     assert result(page)["step"] == "signed-out"
 
@@ -463,3 +469,103 @@ def test_prompt_none_uses_the_session_and_logout_ends_it(
     refused = landed(page, site)
     assert refused["step"] == "callback" and refused["params"]["error"] == "login_required", refused
     assert refused["params"]["iss"] == server.base_url
+
+
+def test_a_login_ticket_link_does_not_sign_the_victim_in(
+    server: Server,
+    http: httpx.Client,
+    make_tenant: Callable[..., Tenant],
+    sites: tuple[ClientSite, ClientSite],
+    page: Page,
+    context: BrowserContext,
+) -> None:
+    """Issue 11, finding 3: the attacker signs in as himself through the identity API and sends the
+    victim to the authorize URL with his ticket and prompt=none. The victim's browser must not come
+    away with the attacker's hosted session."""
+    site, _ = sites
+    tenant = new_tenant(make_tenant)
+    app = create(http, tenant, allowedDomains=[site.domain])
+    client_id = str(app["id"])
+    create_member(server.database_url, tenant.project_id, "mallory@example.com")
+    visitor = http.post("/oauth2/token", json={"clientId": client_id, "grantType": "anonymous"}).json()["access_token"]
+    ticket = http.post(
+        "/_api/iam/authentication/v2/login",
+        headers={"Authorization": visitor},
+        json={"loginId": {"email": "mallory@example.com"}, "password": PASSWORD},
+    ).json()["sessionToken"]
+    attack = f"{server.base_url}/oauth2/authorize?" + urlencode(
+        {
+            "client_id": client_id,
+            "redirect_uri": site.callback,
+            "response_type": "code",
+            "response_mode": "fragment",
+            "code_challenge": Pkce.new().challenge,
+            "code_challenge_method": "S256",
+            "state": "attacker",
+            "prompt": "none",
+            "session_token": ticket,
+        }
+    )
+    # The victim follows the link from another site's page.
+    page.goto(site.origin + "/signed-out")
+    page.evaluate("url => { location.href = url; }", attack)
+    page.wait_for_url(lambda url: url.startswith(f"{site.callback}#"))
+    assert result(page)["step"] == "callback"  # the site has no request of its own to match the code
+    assert not [c for c in context.cookies() if c["name"] == "oauthapps_session"]
+
+    # Later the site signs its visitor in silently: nobody is signed in in this browser.
+    open_client(page, site, server, client_id, prompt="none")
+    page.locator("#go").click()
+    refused = landed(page, site)
+    assert refused["step"] == "callback" and refused["params"]["error"] == "login_required", refused
+
+
+def test_another_site_cannot_sign_the_member_out(
+    server: Server,
+    http: httpx.Client,
+    make_tenant: Callable[..., Tenant],
+    sites: tuple[ClientSite, ClientSite],
+    page: Page,
+) -> None:
+    """Issue 11, finding 6: a page elsewhere sends the browser to the logout URL, or posts a form
+    to it; the session survives (the GET only asks to confirm, the post has no token of ours)."""
+    site, other = sites
+    tenant = new_tenant(make_tenant)
+    app = create(http, tenant, allowedDomains=[site.domain])
+    client_id = str(app["id"])
+    create_member(server.database_url, tenant.project_id, "ines@example.com")
+    go_to_login(page, site, server, client_id)
+    sign_in(page, "ines@example.com")
+    assert_logged_in(http, landed(page, site), server, client_id)
+
+    logout = f"{server.base_url}/oauth2/logout?" + urlencode(
+        {"client_id": client_id, "post_logout_redirect_uri": site.origin + "/signed-out"}
+    )
+    page.goto(other.origin + "/signed-out")
+    page.evaluate("url => { location.href = url; }", logout)
+    page.wait_for_url(lambda url: url.startswith(f"{server.base_url}/oauth2/logout?"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign out?")
+
+    page.goto(other.origin + "/signed-out")
+    page.evaluate(
+        """url => {
+          const form = document.createElement("form");
+          form.method = "post";
+          form.action = url;
+          for (const [name, value] of [["client_id", "x"], ["csrf_token", "forged"]]) {
+            const input = document.createElement("input");
+            input.type = "hidden"; input.name = name; input.value = value;
+            form.appendChild(input);
+          }
+          document.body.appendChild(form);
+          form.submit();
+        }""",
+        f"{server.base_url}/oauth2/logout",
+    )
+    page.wait_for_url(f"{server.base_url}/oauth2/logout")
+    expect(page.get_by_role("alert")).to_be_visible()
+
+    # Still signed in: prompt=none comes straight back with a code.
+    open_client(page, site, server, client_id, prompt="none")
+    page.locator("#go").click()
+    assert_logged_in(http, landed(page, site), server, client_id)

@@ -1,6 +1,7 @@
-"""Deleting an OAuth app, rotating its secret or revoking a grant takes effect at once on every
-node: two server processes share one database, each with warm caches, and a change made through
-one is seen by the very next request to the other."""
+"""Deleting an OAuth app, rotating its secret (which also ends the admin tokens the old secret
+minted) or revoking a grant takes effect at once on every node: two server processes share one
+database, each with warm caches, and a change made through one is seen by the very next request
+to the other."""
 
 from __future__ import annotations
 
@@ -66,8 +67,13 @@ def test_rotation_and_revocation_on_one_node_apply_on_the_other(nodes, round_: i
     client = _new_client(node_a, headers)
     visitor = node_b.post("/oauth2/token", json={"clientId": client["id"], "grantType": "anonymous"}).json()
     _warm(node_b, client, visitor["access_token"])
+    admin = node_b.post(
+        "/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": client["secret"]}
+    ).json()["access_token"]
+    assert token_active(node_b, admin)
     rotated = node_a.post(f"{BASE}/{client['id']}/rotate-secret", headers=headers, json={"gracePeriodSeconds": 0})
     assert rotated.status_code == 200
+    assert not token_active(node_b, admin)  # minted with the old secret: ended with it, on every node
     old = node_b.post(
         "/oauth2/token", json={"grant_type": "client_credentials", "client_id": client["id"], "client_secret": client["secret"]}
     )

@@ -38,7 +38,7 @@ from oauthapps.sdk import (
 )
 
 from ..support.data import create_collection
-from ..support.members import browser_login, fresh_email
+from ..support.members import browser_login, follow_logout, fresh_email
 from ..support.sdk import CALLBACK, ORIGIN, GrantRecorder, Site, fill_catalogue
 from ..support.servers import Server
 from ..support.tenants import Tenant
@@ -152,7 +152,7 @@ def test_member_login_with_redirect_members_and_logout(
     logout = client.auth.logout(f"{ORIGIN}/")
     assert "/oauth2/logout" in logout.logout_url and client.auth.get_tokens() == Tokens() and not client.auth.logged_in()
     assert recorder.grants == ["anonymous", "authorization_code", "refresh_token"]
-    signed_out = http_browser.get(logout.logout_url)
+    signed_out = follow_logout(http_browser, logout.logout_url)  # our page asks the browser to confirm
     assert signed_out.status_code in (302, 303) and signed_out.headers["location"] == f"{ORIGIN}/"
 
 

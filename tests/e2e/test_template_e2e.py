@@ -310,7 +310,11 @@ def test_guestbook_end_to_end(
             expect(entry(bob, "Bob says hi.")).to_have_count(0)
             expect(entry(bob, "Ada was here")).to_be_visible()
 
-            # --- Bob signs out through the server's logout and comes back as a visitor.
+            # --- Bob signs out through the server's logout (confirmed on its page, as the request
+            # came from the site) and comes back as a visitor.
+            bob.get_by_role("button", name="Sign out").click()
+            bob.wait_for_url(lambda url: url.startswith(f"{server.base_url}/oauth2/logout?"))
+            expect(bob.get_by_role("heading", level=1)).to_have_text("Sign out?")
             bob.get_by_role("button", name="Sign out").click()
             bob.wait_for_url(f"{site.url}/")
             expect(bob.get_by_role("status")).to_contain_text("You are signed out")

@@ -87,6 +87,15 @@ def browser_login(browser: httpx.Client, auth_url: str, email: str, password: st
     return landed.headers["location"]
 
 
+def follow_logout(http: httpx.Client, logout_url: str) -> httpx.Response:
+    """Visit a logout URL as a browser sent there from the site: when our page asks to confirm
+    (a cross-site request with a session), press its button. Returns the last response."""
+    page = http.get(logout_url)
+    if page.status_code != 200 or "<form" not in page.text:
+        return page
+    return http.post(urljoin(str(page.url), "/oauth2/logout"), data=form_fields(page.text))
+
+
 # --- a member's tokens, as a custom-login template gets them ---------------------------------------
 
 
@@ -108,6 +117,20 @@ def code_with_ticket(http: httpx.Client, client: Client, pkce: Pkce, ticket: str
     got = response_params(response.headers["location"], "query")
     assert got.get("code", "").startswith("oac_"), got
     assert got["state"] == params["state"]
+    return got["code"]
+
+
+def hosted_session_code(http: httpx.Client, client: Client, pkce: Pkce, redirect_uri: str | None = None, email: str | None = None) -> str:
+    """Register a fresh member and sign her in on the hosted page, as a browser would: the hosted
+    session cookie lands in ``http``'s jar (a login ticket never sets one). Returns the code."""
+    email = email or fresh_email()
+    new_member_ticket(http, client.id, email)
+    params = authorize_query(client.id, redirect_uri or client.redirect_uri, pkce)
+    response = submit_login(http, authorize_url(params), email, PASSWORD)
+    assert response.status_code == 303, response.text
+    assert http.cookies.get("oauthapps_session"), "the hosted sign-in sets the session cookie"
+    got = response_params(response.headers["location"], "query")
+    assert got.get("code", "").startswith("oac_") and got["state"] == params["state"], got
     return got["code"]
 
 

@@ -2,11 +2,14 @@
 parsers under it (``domain/urls.py``).
 
 The rule (issue): a login redirect URI is approved when it equals an ``allowedRedirectUris`` entry
-exactly (RFC 8252 section 7.3: for http to a loopback IP literal only the port may differ), or
-when its host equals an ``allowedDomains`` entry after normalisation (lowercase, IDNA, no trailing
-dot), https (http only for localhost and loopback), the entry's port if it names one (else the
-scheme default), no userinfo, no fragment, no backslash, no control or whitespace characters.
-Other redirects (logout ``postFlowUrl``) use the domain list only.
+exactly (RFC 8252 section 7.3: for http to a loopback IP literal only the port may differ). Only
+an app that lists no exact URIs and does not set ``requireExactRedirectUri`` has login redirects
+approved by domain too: the host equals an ``allowedDomains`` entry after normalisation
+(lowercase, IDNA, no trailing dot), https (http only for localhost and loopback), the entry's port
+if it names one (else the scheme default), no userinfo, no fragment, no backslash, no control or
+whitespace characters, and no name or value of the query that reads as another http(s) or
+``//host`` URL, however often percent-encoded (issue 11, finding 4: an open redirect on the domain
+would carry the code away). Other redirects (logout ``postFlowUrl``) use the domain list only.
 
 The only safe answers are "approved, because a browser (WHATWG URL parsing, UTS-46
 non-transitional IDNA) lands on an approved place" or "refused". Decisions recorded here:
@@ -86,6 +89,15 @@ def approved(case_id: str, uri: Any, uris: list[str] | None = None, domains: lis
         True,
         id=f"approve:{case_id}",
     )
+
+
+def approved_by_domain(case_id: str, uri: Any, domains: list[str] | None = None) -> Any:
+    """Approved for an app that lists domains only (no exact URIs)."""
+    return pytest.param(uri, [], ALLOWED_DOMAINS if domains is None else domains, True, id=f"approve-by-domain:{case_id}")
+
+
+def domain_only_refused(case_id: str, uri: Any) -> Any:
+    return pytest.param(uri, [], ALLOWED_DOMAINS, False, id=f"refuse-by-domain:{case_id}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,7 +360,7 @@ HOSTILE_LOGIN = [
 # Login redirects: approved cases
 # ---------------------------------------------------------------------------------------------
 
-APPROVED_LOGIN = [
+APPROVED_EXACT = [
     # --- exact URIs ---
     approved("exact", "https://app.example/callback"),
     approved("exact-with-query", "https://app.example/cb?mode=x"),
@@ -363,73 +375,148 @@ APPROVED_LOGIN = [
     approved("loopback-v6-any-port", "http://[::1]:6000/cb"),
     approved("loopback-registered-port-other", "http://127.0.0.1:4000/native"),
     approved("loopback-registered-port-dropped", "http://127.0.0.1/native"),
+]
+
+# Approved by domain: for an app that lists no exact URIs (the Wix behaviour the SDK relies on).
+APPROVED_BY_DOMAIN = [
     # --- domains, default port ---
-    approved("domain-no-path", "https://allowed.com"),
-    approved("domain-root", "https://allowed.com/"),
-    approved("domain-any-path-query", "https://allowed.com/any/path?x=1"),
-    approved("domain-explicit-default-port", "https://allowed.com:443/"),
-    approved("domain-port-leading-zero", "https://allowed.com:0443/"),
-    approved("domain-open-redirect-param-stays-on-host", "https://allowed.com/?next=https://evil.com/"),
-    approved("domain-at-in-path", "https://allowed.com/@evil.com"),
-    approved("domain-at-in-query", "https://allowed.com/?@evil.com"),
-    approved("domain-encoded-slashes-in-path", "https://allowed.com/%2F%2Fevil.com"),
-    approved("domain-non-ascii-path", "https://allowed.com/caf\u00e9"),
-    approved("domain-max-length", LONG_PATH_URL),
+    approved_by_domain("domain-no-path", "https://allowed.com"),
+    approved_by_domain("domain-root", "https://allowed.com/"),
+    approved_by_domain("domain-any-path-query", "https://allowed.com/any/path?x=1"),
+    approved_by_domain("domain-explicit-default-port", "https://allowed.com:443/"),
+    approved_by_domain("domain-port-leading-zero", "https://allowed.com:0443/"),
+    approved_by_domain("domain-at-in-path", "https://allowed.com/@evil.com"),
+    approved_by_domain("domain-at-in-query", "https://allowed.com/?@evil.com"),
+    approved_by_domain("domain-encoded-slashes-in-path", "https://allowed.com/%2F%2Fevil.com"),
+    approved_by_domain("domain-non-ascii-path", "https://allowed.com/caf\u00e9"),
+    approved_by_domain("domain-max-length", LONG_PATH_URL),
     # --- normalisation that lands on the same host ---
-    approved("upper-host", "https://ALLOWED.COM/x"),
-    approved("upper-host-trailing-dot", "https://ALLOWED.com./x"),
-    approved("upper-scheme", "HTTPS://allowed.com/x"),
-    approved("mixed-case-scheme-host", "Https://Allowed.Com/"),
-    approved("trailing-dot", "https://allowed.com./"),
-    approved("trailing-dot-with-port", "https://allowed.com.:443/"),
-    approved("fullwidth-dot-uts46", "https://allowed\uff0ecom/"),
-    approved("ideographic-dot-uts46", "https://allowed\u3002com/"),
-    approved("halfwidth-ideographic-dot-uts46", "https://allowed\uff61com/"),
-    approved("fullwidth-letters-uts46", "https://\uff41\uff4c\uff4c\uff4f\uff57\uff45\uff44.\uff43\uff4f\uff4d/"),
-    approved("circled-letter-uts46", "https://\u24d0llowed.com/"),
+    approved_by_domain("upper-host", "https://ALLOWED.COM/x"),
+    approved_by_domain("upper-host-trailing-dot", "https://ALLOWED.com./x"),
+    approved_by_domain("upper-scheme", "HTTPS://allowed.com/x"),
+    approved_by_domain("mixed-case-scheme-host", "Https://Allowed.Com/"),
+    approved_by_domain("trailing-dot", "https://allowed.com./"),
+    approved_by_domain("trailing-dot-with-port", "https://allowed.com.:443/"),
+    approved_by_domain("fullwidth-dot-uts46", "https://allowed\uff0ecom/"),
+    approved_by_domain("ideographic-dot-uts46", "https://allowed\u3002com/"),
+    approved_by_domain("halfwidth-ideographic-dot-uts46", "https://allowed\uff61com/"),
+    approved_by_domain("fullwidth-letters-uts46", "https://\uff41\uff4c\uff4c\uff4f\uff57\uff45\uff44.\uff43\uff4f\uff4d/"),
+    approved_by_domain("circled-letter-uts46", "https://\u24d0llowed.com/"),
     # --- IDN ---
-    approved("idn-unicode-vs-a-label-entry", "https://b\u00fccher.example/"),
-    approved("idn-upper-unicode", "https://B\u00dcCHER.example/"),
-    approved("idn-a-label", "https://xn--bcher-kva.example/"),
-    approved("idn-a-label-upper", "https://XN--BCHER-KVA.EXAMPLE/"),
-    approved("idn-trailing-dot", "https://b\u00fccher.example./"),
-    approved("idn-unicode-entry-a-label-uri", "https://xn--bcher-kva.example/", domains=["b\u00fccher.example"]),
-    approved("idn-homograph-entry-exact", f"https://{CYRILLIC_A}llowed.com/", domains=[f"{CYRILLIC_A}llowed.com"]),
-    approved("idn-homograph-entry-a-label", "https://xn--llowed-2nf.com/", domains=[f"{CYRILLIC_A}llowed.com"]),
-    approved("idn-sharp-s-a-label-only", "https://xn--fa-hia.de/", domains=["xn--fa-hia.de"]),
-    approved("entry-upper-trailing-dot", "https://allowed.com/", domains=["ALLOWED.COM."]),
+    approved_by_domain("idn-unicode-vs-a-label-entry", "https://b\u00fccher.example/"),
+    approved_by_domain("idn-upper-unicode", "https://B\u00dcCHER.example/"),
+    approved_by_domain("idn-a-label", "https://xn--bcher-kva.example/"),
+    approved_by_domain("idn-a-label-upper", "https://XN--BCHER-KVA.EXAMPLE/"),
+    approved_by_domain("idn-trailing-dot", "https://b\u00fccher.example./"),
+    approved_by_domain("idn-unicode-entry-a-label-uri", "https://xn--bcher-kva.example/", domains=["b\u00fccher.example"]),
+    approved_by_domain("idn-homograph-entry-exact", f"https://{CYRILLIC_A}llowed.com/", domains=[f"{CYRILLIC_A}llowed.com"]),
+    approved_by_domain("idn-homograph-entry-a-label", "https://xn--llowed-2nf.com/", domains=[f"{CYRILLIC_A}llowed.com"]),
+    approved_by_domain("idn-sharp-s-a-label-only", "https://xn--fa-hia.de/", domains=["xn--fa-hia.de"]),
+    approved_by_domain("entry-upper-trailing-dot", "https://allowed.com/", domains=["ALLOWED.COM."]),
     # --- domains with a port ---
-    approved("domain-with-port", "https://ports.example:8443/"),
-    approved("domain-with-port-upper-dot", "https://PORTS.example.:8443/x"),
-    approved("domain-localhost-port", "http://localhost:3000/"),
-    approved("domain-localhost-upper", "http://LOCALHOST:3000/x"),
-    approved("domain-localhost-trailing-dot", "http://localhost.:3000/"),
-    approved("domain-localhost-https", "https://localhost:3000/"),
-    approved("domain-loopback-v4", "http://127.0.0.1:5000/"),
-    approved("domain-loopback-v4-trailing-dot", "http://127.0.0.1.:5000/"),
-    approved("domain-loopback-v4-fullwidth-digits", "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11:5000/"),
-    approved("domain-loopback-v4-https", "https://127.0.0.1:5000/"),
-    approved("domain-loopback-v6", "http://[::1]:5001/"),
-    approved("domain-loopback-v6-long-form", "http://[0:0:0:0:0:0:0:1]:5001/"),
-    approved("domain-entry-443-explicit", "https://allowed.com/", domains=["allowed.com:443"]),
+    approved_by_domain("domain-with-port", "https://ports.example:8443/"),
+    approved_by_domain("domain-with-port-upper-dot", "https://PORTS.example.:8443/x"),
+    approved_by_domain("domain-localhost-port", "http://localhost:3000/"),
+    approved_by_domain("domain-localhost-upper", "http://LOCALHOST:3000/x"),
+    approved_by_domain("domain-localhost-trailing-dot", "http://localhost.:3000/"),
+    approved_by_domain("domain-localhost-https", "https://localhost:3000/"),
+    approved_by_domain("domain-loopback-v4", "http://127.0.0.1:5000/"),
+    approved_by_domain("domain-loopback-v4-trailing-dot", "http://127.0.0.1.:5000/"),
+    approved_by_domain("domain-loopback-v4-fullwidth-digits", "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11:5000/"),
+    approved_by_domain("domain-loopback-v4-https", "https://127.0.0.1:5000/"),
+    approved_by_domain("domain-loopback-v6", "http://[::1]:5001/"),
+    approved_by_domain("domain-loopback-v6-long-form", "http://[0:0:0:0:0:0:0:1]:5001/"),
+    approved_by_domain("domain-entry-443-explicit", "https://allowed.com/", domains=["allowed.com:443"]),
 ]
 
 
-@pytest.mark.parametrize(("uri", "uris", "domains", "expected"), HOSTILE_LOGIN + APPROVED_LOGIN)
+# A domain-only app: the host is approved, but the query carries another URL that an open
+# redirect on the domain would follow with the code (fragment mode survives redirects).
+CARRIED_URLS = [
+    domain_only_refused("query-https-url", "https://allowed.com/cb?next=https://evil.com/"),
+    domain_only_refused("query-http-url", "https://allowed.com/cb?next=http://evil.com/"),
+    domain_only_refused("query-upper-scheme", "https://allowed.com/cb?next=HTTPS://evil.com/"),
+    domain_only_refused("query-scheme-relative", "https://allowed.com/cb?next=//evil.com/"),
+    domain_only_refused("query-scheme-no-slashes", "https://allowed.com/cb?next=https:evil.com"),
+    domain_only_refused("query-later-parameter", "https://allowed.com/cb?a=1&b=2&to=https://evil.com"),
+    domain_only_refused("query-semicolon-separator", "https://allowed.com/cb?a=1;to=https://evil.com"),
+    domain_only_refused("query-url-as-name", "https://allowed.com/cb?https://evil.com"),
+    domain_only_refused("query-same-host-url", "https://allowed.com/cb?next=https://allowed.com/other"),
+    domain_only_refused("query-pct-encoded", "https://allowed.com/cb?next=https%3A%2F%2Fevil.com%2F"),
+    domain_only_refused("query-pct-encoded-scheme-relative", "https://allowed.com/cb?next=%2F%2Fevil.com"),
+    domain_only_refused("query-pct-slash-backslash", "https://allowed.com/cb?next=%2F%5Cevil.com"),
+    domain_only_refused("query-pct-double-backslash", "https://allowed.com/cb?next=%5C%5Cevil.com"),
+    domain_only_refused("query-double-encoded", "https://allowed.com/cb?next=https%253A%252F%252Fevil.com"),
+    domain_only_refused("query-triple-encoded", "https://allowed.com/cb?next=https%25253A%25252F%25252Fevil.com"),
+    domain_only_refused("query-pct-encoded-name", "https://allowed.com/cb?https%3A%2F%2Fevil.com=1"),
+    domain_only_refused("query-leading-space", "https://allowed.com/cb?next=%20https://evil.com"),
+    domain_only_refused("query-leading-plus-space", "https://allowed.com/cb?next=+//evil.com"),
+    domain_only_refused("query-leading-control", "https://allowed.com/cb?next=%01//evil.com"),
+    domain_only_refused("query-tab-in-scheme", "https://allowed.com/cb?next=ht%09tps://evil.com"),
+    domain_only_refused("query-newline-in-slashes", "https://allowed.com/cb?next=/%0A/evil.com"),
+    domain_only_refused("query-encoded-too-deep", "https://allowed.com/cb?next=%" + "25" * 5 + "41"),
+    domain_only_refused("query-url-at-loopback-domain", "http://localhost:3000/cb?return=http://localhost:3001/"),
+    approved_by_domain("query-relative-path", "https://allowed.com/cb?next=/account"),
+    approved_by_domain("query-plain-values", "https://allowed.com/cb?tenant=a&x=1"),
+    approved_by_domain("query-word-http", "https://allowed.com/cb?proto=http"),
+    approved_by_domain("query-host-without-scheme", "https://allowed.com/cb?site=evil.com"),
+    approved_by_domain("query-slashes-later", "https://allowed.com/cb?path=a//b"),
+    approved_by_domain("query-scheme-later", "https://allowed.com/cb?q=see+https://evil.com"),
+    approved_by_domain("query-pct-encoded-path", "https://allowed.com/cb?next=%2Faccount%2Fhome"),
+    approved_by_domain("query-empty", "https://allowed.com/cb?"),
+    # An exact entry is the owner's own choice: a URL in its query is approved as registered.
+    approved(
+        "exact-entry-carrying-a-url",
+        "https://app.example/cb?next=https://app.example/home",
+        uris=["https://app.example/cb?next=https://app.example/home"],
+    ),
+]
+
+DOMAIN_APPROVED = APPROVED_BY_DOMAIN + [p for p in CARRIED_URLS if str(p.id).startswith("approve-by-domain:")]
+LOGIN_TABLE = HOSTILE_LOGIN + APPROVED_EXACT + APPROVED_BY_DOMAIN + CARRIED_URLS
+
+
+@pytest.mark.parametrize(("uri", "uris", "domains", "expected"), LOGIN_TABLE)
 def test_login_redirect(uri: Any, uris: list[str], domains: list[str], expected: bool) -> None:
     assert is_approved_login_redirect(uri, uris, domains) is expected
 
 
+@pytest.mark.parametrize(("uri", "uris", "domains", "expected"), HOSTILE_LOGIN)
+def test_hostile_uris_are_refused_by_domain_only_apps_too(uri: Any, uris: list[str], domains: list[str], expected: bool) -> None:
+    """With no exact URIs listed, domain matching applies: the hostile cases stay refused."""
+    assert is_approved_login_redirect(uri, [], domains) is False
+
+
+@pytest.mark.parametrize(("uri", "uris", "domains", "expected"), DOMAIN_APPROVED)
+def test_listed_exact_uris_turn_domain_matching_off_for_login(uri: Any, uris: list[str], domains: list[str], expected: bool) -> None:
+    """Once an app lists exact URIs, its domains serve logout and other intents only; and the
+    per-app switch makes exact matching mandatory even with no URI listed."""
+    assert is_approved_login_redirect(uri, [], domains) is True
+    assert is_approved_login_redirect(uri, ALLOWED_URIS, domains) is False
+    assert is_approved_login_redirect(uri, [], domains, require_exact=True) is False
+    assert is_approved_redirect(uri, domains) is True  # still a fine logout address
+
+
+@pytest.mark.parametrize(("uri", "uris", "domains", "expected"), APPROVED_EXACT)
+def test_exact_uris_are_approved_when_exact_matching_is_required(uri: Any, uris: list[str], domains: list[str], expected: bool) -> None:
+    assert is_approved_login_redirect(uri, uris, domains, require_exact=True) is True
+    assert is_approved_login_redirect(uri, uris, [], require_exact=True) is True
+
+
 def test_table_sizes() -> None:
     assert len(HOSTILE_LOGIN) >= 100
-    assert len(HOSTILE_LOGIN) + len(APPROVED_LOGIN) >= 130
+    assert len(LOGIN_TABLE) >= 150
+    assert len(CARRIED_URLS) >= 30
 
 
-def test_login_rule_is_exact_or_domain() -> None:
-    """``is_approved_login_redirect`` is exactly the union of its two halves."""
-    for param in HOSTILE_LOGIN + APPROVED_LOGIN:
+def test_login_rule_is_within_exact_or_domain() -> None:
+    """Every approval is one of the two matches; the policy only ever narrows them."""
+    for param in LOGIN_TABLE:
         uri, uris, domains, expected = param.values
-        assert (matches_exact_uri(uri, uris) or matches_domain(uri, domains)) is expected, param.id
+        if expected:
+            assert matches_exact_uri(uri, uris) or matches_domain(uri, domains), param.id
+        elif not (matches_exact_uri(uri, uris) or matches_domain(uri, domains)):
+            assert param in HOSTILE_LOGIN or param in CARRIED_URLS, param.id
 
 
 # ---------------------------------------------------------------------------------------------

@@ -111,3 +111,24 @@ export async function loginThroughHostedPage(authUrl, credentials) {
   assert.ok(result.location, 'a Location header');
   return result;
 }
+
+/**
+ * Follow the SDK's logoutUrl as a browser sent there from the site: with a hosted session, the
+ * server asks to confirm (a cross-site GET may not end a session), and the page's button posts
+ * the form back with its CSRF token. Returns {status, location, body, page} of the post.
+ */
+export async function confirmLogout(logoutUrl, jar) {
+  const page = await visit(logoutUrl, jar);
+  assert.equal(page.status, 200, `the logout URL should ask to confirm, got ${page.status} ${page.location ?? ''}`);
+  const form = parseLoginForm(page.body);
+  assert.equal(form.method, 'post');
+  assert.ok(form.hidden.csrf_token, 'the confirmation form carries a CSRF token');
+  const res = await realFetch(new URL(form.action, logoutUrl), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header() },
+    body: new URLSearchParams(form.hidden),
+  });
+  jar.store(res);
+  return { status: res.status, location: res.headers.get('location'), body: await res.text(), page };
+}

@@ -10,7 +10,7 @@ import { ApiKeyStrategy, AppStrategy, OAuthStrategy, createClient } from '@wix/s
 import { oAuthApps } from '@wix/auth-management';
 import { members } from '@wix/members';
 import { startServer, requestMark, requestsSince } from '../lib/server.mjs';
-import { CookieJar, loginThroughHostedPage, submitHostedLogin, visit } from '../lib/hosted-login.mjs';
+import { CookieJar, confirmLogout, loginThroughHostedPage, submitHostedLogin, visit } from '../lib/hosted-login.mjs';
 import { rejectsWithSdkError } from '../lib/assertions.mjs';
 
 const CALLBACK = 'http://localhost:3000/callback';
@@ -218,7 +218,9 @@ test('logout(originalUrl) on an allowed redirect domain; visiting logoutUrl ends
   assert.ok(logoutUrl.startsWith(`${server.baseUrl}/oauth2/logout?`), logoutUrl);
 
   const sessionCookie = browserJar.get('oauthapps_session');
-  const out = await visit(logoutUrl, browserJar);
+  // The site sent the browser here: our page asks to confirm, and its button ends the session.
+  const out = await confirmLogout(logoutUrl, browserJar);
+  assert.match(out.page.body, /Sign out\?/);
   assert.equal(out.status, 303);
   assert.equal(out.location, HOME, 'back to originalUrl');
   assert.equal(browserJar.get('oauthapps_session'), undefined, 'the session cookie is deleted');
@@ -267,8 +269,10 @@ test('getAuthUrl({sessionToken, prompt: "none"}) after login: a code without the
   client.auth.setTokens(await client.auth.generateVisitorTokens());
   const oauthData = client.auth.generateOAuthData(CALLBACK);
   const { authUrl } = await client.auth.getAuthUrl(oauthData, { sessionToken: loginSessionToken, prompt: 'none' });
-  const landed = await visit(authUrl, new CookieJar()); // no cookies: the sessionToken alone signs in
+  const ticketJar = new CookieJar();
+  const landed = await visit(authUrl, ticketJar); // no cookies: the sessionToken alone signs in
   assert.equal(landed.status, 303, landed.body.slice(0, 300));
+  assert.equal(ticketJar.get('oauthapps_session'), undefined, 'a ticket answers this request only: no hosted session');
   const parsed = client.auth.parseFromUrl(landed.location);
   assert.ok(parsed.code, landed.location);
   const tokens = await client.auth.getMemberTokens(parsed.code, parsed.state, oauthData);

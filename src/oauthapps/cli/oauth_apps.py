@@ -20,9 +20,18 @@ NameOpt = Annotated[str | None, typer.Option(help="Name (2-256 characters).")]
 DescriptionOpt = Annotated[str | None, typer.Option(help="Description.")]
 RedirectOpt = Annotated[list[str] | None, typer.Option("--redirect-uri", help="Allowed login redirect URI (repeatable).")]
 DomainOpt = Annotated[list[str] | None, typer.Option("--domain", help="Allowed redirect domain (repeatable).")]
+ExactOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--require-exact-redirect-uri/--no-require-exact-redirect-uri",
+        help="Login redirects must equal a --redirect-uri entry; domains never approve them.",
+    ),
+]
 
 
-def _body(name: str | None, description: str | None, redirect_uri: list[str] | None, domain: list[str] | None) -> dict[str, Any]:
+def _body(
+    name: str | None, description: str | None, redirect_uri: list[str] | None, domain: list[str] | None, exact: bool | None = None
+) -> dict[str, Any]:
     """The API's request body from the options given (an option left out is not sent)."""
     body: dict[str, Any] = {}
     if name is not None:
@@ -33,6 +42,8 @@ def _body(name: str | None, description: str | None, redirect_uri: list[str] | N
         body["allowedRedirectUris"] = redirect_uri
     if domain is not None:
         body["allowedRedirectDomains"] = domain
+    if exact is not None:
+        body["requireExactRedirectUri"] = exact
     return body
 
 
@@ -83,6 +94,7 @@ def oauth_apps_create(
     description: DescriptionOpt = None,
     redirect_uri: RedirectOpt = None,
     domain: DomainOpt = None,
+    require_exact_redirect_uri: ExactOpt = None,
     database: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -90,7 +102,9 @@ def oauth_apps_create(
 
     async def work(db: Database) -> dict[str, Any]:
         await require_project(db, project)
-        created = await oauth_app_service.create(db, owner_actor(project), _body(name, description, redirect_uri, domain))
+        created = await oauth_app_service.create(
+            db, owner_actor(project), _body(name, description, redirect_uri, domain, require_exact_redirect_uri)
+        )
         return {**to_wire(created.app), "secret": created.secret}
 
     created = run(database, work)
@@ -109,11 +123,12 @@ def oauth_apps_update(
     description: DescriptionOpt = None,
     redirect_uri: RedirectOpt = None,
     domain: DomainOpt = None,
+    require_exact_redirect_uri: ExactOpt = None,
     database: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Update the fields given as options (a list option replaces the whole list)."""
-    body = _body(name, description, redirect_uri, domain)
+    body = _body(name, description, redirect_uri, domain, require_exact_redirect_uri)
 
     async def work(db: Database) -> dict[str, Any]:
         await require_project(db, project)

@@ -29,6 +29,12 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def secret_generation(stored_hash: str) -> str:
+    """A short public name for one stored secret, carried by the tokens minted with it so that a
+    rotation can end them; derived from the hash, so it tells nothing about the secret."""
+    return hashlib.sha256(b"oauthapps secret generation\x00" + stored_hash.encode("ascii")).hexdigest()[:16]
+
+
 def secret_matches(secret: str, stored_hash: str | None) -> bool:
     """Constant-time check of a presented secret against a stored hash."""
     if not stored_hash or not isinstance(secret, str):

@@ -54,9 +54,18 @@ class OAuthApp:
     redirect_url_wix_pages: str = ""
     wix_pages_domains_mappings: list[dict[str, str]] = field(default_factory=list)
     refresh_token_rotation: bool = False
+    require_exact_redirect_uri: bool = False
     secret_hash: str | None = None
     previous_secret_hash: str | None = None
     previous_secret_expires_at: datetime | None = None
+
+    def accepted_secret_hashes(self, at: datetime) -> tuple[str, ...]:
+        """The secrets that authenticate this app at ``at``: the current one, and the previous
+        one while its grace period lasts (a rotation without grace leaves none)."""
+        hashes: tuple[str, ...] = (self.secret_hash,) if self.secret_hash else ()
+        if self.previous_secret_hash and self.previous_secret_expires_at is not None and at < self.previous_secret_expires_at:
+            hashes += (self.previous_secret_hash,)
+        return hashes
 
 
 def iso(dt: datetime) -> str:
@@ -78,6 +87,7 @@ def wire_shape(
     technology: str,
     wix_pages_domains_mappings: Any,
     refresh_token_rotation: bool,
+    require_exact_redirect_uri: bool,
     login_url: str | None,
     logout_url: str | None,
     redirect_url_wix_pages: str | None,
@@ -99,6 +109,7 @@ def wire_shape(
         "technology": technology,
         "wixPagesDomainsMappings": wix_pages_domains_mappings,
         "refreshTokenRotation": refresh_token_rotation,
+        "requireExactRedirectUri": require_exact_redirect_uri,
     }
     if login_url:
         out["loginUrl"] = login_url
@@ -123,6 +134,7 @@ def to_wire(app: OAuthApp) -> dict[str, Any]:
         technology=app.technology,
         wix_pages_domains_mappings=[dict(m) for m in app.wix_pages_domains_mappings],
         refresh_token_rotation=app.refresh_token_rotation,
+        require_exact_redirect_uri=app.require_exact_redirect_uri,
         login_url=app.login_url,
         logout_url=app.logout_url,
         redirect_url_wix_pages=app.redirect_url_wix_pages,
@@ -277,6 +289,7 @@ WRITABLE_FIELDS: dict[str, WritableField] = {
         WritableField("redirectUrlWixPages", "redirect_url_wix_pages", _url(WIX_PAGES_URL_MAX)),
         WritableField("wixPagesDomainsMappings", "wix_pages_domains_mappings", _list_of(_mapping, MAX_DOMAIN_MAPPINGS)),
         WritableField("refreshTokenRotation", "refresh_token_rotation", _boolean),
+        WritableField("requireExactRedirectUri", "require_exact_redirect_uri", _boolean),
     )
 }
 KNOWN_FIELDS = frozenset(WRITABLE_FIELDS) | READ_ONLY_FIELDS

@@ -1,5 +1,4 @@
-"""The authorization endpoint and the hosted login page (server-rendered, works without JS),
-plus the logout endpoint that redirect sessions point at.
+"""The authorization endpoint and the hosted login page (server-rendered, works without JS).
 
 Never an open redirect: an unknown client or an unapproved redirect URI gets an error page; only
 an approved redirect URI ever receives a redirect, errors included (RFC 6749 4.1.2.1). In the
@@ -9,11 +8,8 @@ that window is on the approved redirect URI's origin (and only that origin may f
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
@@ -26,21 +22,31 @@ from ..domain.authorize_request import AuthorizeError, AuthorizeRequest, Respons
 from ..domain.errors import Conflict, DomainError, PayloadTooLarge, TooManyRequests, Unauthenticated, ValidationFailed
 from ..domain.members import MemberStatus
 from ..domain.oauth_app import OAuthApp
-from ..domain.redirect_policy import is_approved_redirect
-from ..domain.urls import UrlError, is_loopback_host, parse_web_url
 from ..runtime import Runtime
 from ..services import email_verification, hosted_login, member_accounts
 from ..store import members as member_repo
 from ..store import tenancy
 from ..store.members import MemberProfile
+from ..tokens.csrf import Purpose
 from ..web import STATIC_DIR, templates
 from .body import read_body
 from .client_address import client_address
+from .hosted_pages import (
+    FORM_LIMIT,
+    SESSION_COOKIE,
+    csrf_matches,
+    csrf_token,
+    message_page,
+    origin_of,
+    page_headers,
+    runtime_of,
+    secure_cookies,
+    set_csrf_cookie,
+)
 from .responses import retry_after
 
-SESSION_COOKIE = "oauthapps_session"
 CSRF_COOKIE = "oauthapps_csrf"
-FORM_LIMIT = 64 * 1024
+CSRF_PATH = "/oauth2/authorize"
 REQUEST_FIELDS = (
     "client_id",
     "redirect_uri",
@@ -62,35 +68,6 @@ class PageError(Exception):
         self.title, self.message, self.status = title, message, status
 
 
-def _runtime(request: Request) -> Runtime:
-    return request.state.app  # type: ignore[no-any-return]
-
-
-def _secure_cookies(runtime: Runtime) -> bool:
-    """Secure everywhere except a plain-http development issuer on a loopback host."""
-    try:
-        issuer = parse_web_url(runtime.settings.issuer)
-    except UrlError:
-        return True
-    return not (issuer.scheme == "http" and is_loopback_host(issuer.host))
-
-
-def _origin(uri: str) -> str:
-    return parse_web_url(uri).origin
-
-
-def _page_headers(form_target: str | None = None) -> dict[str, str]:
-    form_action = "'self'" + (f" {form_target}" if form_target else "")
-    return {
-        "Content-Security-Policy": (
-            f"default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
-        ),
-        "X-Frame-Options": "DENY",
-        "Cache-Control": "no-store",
-        "Pragma": "no-cache",
-    }
-
-
 def _web_message_headers(origin: str) -> dict[str, str]:
     """The one hosted page that may be framed, and only by the origin it answers to."""
     return {
@@ -105,16 +82,9 @@ def _web_message_headers(origin: str) -> dict[str, str]:
 def _web_message_page(redirect_uri: str, data: dict[str, str]) -> HTMLResponse:
     """The answer of ``response_mode=web_message``: the data goes in a JSON block (no inline
     script), and static/web-message.js posts it to the parent window at the redirect URI's origin."""
-    origin = _origin(redirect_uri)
+    origin = origin_of(redirect_uri)
     body = templates.get_template("web_message.html").render(response={"targetOrigin": origin, "data": data})
     return HTMLResponse(body, headers=_web_message_headers(origin))
-
-
-def message_page(
-    title: str, message: str, status: int = 400, *, eyebrow: str = "", detail: str = "", is_error: bool = True
-) -> HTMLResponse:
-    body = templates.get_template("message.html").render(title=title, message=message, eyebrow=eyebrow, detail=detail, is_error=is_error)
-    return HTMLResponse(body, status_code=status, headers=_page_headers())
 
 
 def _single_valued(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -165,7 +135,7 @@ def _set_session_cookie(response: Response, runtime: Runtime, token: str) -> Non
         max_age=int(hosted_login.SESSION_LIFETIME.total_seconds()),
         path="/",
         httponly=True,
-        secure=_secure_cookies(runtime),
+        secure=secure_cookies(runtime),
         samesite="lax",
     )
 
@@ -183,9 +153,7 @@ async def _login_page(
 ) -> HTMLResponse:
     async with runtime.db.read() as conn:
         project = await tenancy.get_project(conn, app.project_id)
-    csrf = request.cookies.get(CSRF_COOKIE)
-    if not csrf or len(csrf) > 128:
-        csrf = secrets.token_urlsafe(32)
+    csrf = await csrf_token(request, runtime, CSRF_COOKIE, Purpose.LOGIN)
     params = req.to_params()
     params.pop("session_token", None)
     other = "register" if mode == "login" else "login"
@@ -201,13 +169,36 @@ async def _login_page(
         switch_url="/oauth2/authorize?" + urlencode({**params, "screen": other}),
         forgot_url="/oauth2/forgot-password?" + urlencode(params),
     )
-    response = HTMLResponse(body, status_code=status, headers=_page_headers(_origin(req.redirect_uri)))
-    response.set_cookie(CSRF_COOKIE, csrf, path="/oauth2/authorize", httponly=True, secure=_secure_cookies(runtime), samesite="lax")
+    response = HTMLResponse(body, status_code=status, headers=page_headers(origin_of(req.redirect_uri)))
+    set_csrf_cookie(response, runtime, CSRF_COOKIE, CSRF_PATH, csrf)
     return response
 
 
+async def _ticket_sign_in(runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, ticket: str) -> Response:
+    """A login ticket (the ``sessionToken`` of the identity API) answers this one request with a
+    code, and never starts a hosted session: no session cookie is set.
+
+    Why: the ticket arrives on a GET that is cross-site by design (the site sends the browser here
+    after its own ``login()`` call), so nothing tells the member's browser apart from a victim's
+    that an attacker sent here with a ticket for his own account. Were the ticket turned into a
+    session cookie, the victim's later sign-ins on the site would silently complete as the
+    attacker (login CSRF). Binding the ticket to the browser that asked for it is not possible
+    either: the identity call is a cross-origin ``fetch`` that carries no cookie of ours. So the
+    ticket yields only a code for the redirect URI and PKCE challenge of this request; a code
+    planted that way is useless, as the site's own state and code verifier do not match it. The
+    SDK's direct login (``getAuthUrl({sessionToken, prompt: 'none'})`` then ``getMemberTokens``)
+    keeps working; the member's later ``prompt=none`` requests answer ``login_required`` until
+    they sign in on the hosted page, which is what starts a hosted session."""
+    member_id = await hosted_login.redeem_ticket(runtime.db, app, ticket)
+    if member_id is None or not await hosted_login.may_sign_in(runtime.db, app.project_id, member_id):
+        return _error_redirect(
+            runtime, req.redirect_uri, req.response_mode, "login_required", "The session token is invalid or expired", req.state
+        )
+    return await _code_redirect(runtime, app, req, member_id)
+
+
 async def authorize_get(request: Request) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     try:
         params = _single_valued(request.query_params.multi_items())
         app, redirect_uri = await _client_and_redirect(runtime, params)
@@ -219,15 +210,7 @@ async def authorize_get(request: Request) -> Response:
         return _error_redirect(runtime, redirect_uri, response_mode_of(params), err.error, err.description, params.get("state"))
 
     if req.session_token:
-        member_id = await hosted_login.redeem_ticket(runtime.db, app, req.session_token)
-        if member_id is None or not await hosted_login.may_sign_in(runtime.db, app.project_id, member_id):
-            return _error_redirect(
-                runtime, redirect_uri, req.response_mode, "login_required", "The session token is invalid or expired", req.state
-            )
-        session = await hosted_login.start_session(runtime.db, app, member_id)
-        response = await _code_redirect(runtime, app, req, member_id)
-        _set_session_cookie(response, runtime, session)
-        return response
+        return await _ticket_sign_in(runtime, app, req, req.session_token)
 
     member = await hosted_login.session_member(runtime.db, request.cookies.get(SESSION_COOKIE), app.project_id)
     if req.prompt == "none":
@@ -241,7 +224,7 @@ async def authorize_get(request: Request) -> Response:
 
 
 async def authorize_post(request: Request) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     try:
         try:
             raw = await read_body(request, FORM_LIMIT)
@@ -263,8 +246,7 @@ async def authorize_post(request: Request) -> Response:
     mode = "register" if form.get("mode") == "register" else "login"
     action = form.get("action", mode)
     email = form.get("email", "")
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), form.get("csrf_token", "").encode()):
+    if not await csrf_matches(request, runtime, CSRF_COOKIE, form.get("csrf_token", ""), Purpose.LOGIN):
         return await _login_page(
             request,
             runtime,
@@ -335,7 +317,7 @@ async def _signed_in(
             state = await email_verification.start(runtime.db, runtime.settings.attempt_limits, app.id, member, client_address(request))
         except TooManyRequests as err:
             return await _too_many(request, runtime, app, req, mode, member.email, err)
-        return _verify_page(request, app, req, member.email, state)
+        return await _verify_page(request, runtime, app, req, member.email, state)
     if member.status == MemberStatus.PENDING:
         return message_page(
             "Waiting for approval",
@@ -360,10 +342,21 @@ async def _too_many(
     return refused
 
 
-def _verify_page(
-    request: Request, app: OAuthApp, req: AuthorizeRequest, email: str, state: str, *, error: str = "", notice: str = "", status: int = 200
+async def _verify_page(
+    request: Request,
+    runtime: Runtime,
+    app: OAuthApp,
+    req: AuthorizeRequest,
+    email: str,
+    state: str,
+    *,
+    error: str = "",
+    notice: str = "",
+    status: int = 200,
 ) -> HTMLResponse:
-    """The code form; it posts back to the authorize endpoint with the request's parameters."""
+    """The code form; it posts back to the authorize endpoint with the request's parameters and a
+    CSRF token this server issued (never one taken from the cookie unchecked)."""
+    csrf = await csrf_token(request, runtime, CSRF_COOKIE, Purpose.LOGIN)
     params = req.to_params()
     params.pop("session_token", None)
     body = templates.get_template("verify_email.html").render(
@@ -372,12 +365,15 @@ def _verify_page(
         email=email,
         digits=CODE_DIGITS,
         request_params=params,
-        csrf_token=request.cookies.get(CSRF_COOKIE, ""),
+        csrf_token=csrf,
         state_token=state,
         error=error,
         notice=notice,
     )
-    return HTMLResponse(body, status_code=status, headers={**_page_headers(_origin(req.redirect_uri)), "Referrer-Policy": "no-referrer"})
+    headers = {**page_headers(origin_of(req.redirect_uri)), "Referrer-Policy": "no-referrer"}
+    response = HTMLResponse(body, status_code=status, headers=headers)
+    set_csrf_cookie(response, runtime, CSRF_COOKIE, CSRF_PATH, csrf)
+    return response
 
 
 async def _verification_step(request: Request, runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, form: dict[str, str]) -> Response:
@@ -387,21 +383,23 @@ async def _verification_step(request: Request, runtime: Runtime, app: OAuthApp, 
     try:
         if form.get("action") == "resend":
             await email_verification.resend(runtime.db, limits, app.project_id, app.id, state, caller)
-            return _verify_page(request, app, req, email, state, notice="We sent you a new code.")
+            return await _verify_page(request, runtime, app, req, email, state, notice="We sent you a new code.")
         member_id = await email_verification.verify(runtime.db, limits, app.project_id, app.id, state, form.get("code"), caller)
     except TooManyRequests as err:
         wait = f"{err.retry_after_seconds} seconds" if err.retry_after_seconds else "a while"
-        refused = _verify_page(request, app, req, email, state, error=f"Too many attempts. Please wait {wait}.", status=429)
+        refused = await _verify_page(request, runtime, app, req, email, state, error=f"Too many attempts. Please wait {wait}.", status=429)
         refused.headers.update(retry_after(err))
         return refused
     except ValidationFailed:
-        return _verify_page(request, app, req, email, state, error=f"Type the {CODE_DIGITS}-digit code from the mail.", status=400)
+        return await _verify_page(
+            request, runtime, app, req, email, state, error=f"Type the {CODE_DIGITS}-digit code from the mail.", status=400
+        )
     except DomainError as err:
         if err.code == RecoveryError.STATE_INVALID:
             return await _login_page(
                 request, runtime, app, req, email=email, status=400, error="This code form expired. Please sign in again."
             )
-        return _verify_page(request, app, req, email, state, error=f"{err.description}.", status=400)
+        return await _verify_page(request, runtime, app, req, email, state, error=f"{err.description}.", status=400)
     async with runtime.db.read() as conn:
         member = await member_repo.get_member(conn, app.project_id, member_id)
     if member is None:
@@ -414,26 +412,8 @@ def _friendly(field: str, description: str) -> str:
     return f"{name} {description}."
 
 
-async def logout(request: Request) -> Response:
-    """End the member's session here, then go back to ``post_logout_redirect_uri`` only if it is
-    on one of the OAuth app's approved domains."""
-    runtime = _runtime(request)
-    params: dict[str, Any] = dict(request.query_params)
-    await hosted_login.end_session(runtime.db, request.cookies.get(SESSION_COOKIE))
-    app = await hosted_login.load_client(runtime.db, params.get("client_id"))
-    target = params.get("post_logout_redirect_uri") or params.get("postFlowUrl")
-    if app is not None and target and is_approved_redirect(target, app.allowed_redirect_domains):
-        response: Response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-    else:
-        detail = "The address you came from is not approved by the application, so we did not send you back." if target else ""
-        response = message_page("You are signed out", "You have been signed out.", 200, detail=detail, is_error=False)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=_secure_cookies(runtime), samesite="lax")
-    return response
-
-
 routes = [
     Route("/oauth2/authorize", authorize_get, methods=["GET"]),
     Route("/oauth2/authorize", authorize_post, methods=["POST"]),
-    Route("/oauth2/logout", logout, methods=["GET"]),
     Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
 ]

@@ -7,13 +7,14 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from ..console.routes import routes as console_routes
-from . import authorize, data, identity, members, oauth2, oauth_apps, password_pages, recovery, redirect_sessions
+from . import authorize, data, identity, logout, members, oauth2, oauth_apps, password_pages, recovery, redirect_sessions
 
 ROUTES: tuple[BaseRoute, ...] = (
     *oauth2.routes,
     *oauth_apps.hot_routes,
     *members.routes,
     *authorize.routes,
+    *logout.routes,
     *redirect_sessions.routes,
     *identity.routes,
     *recovery.routes,

@@ -46,6 +46,9 @@ class OAuthAppInput(BaseModel):
     redirectUrlWixPages: str | None = Field(None, max_length=1024)
     wixPagesDomainsMappings: list[DomainMapping] | None = Field(None, max_length=200)
     refreshTokenRotation: bool | None = Field(None, description="Rotate refresh tokens with reuse detection.")
+    requireExactRedirectUri: bool | None = Field(
+        None, description="Login redirects must equal an allowedRedirectUris entry; domains never approve them."
+    )
 
 
 class OAuthApp(BaseModel):
@@ -65,6 +68,7 @@ class OAuthApp(BaseModel):
     redirectUrlWixPages: str | None = None
     wixPagesDomainsMappings: list[DomainMapping]
     refreshTokenRotation: bool
+    requireExactRedirectUri: bool
 
 
 class OAuthAppWithSecret(OAuthApp):

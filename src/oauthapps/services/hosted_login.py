@@ -1,7 +1,8 @@
 """The browser side of Headless OAuth: authorization codes, member sessions, login tickets.
 
 Codes live 60 s and are single-use; login tickets (the ``sessionToken`` the identity API returns)
-live 5 minutes and are single-use; member sessions live 14 days. All are stored as hashes and are
+live 5 minutes, are single-use and yield a code, never a session (http/authorize.py says why);
+member sessions, started only by signing in on the hosted page, live 14 days. All are stored as hashes and are
 bound to the OAuth app they were created through, so deleting the app kills them (cascade).
 """
 
@@ -35,7 +36,9 @@ async def load_client(db: Database, client_id: str | None) -> OAuthApp | None:
 
 def login_redirect_approved(app: OAuthApp, redirect_uri: str | None) -> bool:
     """Read from the app as loaded for this request, so list changes apply at once."""
-    return bool(redirect_uri) and is_approved_login_redirect(redirect_uri or "", app.allowed_redirect_uris, app.allowed_redirect_domains)
+    return bool(redirect_uri) and is_approved_login_redirect(
+        redirect_uri or "", app.allowed_redirect_uris, app.allowed_redirect_domains, require_exact=app.require_exact_redirect_uri
+    )
 
 
 async def issue_code(db: Database, app: OAuthApp, member_id: str, request: AuthorizeRequest, lifetime: timedelta = CODE_LIFETIME) -> str:

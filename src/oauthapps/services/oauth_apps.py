@@ -213,13 +213,13 @@ async def rotate_secret(db: Database, actor: Actor, app_id: str, grace_seconds: 
     return secret
 
 
+def matching_secret_hash(app: OAuthApp, presented: str, at: datetime | None = None) -> str | None:
+    """The stored hash ``presented`` matches: the current secret, or the previous one while its
+    grace period lasts; None when neither."""
+    accepted = app.accepted_secret_hashes(at or clock.now_to_the_millisecond())
+    return next((stored for stored in accepted if credentials.secret_matches(presented, stored)), None)
+
+
 def client_secret_matches(app: OAuthApp, presented: str, at: datetime | None = None) -> bool:
     """The current secret, or the previous one while its grace period lasts."""
-    if credentials.secret_matches(presented, app.secret_hash):
-        return True
-    at = at or clock.now_to_the_millisecond()
-    return (
-        app.previous_secret_expires_at is not None
-        and at < app.previous_secret_expires_at
-        and credentials.secret_matches(presented, app.previous_secret_hash)
-    )
+    return matching_secret_hash(app, presented, at) is not None

@@ -66,6 +66,7 @@ _WIRE_COLUMNS = (
     oauth_apps.c.redirect_url_wix_pages,
     cast(oauth_apps.c.wix_pages_domains_mappings, Text),
     oauth_apps.c.refresh_token_rotation,
+    oauth_apps.c.require_exact_redirect_uri,
     type_coerce(oauth_apps.c.created_at, BigInteger),
     type_coerce(oauth_apps.c.updated_at, BigInteger),
 )
@@ -88,6 +89,7 @@ def _wire(row: Sequence[Any]) -> dict[str, Any]:
         wix_pages_url,
         mappings,
         rotation,
+        exact_only,
         created,
         updated,
         _count,
@@ -106,6 +108,7 @@ def _wire(row: Sequence[Any]) -> dict[str, Any]:
         technology=technology,
         wix_pages_domains_mappings=orjson.Fragment(mappings),
         refresh_token_rotation=bool(rotation),
+        require_exact_redirect_uri=bool(exact_only),
         login_url=login_url,
         logout_url=logout_url,
         redirect_url_wix_pages=wix_pages_url,

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB
@@ -120,6 +121,8 @@ oauth_apps = Table(
     Column("redirect_url_wix_pages", Text, nullable=False, default=""),
     Column("wix_pages_domains_mappings", JSON, nullable=False),
     Column("refresh_token_rotation", Boolean, nullable=False, default=False),
+    # Login redirects only by exact URI, never by domain (domain/redirect_policy.py).
+    Column("require_exact_redirect_uri", Boolean, nullable=False, default=False, server_default=false()),
     Column("secret_hash", String(128), nullable=True),
     Column("previous_secret_hash", String(128), nullable=True),
     Column("previous_secret_expires_at", UtcTimestamp(), nullable=True),

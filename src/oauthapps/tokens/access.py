@@ -49,6 +49,7 @@ class AccessClaims:
     token_id: str
     instance_id: str | None = None
     grant_id: str | None = None
+    secret_generation: str | None = None  # admin tokens: which app secret minted it (credentials.secret_generation)
 
 
 def _b64(data: bytes) -> bytes:
@@ -90,6 +91,7 @@ class TokenIssuer:
         scopes: tuple[str, ...] = (),
         instance_id: str | None = None,
         grant_id: str | None = None,
+        secret_generation: str | None = None,
     ) -> tuple[str, AccessClaims]:
         now = int(clock.timestamp())
         claims = AccessClaims(
@@ -103,6 +105,7 @@ class TokenIssuer:
             token_id=ids.random_hex(16),
             instance_id=instance_id,
             grant_id=grant_id,
+            secret_generation=secret_generation,
         )
         payload: dict[str, Any] = {
             "iss": self.issuer,
@@ -121,6 +124,8 @@ class TokenIssuer:
             payload["iid"] = instance_id
         if grant_id:
             payload["gid"] = grant_id
+        if secret_generation:
+            payload["sgen"] = secret_generation
         return self._sign(payload), claims
 
     def _decode(self, token: str) -> Any:
@@ -172,6 +177,7 @@ class TokenIssuer:
                 token_id=str(c["jti"]),
                 instance_id=c.get("iid"),
                 grant_id=c.get("gid"),
+                secret_generation=str(c["sgen"]) if c.get("sgen") is not None else None,
             )
         except (KeyError, TypeError, ValueError):
             return None

@@ -4,7 +4,8 @@
   project, carrying the scopes the installation was granted (the Wix app flow);
 - without: an OAuth app authenticates with its own secret and gets an admin token for its project
   (Wix Headless admin calls). Admin tokens carry no management scopes: an OAuth app cannot
-  manage OAuth apps.
+  manage OAuth apps. They name the secret that minted them (``sgen``), so that they end with it
+  (tokens/liveness.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from ...domain import credentials
 from ...runtime import Runtime
+from ...services.oauth_apps import matching_secret_hash
 from ...store import tenancy
 from ...tokens.access import TokenKind
 from ..clients import DUMMY_HASH, authenticate_client
@@ -45,7 +47,15 @@ async def grant(params: dict[str, str], runtime: Runtime, _client_address: str) 
         )
     else:
         oauth_app = await authenticate_client(params, runtime, secret_required=True)
+        matched = matching_secret_hash(oauth_app, secret)
+        if matched is None:  # its grace period ended since authenticate_client looked
+            raise invalid_client()
         token, _ = runtime.tokens.mint(
-            kind=TokenKind.ADMIN, subject=oauth_app.id, project_id=oauth_app.project_id, client_id=oauth_app.id, lifetime=lifetime
+            kind=TokenKind.ADMIN,
+            subject=oauth_app.id,
+            project_id=oauth_app.project_id,
+            client_id=oauth_app.id,
+            lifetime=lifetime,
+            secret_generation=credentials.secret_generation(matched),
         )
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}

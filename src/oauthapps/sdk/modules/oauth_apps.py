@@ -38,6 +38,7 @@ class OAuthApp(TypedDict, total=False):
     wixPagesDomainsMappings: list[dict[str, str]]
     redirectUrlWixPages: str
     refreshTokenRotation: bool
+    requireExactRedirectUri: bool
 
 
 def _app(raw: dict[str, Any]) -> OAuthApp:
