@@ -1,7 +1,7 @@
 """email verification: the project setting, each member's verified flag, and the verification
 codes waiting to be typed (password-reset links use one_time_tokens).
 
-Revision ID: 0012
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-29 10:00:00
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import oauthapps.store.schema
 
 
-revision = "0012"
-down_revision = "0011"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

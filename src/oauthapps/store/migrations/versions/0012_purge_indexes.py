@@ -2,8 +2,8 @@
 verifications are found by an index on expires_at (store/purge.py deletes them in bounded
 batches); the ``rate_limits`` table, replaced by ``attempt_limits`` (0006), is dropped.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02 17:00:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import oauthapps.store.schema
 
 
-revision = "0013"
-down_revision = "0008"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

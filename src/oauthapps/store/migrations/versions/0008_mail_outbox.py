@@ -1,7 +1,7 @@
 """mail outbox: mails waiting for the mail server, and each project's sender name.
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-28 10:00:00
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import oauthapps.store.schema
 
 
-revision = "0009"
-down_revision = "0010"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

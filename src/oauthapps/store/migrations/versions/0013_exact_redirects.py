@@ -1,7 +1,7 @@
 """exact redirects: a per-app switch that makes login redirects match allowedRedirectUris exactly
 (never by domain), off for every existing app.
 
-Revision ID: 0007
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-28 10:00:00
 """
@@ -9,7 +9,7 @@ Create Date: 2026-11-28 10:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -1,8 +1,8 @@
 """console owners: owner accounts of the owner console, their projects with a role, and their
 sign-in sessions (token hashes with idle and absolute timeouts).
 
-Revision ID: 0011
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 10:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import oauthapps.store.schema
 
 
-revision = "0011"
-down_revision = "0009"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """idempotency keys: the first answer to a write sent with an Idempotency-Key, kept for a day.
 
-Revision ID: 0008
-Revises: 0012
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02 16:30:00
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import oauthapps.store.schema
 
 
-revision = "0008"
-down_revision = "0012"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """member status and profile: owner approval per project; a member's status, slug (unique per
 project, an existing member's is their id), first and last name, picture URL and update time.
 
-Revision ID: 0010
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-28 10:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import oauthapps.store.schema
 
 
-revision = "0010"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
