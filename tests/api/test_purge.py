@@ -33,9 +33,6 @@ from oauthapps.store.schema import grants as grants_table
 from ..support.servers import fresh_database, run_cli, running_server, seeded_database
 from ..support.tenants import run_db
 
-NOW = datetime.now(UTC)
-LONG_AGO = NOW - timedelta(days=40)
-
 
 @dataclass
 class Seeded:
@@ -50,6 +47,9 @@ def token() -> str:
 
 
 async def seed(db: Database) -> Seeded:
+    # Taken when the rows are made: the suite may run this long after importing the module.
+    now = datetime.now(UTC)
+    long_ago = now - timedelta(days=40)
     project = await tenancy.create_project(db, "Purge")
     owner = Actor(project.project_id, ALL_OWNER_SCOPES, ActorKind.CLI, "purge-test")
     app = (await oauth_app_service.create(db, owner, {"name": "Purge site"})).app
@@ -75,32 +75,32 @@ async def seed(db: Database) -> Seeded:
                 subject_type=GrantSubject.VISITOR,
                 subject_id=uuid.uuid4().hex,
                 member_id=None,
-                at=LONG_AGO,
+                at=long_ago,
             )
             hashes = []
             for expires_at in expiries:
                 hashes.append(token())
-                await grants.add_refresh_token(conn, made.id, hashes[-1], LONG_AGO, expires_at)
+                await grants.add_refresh_token(conn, made.id, hashes[-1], long_ago, expires_at)
             return made.id, hashes
 
         # Expired a month ago: the token and its grant go.
-        grant_id, hashes = await grant_with(NOW - timedelta(days=10))
+        grant_id, hashes = await grant_with(now - timedelta(days=10))
         gone["grants"].add(grant_id)
         gone["refresh_tokens"].update(hashes)
         # Expired an hour ago: an access token minted at its last moment is still valid; both stay.
-        grant_id, hashes = await grant_with(NOW - timedelta(hours=1))
+        grant_id, hashes = await grant_with(now - timedelta(hours=1))
         kept["grants"].add(grant_id)
         kept["refresh_tokens"].update(hashes)
         # A rotated-out token long expired, and a live one: the old token goes, the grant stays.
-        grant_id, (old, live) = await grant_with(NOW - timedelta(days=10), NOW + timedelta(days=20))
+        grant_id, (old, live) = await grant_with(now - timedelta(days=10), now + timedelta(days=20))
         kept["grants"].add(grant_id)
         gone["refresh_tokens"].add(old)
         kept["refresh_tokens"].add(live)
 
         for name, expires_at in (
-            ("gone", NOW - timedelta(hours=2)),
-            ("kept", NOW - timedelta(minutes=10)),
-            ("kept", NOW + timedelta(minutes=1)),
+            ("gone", now - timedelta(hours=2)),
+            ("kept", now - timedelta(minutes=10)),
+            ("kept", now + timedelta(minutes=1)),
         ):
             code = token()
             await one_time.put(
@@ -111,12 +111,12 @@ async def seed(db: Database) -> Seeded:
                 oauth_app_id=app.id,
                 member_id=member.id,
                 data={},
-                at=LONG_AGO,
+                at=long_ago,
                 expires_at=expires_at,
             )
             (gone if name == "gone" else kept)["one_time_tokens"].add(code)
 
-        for name, expires_at in (("gone", NOW - timedelta(seconds=1)), ("kept", NOW + timedelta(days=1))):
+        for name, expires_at in (("gone", now - timedelta(seconds=1)), ("kept", now + timedelta(days=1))):
             session = token()
             await sessions.create(
                 conn,
@@ -124,18 +124,18 @@ async def seed(db: Database) -> Seeded:
                 project_id=project.project_id,
                 member_id=member.id,
                 oauth_app_id=app.id,
-                at=LONG_AGO,
+                at=long_ago,
                 expires_at=expires_at,
             )
             (gone if name == "gone" else kept)["member_sessions"].add(session)
 
-        owner = await owners.insert_owner(conn, f"o-{uuid.uuid4().hex[:8]}@example.com", "not a hash", LONG_AGO)
-        for name, expires_at in (("gone", NOW - timedelta(seconds=1)), ("kept", NOW + timedelta(hours=1))):
+        owner = await owners.insert_owner(conn, f"o-{uuid.uuid4().hex[:8]}@example.com", "not a hash", long_ago)
+        for name, expires_at in (("gone", now - timedelta(seconds=1)), ("kept", now + timedelta(hours=1))):
             session = token()
-            await owners.create_session(conn, session, owner.id, SessionTimes(LONG_AGO, LONG_AGO, expires_at))
+            await owners.create_session(conn, session, owner.id, SessionTimes(long_ago, long_ago, expires_at))
             (gone if name == "gone" else kept)["owner_sessions"].add(session)
 
-        for name, expires_at in (("gone", NOW - timedelta(seconds=1)), ("kept", NOW + timedelta(minutes=30))):
+        for name, expires_at in (("gone", now - timedelta(seconds=1)), ("kept", now + timedelta(minutes=30))):
             state = token()
             await conn.execute(
                 insert(email_verifications).values(
@@ -145,16 +145,16 @@ async def seed(db: Database) -> Seeded:
                     oauth_app_id=app.id,
                     code_hash=token(),
                     wrong_codes=0,
-                    created_at=LONG_AGO,
+                    created_at=long_ago,
                     code_expires_at=expires_at,
                     expires_at=expires_at,
                 )
             )
             (gone if name == "gone" else kept)["email_verifications"].add(state)
 
-        for name, expires_at in (("gone", NOW - timedelta(seconds=1)), ("kept", NOW + timedelta(minutes=5))):
+        for name, expires_at in (("gone", now - timedelta(seconds=1)), ("kept", now + timedelta(minutes=5))):
             key = uuid.uuid4().hex
-            await conn.execute(insert(attempt_limits).values(key=key, count=3, since=LONG_AGO, retry_at=None, expires_at=expires_at))
+            await conn.execute(insert(attempt_limits).values(key=key, count=3, since=long_ago, retry_at=None, expires_at=expires_at))
             (gone if name == "gone" else kept)["attempt_limits"].add(key)
     return Seeded(gone, kept)
 
@@ -225,6 +225,8 @@ def test_the_purge_command_deletes_what_expired_and_keeps_what_serves(seeded: tu
 
 def test_batches_are_bounded_and_a_run_resumes_where_the_last_stopped(kind: str, tmp_path: Path) -> None:
     async def scenario(url: str) -> list[int]:
+        now = datetime.now(UTC)
+        long_ago = now - timedelta(days=40)
         db = Database.open(url)
         try:
             project = await tenancy.create_project(db, "Batches")
@@ -239,12 +241,12 @@ def test_batches_are_bounded_and_a_run_resumes_where_the_last_stopped(kind: str,
                         subject_type=GrantSubject.VISITOR,
                         subject_id="v",
                         member_id=None,
-                        at=LONG_AGO,
+                        at=long_ago,
                     )
-                    await grants.add_refresh_token(conn, made.id, token(), LONG_AGO, LONG_AGO + timedelta(days=1))
+                    await grants.add_refresh_token(conn, made.id, token(), long_ago, long_ago + timedelta(days=1))
             lifetime = timedelta(hours=4)
-            first = await purge.purge_expired(db, NOW, access_token_lifetime=lifetime, batch_size=2, max_batches=2)
-            second = await purge.purge_expired(db, NOW, access_token_lifetime=lifetime, batch_size=2, max_batches=10)
+            first = await purge.purge_expired(db, now, access_token_lifetime=lifetime, batch_size=2, max_batches=2)
+            second = await purge.purge_expired(db, now, access_token_lifetime=lifetime, batch_size=2, max_batches=10)
             left = await present(db)
             return [
                 first.refresh_tokens,

@@ -61,6 +61,6 @@ def test_cache_bytes_stay_within_their_budgets(database_url: str, tmp_path_facto
             assert int(entries) <= int(limit), line
             assert int(used) <= int(budget), line
             peak[name] = max(peak.get(name, 0), int(used))
-    assert reports >= 2 * 10, f"only {reports} cache reports in the log"
+    assert reports >= 2 * 3, f"only {reports} cache reports in the log"
     for name in ("grants", "refresh_tokens", "verified_tokens"):
         assert peak[name] > BUDGET // 2, f"{name} peaked at {peak[name]} bytes: the load never reached its budget"

@@ -22,7 +22,7 @@ from oauthapps.store.migrate import upgrade
 from oauthapps.store.schema import signing_keys
 from oauthapps.tokens.keys import ensure_key, rotate
 
-from ..support.servers import fresh_database, running_servers
+from ..support.servers import fresh_database, key_env, running_servers
 from ..support.tenants import app_token, run_db
 
 NODES = 4
@@ -70,7 +70,9 @@ def test_nodes_starting_together_share_one_signing_key(empty_database: str, tmp_
                 http.close()
 
 
-def test_first_keys_created_at_once_on_separate_connections_are_one_key(empty_database: str) -> None:
+def test_first_keys_created_at_once_on_separate_connections_are_one_key(empty_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in key_env(empty_database).items():  # in this process: it seals the keys it creates
+        monkeypatch.setenv(name, value)
     upgrade(empty_database)
 
     async def race() -> tuple[tuple[int, int], tuple[int, int]]:

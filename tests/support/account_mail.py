@@ -13,8 +13,10 @@ from typing import Any
 
 import httpx
 
+from oauthapps.store.migrate import upgrade
+
 from .mail import mail_env
-from .servers import Server, running_server
+from .servers import Server, fresh_database, running_server
 from .smtp import Inbox, Received, SmtpServer, smtp_server
 from .tenants import run_db
 
@@ -43,9 +45,14 @@ class MailingServer:
 
 @contextmanager
 def mailing_server(database_url: str, tmp_dir: Path) -> Iterator[MailingServer]:
+    """A server with a mail server, on a fresh database of the same engine: the suite's shared
+    server has none and would take the mails into its development outbox."""
     inbox = Inbox()
-    with smtp_server(inbox) as smtp, running_server(database_url, tmp_dir, extra_env=mail_env(f"smtp://127.0.0.1:{smtp.port}")) as server:
-        yield MailingServer(server, smtp, inbox)
+    engine = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with fresh_database(engine, tmp_dir) as url, smtp_server(inbox) as smtp:
+        upgrade(url)
+        with running_server(url, tmp_dir, extra_env=mail_env(f"smtp://127.0.0.1:{smtp.port}")) as server:
+            yield MailingServer(server, smtp, inbox)
 
 
 def reset_link_in(mail: Received) -> str:

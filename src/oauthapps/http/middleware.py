@@ -27,6 +27,7 @@ from ..store.failures import StorageFailure, classify
 from ..text_safety import log_field
 from . import cors
 from .access_log import AccessLog
+from .oauth_apps import PREFIXES as OAUTH_APP_PREFIXES
 from .responses import application_error, internal_error, storage_failure
 
 log = logging.getLogger("oauthapps.http")
@@ -76,9 +77,10 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            if "\x00" in scope["path"]:
+            if "\x00" in scope["path"] and not scope["path"].startswith(OAUTH_APP_PREFIXES):
                 # Nothing is named with a NUL (PostgreSQL stores none in text): answered here,
-                # before any handler hands such a name to the database.
+                # before any handler hands such a name to the database. The OAuth Apps API checks
+                # its ids itself and answers OAUTH_APP_NOT_FOUND, as Wix does.
                 await application_error(404, "NOT_FOUND", "Not Found")(scope, receive, send_with_context)
             else:
                 await self.app(scope, receive, send_with_context)
