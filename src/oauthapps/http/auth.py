@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 
@@ -18,6 +19,7 @@ from ..services.callers import Caller
 from ..store import cached
 from ..tokens.access import AccessClaims, TokenKind
 from ..tokens.check import check_access_token
+from .body import read_json_object
 
 ALL_OWNER_SCOPES = frozenset(scopes.KNOWN_SCOPES)
 
@@ -78,6 +80,14 @@ async def authenticate_site_visitor(request: Request, runtime: Runtime) -> Acces
     if claims is None or claims.kind not in (TokenKind.VISITOR, TokenKind.MEMBER):
         raise Unauthenticated("The access token is invalid, expired or revoked")
     return claims
+
+
+async def site_visitor_call(request: Request) -> tuple[Runtime, AccessClaims, dict[str, Any]]:
+    """The runtime, the visitor's or member's claims and the JSON body of a call OAuthStrategy
+    makes; the token is checked before the body is read, so a stranger gets 401 whatever he sends."""
+    runtime: Runtime = request.state.app
+    claims = await authenticate_site_visitor(request, runtime)
+    return runtime, claims, await read_json_object(request, runtime.settings.max_body_bytes)
 
 
 _ROLE_OF_TOKEN: dict[TokenKind, CallerRole] = {

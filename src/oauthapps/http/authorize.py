@@ -268,38 +268,11 @@ async def authorize_post(request: Request) -> Response:
             member = await member_accounts.register(runtime.db, limits, app.project_id, email, form.get("password"), caller)
         else:
             member = await member_accounts.authenticate(runtime.db, limits, app.project_id, email, form.get("password"), caller)
-    except TooManyRequests as err:
-        wait = f"{err.retry_after_seconds} seconds" if err.retry_after_seconds else "a while"
-        refused = await _login_page(
-            request,
-            runtime,
-            app,
-            req,
-            mode=mode,
-            email=email,
-            status=429,
-            error=f"Too many failed attempts. Please wait {wait} and try again.",
-        )
+    except DomainError as err:
+        status, message = _password_refusal(err)
+        refused = await _login_page(request, runtime, app, req, mode=mode, email=email, status=status, error=message)
         refused.headers.update(retry_after(err))
         return refused
-    except Unauthenticated:
-        return await _login_page(request, runtime, app, req, mode=mode, email=email, status=400, error="Wrong email or password.")
-    except Conflict:
-        return await _login_page(
-            request,
-            runtime,
-            app,
-            req,
-            mode=mode,
-            email=email,
-            status=400,
-            error="An account with this email already exists. Sign in instead.",
-        )
-    except ValidationFailed as err:
-        message = "; ".join(_friendly(v.field, v.description) for v in err.violations)
-        return await _login_page(request, runtime, app, req, mode=mode, email=email, status=400, error=message)
-    except DomainError as err:
-        return await _login_page(request, runtime, app, req, mode=mode, email=email, status=err.status, error=err.description)
 
     return await _signed_in(request, runtime, app, req, member, mode)
 
@@ -334,9 +307,8 @@ async def _signed_in(
 async def _too_many(
     request: Request, runtime: Runtime, app: OAuthApp, req: AuthorizeRequest, mode: str, email: str, err: TooManyRequests
 ) -> HTMLResponse:
-    wait = f"{err.retry_after_seconds} seconds" if err.retry_after_seconds else "a while"
     refused = await _login_page(
-        request, runtime, app, req, mode=mode, email=email, status=429, error=f"Too many attempts. Please wait {wait} and try again."
+        request, runtime, app, req, mode=mode, email=email, status=429, error=f"Too many attempts. Please wait {_wait(err)} and try again."
     )
     refused.headers.update(retry_after(err))
     return refused
@@ -405,6 +377,23 @@ async def _verification_step(request: Request, runtime: Runtime, app: OAuthApp, 
     if member is None:
         return await _login_page(request, runtime, app, req, status=400, error="This account no longer exists.")
     return await _signed_in(request, runtime, app, req, member, "login")
+
+
+def _password_refusal(err: DomainError) -> tuple[int, str]:
+    """The status and the sentence the login form shows when registering or signing in is refused."""
+    if isinstance(err, TooManyRequests):
+        return 429, f"Too many failed attempts. Please wait {_wait(err)} and try again."
+    if isinstance(err, Unauthenticated):
+        return 400, "Wrong email or password."
+    if isinstance(err, Conflict):
+        return 400, "An account with this email already exists. Sign in instead."
+    if isinstance(err, ValidationFailed):
+        return 400, "; ".join(_friendly(v.field, v.description) for v in err.violations)
+    return err.status, err.description
+
+
+def _wait(err: TooManyRequests) -> str:
+    return f"{err.retry_after_seconds} seconds" if err.retry_after_seconds else "a while"
 
 
 def _friendly(field: str, description: str) -> str:

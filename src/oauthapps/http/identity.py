@@ -14,7 +14,7 @@ from ..domain.members import MemberStatus
 from ..runtime import Runtime
 from ..services import email_verification, hosted_login, member_accounts
 from ..store.members import MemberProfile
-from .auth import authenticate_site_visitor
+from .auth import authenticate_site_visitor, site_visitor_call
 from .body import read_json_object
 from .client_address import client_address
 from .responses import FastJSONResponse, wire_errors
@@ -82,9 +82,7 @@ async def login(request: Request) -> Response:
 
 @wire_errors
 async def register(request: Request) -> Response:
-    runtime: Runtime = request.state.app
-    claims = await authenticate_site_visitor(request, runtime)
-    body = await read_json_object(request, runtime.settings.max_body_bytes)
+    runtime, claims, body = await site_visitor_call(request)
     given = body.get("profile")
     profile: dict[str, Any] = given if isinstance(given, dict) else {}
     nickname = profile.get("nickname", "") if isinstance(profile.get("nickname"), str) else ""

@@ -11,12 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..domain.errors import FieldViolation, ValidationFailed
-from ..runtime import Runtime
 from ..services import email_verification, password_reset
 from ..services.hosted_login import load_client
 from ..store import members
-from .auth import authenticate_site_visitor
-from .body import read_json_object
+from .auth import site_visitor_call
 from .client_address import client_address
 from .identity import answer
 from .responses import FastJSONResponse, wire_errors
@@ -41,9 +39,7 @@ def _redirect_of(body: dict[str, Any], client_id: str) -> object:
 @wire_errors
 async def send_recovery_email(request: Request) -> Response:
     """``{}`` whether or not the email belongs to a member (no enumeration)."""
-    runtime: Runtime = request.state.app
-    claims = await authenticate_site_visitor(request, runtime)
-    body = await read_json_object(request, runtime.settings.max_body_bytes)
+    runtime, claims, body = await site_visitor_call(request)
     app = await load_client(runtime.db, claims.client_id)
     if app is None:
         raise ValidationFailed([FieldViolation("redirect.clientId", "names an OAuth app that was deleted", "NOT_FOUND")])
@@ -56,9 +52,7 @@ async def send_recovery_email(request: Request) -> Response:
 @wire_errors
 async def verify_during_authentication(request: Request) -> Response:
     """``{code, stateToken}`` → the login answer (SUCCESS with a sessionToken, or the owner-approval state)."""
-    runtime: Runtime = request.state.app
-    claims = await authenticate_site_visitor(request, runtime)
-    body = await read_json_object(request, runtime.settings.max_body_bytes)
+    runtime, claims, body = await site_visitor_call(request)
     member_id = await email_verification.verify(
         runtime.db,
         runtime.settings.attempt_limits,
@@ -78,9 +72,7 @@ async def verify_during_authentication(request: Request) -> Response:
 @wire_errors
 async def resend_code(request: Request) -> Response:
     """``{stateToken}`` → a new code by mail for the same stateToken."""
-    runtime: Runtime = request.state.app
-    claims = await authenticate_site_visitor(request, runtime)
-    body = await read_json_object(request, runtime.settings.max_body_bytes)
+    runtime, claims, body = await site_visitor_call(request)
     state = body.get("stateToken")
     limits = runtime.settings.attempt_limits
     await email_verification.resend(runtime.db, limits, claims.project_id, claims.client_id, state, client_address(request))

@@ -20,8 +20,7 @@ from ..domain.redirect_policy import is_approved_redirect
 from ..domain.urls import UrlError, parse_web_url
 from ..runtime import Runtime
 from ..services import hosted_login
-from .auth import authenticate_site_visitor
-from .body import read_json_object
+from .auth import site_visitor_call
 from .responses import FastJSONResponse, wire_errors
 from .routing import PublicRoute
 
@@ -149,9 +148,7 @@ async def _logout_intent(runtime: Runtime, body: dict[str, Any], client_id: str)
 
 @wire_errors
 async def create_redirect_session(request: Request) -> Response:
-    runtime: Runtime = request.state.app
-    claims = await authenticate_site_visitor(request, runtime)
-    body = await read_json_object(request, runtime.settings.max_body_bytes)
+    runtime, claims, body = await site_visitor_call(request)
     intents = [key for key in INTENTS if body.get(key) is not None]
     if len(intents) != 1:
         raise _violation("intent", "send exactly one intent (auth or logout)", "ONE_OF")

@@ -3,7 +3,7 @@ sender at a time, finished as sent, failed or development mail, and purged after
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
@@ -28,15 +28,10 @@ class NewMail:
 
 
 @dataclass(frozen=True)
-class OutboxMail:
+class OutboxMail(NewMail):
+    """A mail as stored: what was written, plus its place in the queue."""
+
     id: str
-    project_id: str
-    template: str
-    recipient: str
-    sender_name: str
-    subject: str
-    body_text: str
-    body_html: str
     status: MailStatus
     attempts: int
     rejections: int
@@ -48,23 +43,7 @@ class OutboxMail:
 
 def _mail(row: object) -> OutboxMail:
     r = row._mapping  # type: ignore[attr-defined]
-    return OutboxMail(
-        id=r["id"],
-        project_id=r["project_id"],
-        template=r["template"],
-        recipient=r["recipient"],
-        sender_name=r["sender_name"],
-        subject=r["subject"],
-        body_text=r["body_text"],
-        body_html=r["body_html"],
-        status=MailStatus(r["status"]),
-        attempts=r["attempts"],
-        rejections=r["rejections"],
-        next_attempt_at=r["next_attempt_at"],
-        last_error=r["last_error"],
-        created_at=r["created_at"],
-        finished_at=r["finished_at"],
-    )
+    return OutboxMail(**{f.name: r[f.name] for f in fields(OutboxMail)} | {"status": MailStatus(r["status"])})
 
 
 async def sender_name_of(conn: AsyncConnection, project_id: str) -> str | None:
@@ -85,13 +64,7 @@ async def add(conn: AsyncConnection, mail: NewMail, at: datetime) -> str:
     await conn.execute(
         insert(mail_outbox).values(
             id=mail_id,
-            project_id=mail.project_id,
-            template=mail.template,
-            recipient=mail.recipient,
-            sender_name=mail.sender_name,
-            subject=mail.subject,
-            body_text=mail.body_text,
-            body_html=mail.body_html,
+            **{f.name: getattr(mail, f.name) for f in fields(NewMail)},
             status=MailStatus.PENDING,
             attempts=0,
             rejections=0,

@@ -25,6 +25,8 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+from ..domain.members import MemberStatus
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -169,8 +171,8 @@ members = Table(
     Column("password_hash", String(256), nullable=False),
     Column("nickname", String(256), nullable=False, default=""),
     Column("created_at", UtcTimestamp(), nullable=False),
-    # domain/members.py MemberStatus; only APPROVED members get tokens.
-    Column("status", String(16), nullable=False, default="APPROVED", server_default="APPROVED"),
+    # Only APPROVED members get tokens.
+    Column("status", String(16), nullable=False, default=MemberStatus.APPROVED.value, server_default=MemberStatus.APPROVED.value),
     # The profile page slug, unique in the project; a new member's is their id.
     Column("slug", String(255), nullable=False),
     Column("first_name", String(100), nullable=False, default="", server_default=""),
