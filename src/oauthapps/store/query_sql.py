@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ParamSpec, TypeAlias, TypeVar
 
-from sqlalchemy import String, and_, false, func, not_, or_, true
+from sqlalchemy import String, and_, false, func, literal, not_, or_, true
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -86,6 +86,12 @@ def _is_date_operand(value: Any) -> bool:
     return isinstance(value, datetime) or (isinstance(value, tuple) and bool(value) and all(isinstance(v, datetime) for v in value))
 
 
+def _ordered_operand(value: object) -> object:
+    """SQLAlchemy reads a bare True/False beside <, >, <=, >= as a SQL boolean constant and refuses
+    the comparison; a bound parameter compares like any other value."""
+    return literal(value) if isinstance(value, bool) else value
+
+
 def condition_sql(field: FieldSql | ColumnElement[Any], cond: Condition) -> ColumnElement[bool]:
     f = field if isinstance(field, FieldSql) else FieldSql.column(field)
     if f.date_text is not None and _is_date_operand(cond.value):
@@ -97,13 +103,13 @@ def condition_sql(field: FieldSql | ColumnElement[Any], cond: Condition) -> Colu
     if op == "$ne":
         return ~f.is_null if value is None else or_(f.is_null, column != bind(value))
     if op == "$gt":
-        return column > bind(value)
+        return column > _ordered_operand(bind(value))
     if op == "$gte":
-        return column >= bind(value)
+        return column >= _ordered_operand(bind(value))
     if op == "$lt":
-        return column < bind(value)
+        return column < _ordered_operand(bind(value))
     if op == "$lte":
-        return column <= bind(value)
+        return column <= _ordered_operand(bind(value))
     if op == "$in":
         return column.in_([bind(v) for v in value]) if value else false()
     if op == "$nin":
