@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from .domain.attempt_limits import DEFAULT_LOGIN_DELAY, AttemptLimits
 from .domain.query_limits import QUERY_LIMITS
+from .logs import LogFormat, log_format_from_env
 from .mail.settings import MailSettings
 from .store.caches import CACHE_NAMES, Budget, CacheBudgets
 from .store.database import default_database_url
@@ -22,6 +23,7 @@ ANONYMOUS_PER_APP_PER_MINUTE = 6_000
 ANONYMOUS_PER_ADDRESS_PER_MINUTE = 1_200
 PURGE_INTERVAL_SECONDS = 1_800  # how often a server deletes expired rows (services/purge.py); 0: never
 MAX_BODY_BYTES = QUERY_LIMITS.max_body_bytes
+MAX_METRICS_PER_APP = 1_000  # apps labelled one by one at most, per process (the rest: "other")
 
 
 def _seconds(name: str, default: int, low: int, high: int) -> int:
@@ -111,6 +113,11 @@ class Settings:
     mail: MailSettings = field(default_factory=lambda: MailSettings(from_address="no-reply@localhost"))
     cache_budgets: CacheBudgets = field(default_factory=CacheBudgets)
     cache_report_seconds: int = 300  # how often each process logs its caches' sizes; 0: never
+    log_format: LogFormat = LogFormat.TEXT
+    metrics: bool = True  # Prometheus metrics (metrics/); off: nothing recorded, no /metrics
+    # Served on a port of its own (then not on the public one); None: at /metrics on the public port.
+    metrics_port: int | None = None
+    metrics_per_app: int = 0  # token counts labelled by OAuth app, for at most this many apps; 0: off
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -135,4 +142,8 @@ class Settings:
             mail=MailSettings.from_env(issuer),
             cache_budgets=cache_budgets(os.environ.get("OAUTHAPPS_CACHE_BYTES")),
             cache_report_seconds=_seconds("OAUTHAPPS_CACHE_REPORT_SECONDS", 300, 0, 86_400),
+            log_format=log_format_from_env(),
+            metrics=_flag("OAUTHAPPS_METRICS", True),
+            metrics_port=_seconds("OAUTHAPPS_METRICS_PORT", 0, 0, 65_535) or None,
+            metrics_per_app=_seconds("OAUTHAPPS_METRICS_PER_APP", 0, 0, MAX_METRICS_PER_APP),
         )

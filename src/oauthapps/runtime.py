@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from .config import Settings
 from .mail.sender import OutboxSender
+from .metrics.instruments import TokenMetrics
+from .metrics.sampler import Sampler
 from .oauth2.anonymous_budget import AnonymousBudget
 from .store.cache_report import CacheReporter
 from .store.database import Database
+from .store.readiness import ReadinessProbe, migration_heads
 from .store.visitor_writer import VisitorWriter
 from .tokens.access import TokenIssuer
 from .tokens.keys import SigningKeys, ensure_key
@@ -24,6 +27,10 @@ class Runtime:
     anonymous_budget: AnonymousBudget
     outbox_sender: OutboxSender
     cache_reporter: CacheReporter
+    readiness: ReadinessProbe
+    # None with metrics off (settings.metrics).
+    token_metrics: TokenMetrics | None = None
+    metrics_sampler: Sampler | None = None
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -38,6 +45,10 @@ class Runtime:
         named = {**(db.caches.named() if db.caches is not None else {}), "verified_tokens": tokens.verified}
         cache_reporter = CacheReporter(named, settings.cache_report_seconds)
         cache_reporter.start()
+        readiness = ReadinessProbe(db, migration_heads(settings.database_url))
+        sampler = Sampler(db, named, readiness) if settings.metrics else None
+        if sampler is not None:
+            sampler.start()
         return cls(
             settings=settings,
             db=db,
@@ -47,11 +58,16 @@ class Runtime:
             outbox_sender=outbox_sender,
             cache_reporter=cache_reporter,
             anonymous_budget=AnonymousBudget.from_settings(settings),
+            readiness=readiness,
+            token_metrics=TokenMetrics(settings.metrics_per_app) if settings.metrics else None,
+            metrics_sampler=sampler,
         )
 
     async def stop(self) -> None:
         # The last visitor batch first: its requests are answered only once it is committed.
         await self.visitor_writer.drain()
         await self.cache_reporter.stop()
+        if self.metrics_sampler is not None:
+            await self.metrics_sampler.stop()
         await self.outbox_sender.stop()
         await self.db.close()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 from typing import Annotated
 
 import typer
 
-from ..config import Settings, trusted_proxies
+from ..config import MAX_METRICS_PER_APP, Settings, trusted_proxies
+from ..logs import LOG_FORMAT_ENV, LogFormat, iso_time, json_line
 from ..mail.settings import MailSettings
 from ..services import owners as owner_service
 from ..services import tenancy as tenancy_service
@@ -41,12 +44,44 @@ def serve(
             "Default: none; the client is the TCP peer.",
         ),
     ] = None,
+    log_format: Annotated[
+        LogFormat, typer.Option("--log-format", envvar=LOG_FORMAT_ENV, help="text (for people) or json (one object per line).")
+    ] = LogFormat.TEXT,
+    metrics: Annotated[
+        bool, typer.Option("--metrics/--no-metrics", envvar="OAUTHAPPS_METRICS", help="Prometheus metrics (default: on, at /metrics).")
+    ] = True,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            envvar="OAUTHAPPS_METRICS_PORT",
+            min=1,
+            max=65535,
+            help="Serve /metrics on this port (on --host) instead of the public one.",
+        ),
+    ] = None,
+    metrics_per_app: Annotated[
+        int,
+        typer.Option(
+            "--metrics-per-app",
+            envvar="OAUTHAPPS_METRICS_PER_APP",
+            min=0,
+            max=MAX_METRICS_PER_APP,
+            help="Count tokens per OAuth app for at most this many apps per process (the rest as 'other'); 0: off.",
+        ),
+    ] = 0,
 ) -> None:
     """Start the HTTP server."""
     try:
         proxies = trusted_proxies(forwarded_allow_ips)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--forwarded-allow-ips") from exc
+    # The workers read their settings from the environment (config.py): pass the choices on.
+    os.environ[LOG_FORMAT_ENV] = log_format.value
+    os.environ["OAUTHAPPS_METRICS"] = "on" if metrics else "off"
+    os.environ["OAUTHAPPS_METRICS_PER_APP"] = str(metrics_per_app)
+    if metrics_port is not None:
+        os.environ["OAUTHAPPS_METRICS_PORT"] = str(metrics_port)
 
     url = database_url(database)
     # Recognises the wildcard addresses to print a URL people can open; it binds nothing itself.
@@ -65,7 +100,9 @@ def serve(
 
     async def prepare(db: Database) -> tuple[dict[str, str], tuple[str, str]] | None:
         notice = startup_notice(await signing_keys.ensure_key(db))
-        if notice:
+        if notice and log_format is LogFormat.JSON:
+            sys.stderr.write(json_line({"time": iso_time(time.time()), "level": "warning", "logger": "oauthapps.cli", "message": notice}))
+        elif notice:
             report_warning(message("{}", notice))
         if not demo:
             return None
@@ -92,8 +129,21 @@ def serve(
             f"  try: curl -s -X POST {base}/oauth-app/v1/oauth-apps -H 'Authorization: {creds['apiKey']}' "
             f'-H \'wix-site-id: {creds["projectId"]}\' -d \'{{"oAuthApp":{{"name":"My site","allowedDomains":["localhost:3000"]}}}}\''
         )
-    plain_lines(lines)
-    options = ServeOptions(host=host, port=port, workers=workers, graceful_timeout=graceful_timeout, forwarded_allow_ips=proxies)
+    if log_format is LogFormat.JSON:  # every line the server writes is then one JSON object
+        stamp = iso_time(time.time())
+        sys.stdout.write("".join(json_line({"time": stamp, "level": "info", "logger": "oauthapps.cli", "message": line}) for line in lines))
+        sys.stdout.flush()
+    else:
+        plain_lines(lines)
+    options = ServeOptions(
+        host=host,
+        port=port,
+        workers=workers,
+        graceful_timeout=graceful_timeout,
+        forwarded_allow_ips=proxies,
+        metrics=metrics,
+        metrics_port=metrics_port if metrics else None,
+    )
     try:
         code = serve_http(options)
     except OSError as exc:

@@ -4,7 +4,9 @@ Why not ``logging``: a record, a formatted timestamp and a flushed write per req
 50 µs, a sixth of a token request (docs/benchmarks.md). Here a line is one f-string appended to a
 buffer, and the buffer goes out in one write every FLUSH_SECONDS or MAX_LINES lines, as nginx's
 ``access_log ... buffer= flush=`` does. The line holds the method, the path (never the query
-string, which may carry codes and tokens), the status, the time taken and the request id.
+string, which may carry codes and tokens), the status, the time taken and the request id; in the
+JSON format (logs.py, where both formats are defined) also the route template and the project and
+client ids once known.
 
 Every field is passed through ``log_field`` (text_safety.py) first: a path is percent-decoded by the server, so a
 request for ``/x%0A...`` would otherwise write a forged line, and ``%1B[...`` escape sequences would
@@ -19,15 +21,16 @@ import time
 from typing import TextIO
 
 from .. import clock
-from ..text_safety import log_field
+from ..logs import LogFormat, RequestLog, access_line
 
 FLUSH_SECONDS = 0.5
 MAX_LINES = 512
 
 
 class AccessLog:
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None, log_format: LogFormat = LogFormat.TEXT):
         self._stream = stream
+        self._format = log_format
         self._lines: list[str] = []
         self._flush_scheduled = False
         self._second = -1
@@ -40,8 +43,8 @@ class AccessLog:
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
 
-    def record(self, method: str, path: str, status: int, elapsed_ms: float, request_id: str) -> None:
-        line = f"{self._timestamp(clock.timestamp())} access {log_field(method)} {log_field(path)} {status} {elapsed_ms:.1f}ms request_id={log_field(request_id)}\n"
+    def record(self, method: str, route: str, path: str, status: int, elapsed_ms: float, entry: RequestLog) -> None:
+        line = access_line(self._format, self._timestamp(clock.timestamp()), method, route, path, status, elapsed_ms, entry)
         self._lines.append(line)
         if len(self._lines) >= MAX_LINES:
             self.flush()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,9 +14,12 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from ..config import Settings
+from ..logs import configure_logging
+from ..metrics.instruments import HttpMetrics
 from ..runtime import Runtime
 from ..services.purge import purge_periodically
-from . import api_docs, cors
+from . import api_docs, cors, health
+from . import metrics as metrics_endpoint
 from .access_log import AccessLog
 from .management import build_management_api
 from .middleware import RequestContextMiddleware
@@ -27,7 +29,8 @@ from .routes import ROUTES
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
 
-    access_log = AccessLog() if settings.access_log else None
+    access_log = AccessLog(log_format=settings.log_format) if settings.access_log else None
+    http_metrics = HttpMetrics() if settings.metrics else None
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -52,15 +55,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if access_log is not None:
                     access_log.flush()
 
-    routes = [*ROUTES, *(api_docs.routes if settings.api_docs else []), Mount("", app=build_management_api())]
+    public_metrics = metrics_endpoint.routes if settings.metrics and settings.metrics_port is None else []
+    routes = [
+        *ROUTES,
+        *health.routes,
+        *public_metrics,
+        *(api_docs.routes if settings.api_docs else []),
+        Mount("", app=build_management_api()),
+    ]
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(RequestContextMiddleware, public=cors.allow_list(routes), access_log=access_log)
+    app.add_middleware(RequestContextMiddleware, public=cors.allow_list(routes), access_log=access_log, metrics=http_metrics)
     return app
-
-
-def configure_logging() -> None:
-    """The server's log lines (every process of it: the supervisor and each worker), on stderr."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def create_app_from_env() -> Starlette:

@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from .. import logs
 from ..domain import credentials, scopes
 from ..domain.errors import PermissionDenied, Unauthenticated
 from ..domain.roles import CallerRole
@@ -61,6 +62,7 @@ async def _credential(request: Request, runtime: Runtime, wanted: str) -> Creden
 async def authenticate(request: Request, runtime: Runtime) -> Actor:
     """For the management API: an installed app's token (its granted scopes) or an API key."""
     found = await _credential(request, runtime, "an app access token or an API key")
+    logs.note_caller(found.project_id, found.claims.client_id if found.claims is not None else None)
     request_id = getattr(request.state, "request_id", None)
     claims = found.claims
     if claims is None:
@@ -79,6 +81,7 @@ async def authenticate_site_visitor(request: Request, runtime: Runtime) -> Acces
     claims = await check_access_token(runtime.tokens, runtime.db, value)
     if claims is None or claims.kind not in (TokenKind.VISITOR, TokenKind.MEMBER):
         raise Unauthenticated("The access token is invalid, expired or revoked")
+    logs.note_caller(claims.project_id, claims.client_id)
     return claims
 
 
@@ -102,6 +105,7 @@ async def authenticate_caller(request: Request, runtime: Runtime, admin_app_scop
     and owner API keys (admin); an installed app's token is an admin where the API names a scope
     it holds (``admin_app_scopes``)."""
     found = await _credential(request, runtime, "an access token or an API key")
+    logs.note_caller(found.project_id, found.claims.client_id if found.claims is not None else None)
     claims = found.claims
     if claims is None:
         return Caller(found.project_id, CallerRole.ADMIN, found.api_key_id, None)

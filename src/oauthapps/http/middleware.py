@@ -21,11 +21,13 @@ import anyio
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import ids
+from .. import ids, logs
+from ..metrics.instruments import UNMATCHED_ROUTE, HttpMetrics
 from ..store.change_feed import begin_request
 from ..store.failures import StorageFailure, classify
 from ..text_safety import log_field
-from . import cors
+from . import cors, health
+from . import metrics as metrics_endpoint
 from .access_log import AccessLog
 from .oauth_apps import PREFIXES as OAUTH_APP_PREFIXES
 from .responses import application_error, internal_error, storage_failure
@@ -39,13 +41,24 @@ BASE_HEADERS = [
 # How a vanished client shows: Starlette's body reader, or a receive on an anyio stream.
 CLIENT_GONE = (ClientDisconnect, anyio.EndOfStream)
 CLIENT_CLOSED_REQUEST = 499
+# Polled by load balancers and scrapers every few seconds: counted in the metrics, not access-logged.
+NOT_ACCESS_LOGGED = frozenset({*health.PATHS, metrics_endpoint.PATH})
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (``/oauth-app/v1/oauth-apps/{id}``), never the raw path:
+    a bounded label for the metrics and a field of the JSON access log."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED_ROUTE
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, public: cors.AllowList, access_log: AccessLog | None = None):
+    def __init__(self, app: ASGIApp, public: cors.AllowList, access_log: AccessLog | None = None, metrics: HttpMetrics | None = None):
         self.app = app
         self.public = public
         self.access_log = access_log
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,6 +71,7 @@ class RequestContextMiddleware:
         begin_request()
         request_id = ids.random_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
+        entry = logs.begin_request(request_id)
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -99,8 +113,13 @@ class RequestContextMiddleware:
             if not response_started:
                 await internal_error(request_id)(scope, receive, send_with_context)
         finally:
-            if self.access_log is not None:
-                self.access_log.record(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000, request_id)
+            elapsed = time.perf_counter() - started
+            if self.metrics is not None or self.access_log is not None:
+                route = route_template(scope)
+                if self.metrics is not None:
+                    self.metrics.observe(scope["method"], route, status, elapsed)
+                if self.access_log is not None and scope["path"] not in NOT_ACCESS_LOGGED:
+                    self.access_log.record(scope["method"], route, scope["path"], status, elapsed * 1000, entry)
 
 
 def _count_refusal(scope: Scope, failure: StorageFailure) -> None:

@@ -18,12 +18,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..domain.errors import PayloadTooLarge
+from ..metrics.instruments import OTHER, TokenOutcome
 from ..oauth2 import metadata as oauth_metadata
 from ..oauth2 import params as oauth_params
 from ..oauth2.errors import OAuth2Error
 from ..oauth2.introspection import introspect
 from ..oauth2.revocation import revoke
-from ..oauth2.token_endpoint import ProtocolHandler, token
+from ..oauth2.token_endpoint import GRANTS, ProtocolHandler, token
 from ..oauth2.token_info import token_info
 from ..runtime import Runtime
 from ..store.failures import classify
@@ -46,20 +47,45 @@ async def _params(request: Request, runtime: Runtime) -> dict[str, str]:
     return params
 
 
-def _protocol_endpoint(handler: ProtocolHandler) -> Callable[[Request], Awaitable[Response]]:
+def _outcome(err: OAuth2Error) -> TokenOutcome:
+    if err.status == 429:
+        return TokenOutcome.RATE_LIMITED
+    if err.cut_off:
+        return TokenOutcome.CUT_OFF
+    try:
+        return TokenOutcome(err.error)
+    except ValueError:
+        return TokenOutcome.OTHER
+
+
+def _grant_label(params: dict[str, str] | None) -> str:
+    """A bounded label: a grant type this server knows, ``none`` or ``other``."""
+    grant = params.get("grant_type") if params is not None else None
+    return "none" if not grant else grant if grant in GRANTS else OTHER
+
+
+def _protocol_endpoint(handler: ProtocolHandler, counts_tokens: bool = False) -> Callable[[Request], Awaitable[Response]]:
     """Parse parameters, run, and answer errors in the RFC 6749 shape. Only the error code is
-    logged: parameters hold secrets, codes and tokens."""
+    logged: parameters hold secrets, codes and tokens. ``counts_tokens``: the token endpoint,
+    whose outcomes the metrics count by grant (metrics/instruments.py)."""
 
     async def endpoint(request: Request) -> Response:
         runtime: Runtime = request.state.app
         # Any attempt at HTTP Basic (even a malformed one) earns the WWW-Authenticate challenge
         # on a 401 (RFC 6749 5.2), so decide it from the header, not from a successful parse.
         basic = request.headers.get("authorization", "")[:6].lower() == "basic "
+        metrics = runtime.token_metrics if counts_tokens else None
+        params: dict[str, str] | None = None
         try:
-            result = await handler(await _params(request, runtime), runtime, client_address(request))
+            params = await _params(request, runtime)
+            result = await handler(params, runtime, client_address(request))
         except OAuth2Error as err:
             log.info("%s refused: %s", request.url.path, err.error)
+            if metrics is not None:
+                metrics.record(_grant_label(params), _outcome(err))
             return oauth2_error(err, basic)
+        if metrics is not None:
+            metrics.record(_grant_label(params), TokenOutcome.ISSUED, params.get("client_id"))
         return FastJSONResponse(result, headers=NO_STORE)
 
     return endpoint
@@ -84,7 +110,7 @@ async def jwks(request: Request) -> Response:
 
 
 routes = [
-    PublicRoute(oauth_metadata.TOKEN_PATH, _protocol_endpoint(token), methods=["POST"]),
+    PublicRoute(oauth_metadata.TOKEN_PATH, _protocol_endpoint(token, counts_tokens=True), methods=["POST"]),
     PublicRoute(oauth_metadata.REVOCATION_PATH, _protocol_endpoint(revoke), methods=["POST"]),
     PublicRoute("/oauth2/token-info", _protocol_endpoint(token_info), methods=["POST"]),
     Route(oauth_metadata.INTROSPECTION_PATH, _protocol_endpoint(introspect), methods=["POST"]),

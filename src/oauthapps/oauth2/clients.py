@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import logs
 from ..domain import credentials
 from ..domain.oauth_app import OAuthApp
 from ..runtime import Runtime
@@ -28,4 +29,5 @@ async def authenticate_client(params: dict[str, str], runtime: Runtime, *, secre
             raise invalid_client("This request needs the client secret")
     elif not client_secret_matches(app, secret):
         raise invalid_client()
+    logs.note_caller(app.project_id, app.id)
     return app

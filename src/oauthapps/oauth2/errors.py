@@ -5,12 +5,13 @@ from __future__ import annotations
 
 
 class OAuth2Error(Exception):
-    def __init__(self, error: str, description: str, status: int = 400, retry_after: int | None = None):
+    def __init__(self, error: str, description: str, status: int = 400, retry_after: int | None = None, cut_off: bool = False):
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
         self.retry_after = retry_after
+        self.cut_off = cut_off  # a member blocked or not approved (told apart in the metrics only)
 
     def to_wire(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}
@@ -26,6 +27,11 @@ def invalid_client(description: str = "Client authentication failed") -> OAuth2E
 
 def invalid_grant(description: str) -> OAuth2Error:
     return OAuth2Error("invalid_grant", description)
+
+
+def member_cut_off() -> OAuth2Error:
+    """``invalid_grant`` on the wire (as for any grant that no longer holds), counted apart."""
+    return OAuth2Error("invalid_grant", "The member is blocked or waits for the owner's approval", cut_off=True)
 
 
 def unsupported_grant_type(grant: str) -> OAuth2Error:

@@ -20,3 +20,6 @@ class ServeOptions:
     graceful_timeout: int = GRACEFUL_TIMEOUT_SECONDS
     # The reverse proxies whose X-Forwarded-For names the client (config.trusted_proxies); None: no one.
     forwarded_allow_ips: str | None = None
+    metrics: bool = True  # Prometheus metrics: the supervisor makes the workers' shared directory
+    # /metrics on a port of its own, served by the supervisor (or the one process): metrics/serve.py.
+    metrics_port: int | None = None

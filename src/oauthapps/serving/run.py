@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..http.app import configure_logging
+from ..logs import configure_logging
+from ..metrics.serve import MetricsServer
 from .listener import Address, bind
 from .options import ServeOptions
 from .supervisor import Supervisor
@@ -18,6 +19,13 @@ def serve(options: ServeOptions) -> int:
         listener = bind(address, reuse_port=False)
         port = int(listener.getsockname()[1])
         spec = WorkerSpec(Address(options.host, port), options.graceful_timeout, options.forwarded_allow_ips)
-        run_worker(spec, sock=listener)
+        metrics = MetricsServer(options.host, options.metrics_port) if options.metrics_port else None
+        if metrics is not None:
+            metrics.start()
+        try:
+            run_worker(spec, sock=listener)
+        finally:
+            if metrics is not None:
+                metrics.close()
         return 0
     return Supervisor(options).run()

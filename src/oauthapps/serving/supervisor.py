@@ -22,6 +22,8 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
+from ..metrics.multiprocess import MetricsDirectory
+from ..metrics.serve import MetricsServer
 from .listener import Address, reserve
 from .options import FLUSH_TIMEOUT_SECONDS, ServeOptions
 from .worker import WorkerSpec, run_worker
@@ -58,10 +60,20 @@ class Supervisor:
     def __post_init__(self) -> None:
         self._context = multiprocessing.get_context("spawn")  # a fresh interpreter, no inherited loop
         self._wake_read, self._wake_write = socket.socketpair()
+        self._metrics_dir: MetricsDirectory | None = None
 
     def run(self) -> int:
         """Serve until stopped; the exit code."""
         guard, address = reserve(Address(self.options.host, self.options.port))
+        try:
+            metrics_server = MetricsServer(self.options.host, self.options.metrics_port) if self.options.metrics_port else None
+        except BaseException:
+            guard.close()
+            raise
+        # Before any worker starts: they inherit the directory through the environment.
+        self._metrics_dir = MetricsDirectory() if self.options.metrics else None
+        if metrics_server is not None:
+            metrics_server.start()
         spec = WorkerSpec(
             address,
             self.options.graceful_timeout,
@@ -85,6 +97,10 @@ class Supervisor:
             guard.close()
             self._wake_read.close()
             self._wake_write.close()
+            if metrics_server is not None:
+                metrics_server.close()
+            if self._metrics_dir is not None:
+                self._metrics_dir.close()
 
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
         self.stop_requests += 1
@@ -121,6 +137,8 @@ class Supervisor:
                 process.join()
                 code = process.exitcode if process.exitcode is not None else 1
                 slot.process = None
+                if self._metrics_dir is not None:
+                    self._metrics_dir.worker_exited(process.pid)
                 if not all_started:
                     log.error("worker %d exited with %d before all workers started; stopping", process.pid, code)
                     return code if code > 0 else 1

@@ -19,7 +19,7 @@ from types import FrameType
 
 import uvicorn
 
-from ..http.app import configure_logging
+from ..logs import configure_logging
 from .listener import BACKLOG, Address, bind
 from .options import FLUSH_TIMEOUT_SECONDS
 from .protocol import DrainingHttpProtocol
@@ -47,6 +47,7 @@ def uvicorn_config(spec: WorkerSpec) -> uvicorn.Config:
         lifespan="on",
         log_level="warning",
         access_log=False,  # ours is http/access_log.py
+        log_config=None,  # uvicorn's own lines go through ours (logs.py), in the format chosen
         # Only the listed proxies' X-Forwarded-For is believed; with none, the client is the TCP peer.
         proxy_headers=spec.forwarded_allow_ips is not None,
         forwarded_allow_ips=spec.forwarded_allow_ips,

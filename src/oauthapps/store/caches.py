@@ -55,12 +55,20 @@ class Bounded(Generic[K, V]):
         self.data: dict[K, V] = {}
         self.sizes: dict[K, int] = {}
         self.bytes = 0
+        # Lookups, counted with plain integers (the metrics sampler reads them: metrics/sampler.py).
+        self.hits = 0
+        self.misses = 0
 
     def __len__(self) -> int:
         return len(self.data)
 
     def get(self, key: K) -> V | None:
-        return self.data.get(key)
+        value = self.data.get(key)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
 
     def put(self, key: K, value: V) -> None:
         size = ENTRY_OVERHEAD + approx_size(key) + approx_size(value)

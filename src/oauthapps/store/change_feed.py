@@ -68,6 +68,7 @@ class ChangeFeed:
         self._lock = asyncio.Lock()
         self._polled_at = time.monotonic()
         self._failing = False  # connecting has failed since the feed was last up
+        self.read_at: float | None = None  # time.monotonic() of the last successful read of the log (the metrics' lag)
 
     async def start(self) -> None:
         if self.backend == "sqlite":
@@ -78,6 +79,7 @@ class ChangeFeed:
             self._sqlite.execute("PRAGMA query_only=1")
             self.last_seq = self._sqlite.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
             self.usable = True
+            self.read_at = time.monotonic()
         elif self.backend in ("postgresql", "postgres"):
             await self._connect_pg()
 
@@ -90,6 +92,7 @@ class ChangeFeed:
             self.last_seq = await self._pg.fetchval("SELECT coalesce(max(seq), 0) FROM change_log")
             self.caches.clear()
             self.usable = True
+            self.read_at = time.monotonic()
             if self._failing:
                 self._failing = False
                 log.warning("change feed: reading the change log on PostgreSQL again; caches are on")
@@ -132,6 +135,7 @@ class ChangeFeed:
             rows = self._sqlite.execute(SQLITE_POLL, (self.last_seq,)).fetchall()
             if rows:
                 self._apply(rows)
+            self.read_at = now
             return
         if self._pg is None:
             return
@@ -154,6 +158,7 @@ class ChangeFeed:
                     self.polls += 1
                     rows = await self._pg.fetch(PG_POLL, self.last_seq, timeout=PG_TIMEOUT_SECONDS)
                     self._apply((r["seq"], r["kind"], r["key"]) for r in rows)
+                    self.read_at = time.monotonic()
                 except Exception:
                     log.debug("change feed: poll failed", exc_info=True)
                     self._lost()

@@ -18,7 +18,7 @@ from ...store import grants, members, one_time
 from ...store.grants import GrantSubject
 from ...store.one_time import OneTimePurpose
 from ..clients import authenticate_client
-from ..errors import OAuth2Error, invalid_grant, invalid_request
+from ..errors import OAuth2Error, invalid_grant, invalid_request, member_cut_off
 from ..issue import access_token_for, new_refresh_token
 from ..params import require
 
@@ -57,7 +57,7 @@ async def grant(params: dict[str, str], runtime: Runtime, _client_address: str) 
         elif record.member_id is None:
             failure = invalid_grant("The authorization code is invalid")
         elif not await _may_sign_in(conn, app.project_id, record.member_id):
-            failure = invalid_grant("The member is blocked or waits for the owner's approval")
+            failure = member_cut_off()
         else:
             grant_id = ids.random_uuid()
             # Consume first: of two concurrent redemptions exactly one gets past this line.

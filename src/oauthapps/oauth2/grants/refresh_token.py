@@ -15,7 +15,7 @@ from ...runtime import Runtime
 from ...services import hosted_login
 from ...store import cached, grants
 from ..clients import authenticate_client
-from ..errors import OAuth2Error, invalid_grant
+from ..errors import OAuth2Error, invalid_grant, member_cut_off
 from ..issue import access_token_for, new_refresh_token
 from ..params import require
 
@@ -38,7 +38,7 @@ async def grant(params: dict[str, str], runtime: Runtime, _client_address: str) 
     if record.grant.member_id is not None and not await hosted_login.may_sign_in(
         runtime.db, record.grant.project_id, record.grant.member_id
     ):
-        raise invalid_grant("The member is blocked or waits for the owner's approval")
+        raise member_cut_off()
     if not app.refresh_token_rotation:
         return {**access_token_for(runtime, record.grant), "refresh_token": presented}
     failure: OAuth2Error | None = None

@@ -1,0 +1,82 @@
+"""Every few seconds each process copies what it counts or knows on its own into the metrics:
+cache lookups (plain integers on the caches, cheaper than a metric per lookup), cache sizes, its
+database pool, its readiness (database, migrations, change feed: store/readiness.py) and the
+outbox's depth. A scrape served by a worker samples that worker first."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ..store import outbox
+from ..store.caches import Bounded
+from ..store.database import Database
+from ..store.readiness import ReadinessProbe
+from . import instruments as m
+
+log = logging.getLogger("oauthapps.metrics")
+
+SAMPLE_SECONDS = 5.0
+OUTBOX_TIMEOUT_SECONDS = 2.0
+
+
+class Sampler:
+    def __init__(self, db: Database, caches: Mapping[str, Bounded[Any, Any]], readiness: ReadinessProbe):
+        self.db = db
+        self.caches = caches
+        self.readiness = readiness
+        self._seen: dict[tuple[str, str], int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="metrics-sampler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sample()
+            except Exception:  # a metric must never stop the server; said once per failure
+                log.warning("metrics: sampling failed", exc_info=True)
+            await asyncio.sleep(SAMPLE_SECONDS)
+
+    async def sample(self) -> None:
+        self._caches()
+        self._pool()
+        state = await self.readiness.check()
+        m.DATABASE_UP.set(1 if state.database else 0)
+        m.MIGRATIONS_CURRENT.set(1 if state.migrations else 0)
+        feed = self.db.feed
+        m.CHANGE_FEED_UP.set(1 if state.change_feed else 0)
+        m.CHANGE_FEED_LAG.set(0.0 if feed is None or feed.read_at is None else max(0.0, time.monotonic() - feed.read_at))
+        if state.database:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(OUTBOX_TIMEOUT_SECONDS), self.db.read() as conn:
+                    m.MAIL_OUTBOX_PENDING.set(await outbox.depth(conn))
+
+    def _caches(self) -> None:
+        for name, cache in self.caches.items():
+            for result, total in (("hit", cache.hits), ("miss", cache.misses)):
+                before = self._seen.get((name, result), 0)
+                if total > before:
+                    m.CACHE_LOOKUPS.labels(name, result).inc(total - before)
+                    self._seen[(name, result)] = total
+            m.CACHE_ENTRIES.labels(name).set(len(cache))
+            m.CACHE_BYTES.labels(name).set(cache.bytes)
+
+    def _pool(self) -> None:
+        pool = self.db.engine.pool
+        checked_out = getattr(pool, "checkedout", None)
+        size = getattr(pool, "size", None)
+        if callable(checked_out) and callable(size):
+            m.DB_POOL_IN_USE.set(checked_out())
+            m.DB_POOL_SIZE.set(size())
