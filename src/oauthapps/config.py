@@ -118,6 +118,7 @@ class Settings:
     # Served on a port of its own (then not on the public one); None: at /metrics on the public port.
     metrics_port: int | None = None
     metrics_per_app: int = 0  # token counts labelled by OAuth app, for at most this many apps; 0: off
+    metrics_sample_seconds: int = 5  # how often each process samples its gauges (metrics/sampler.py)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -146,4 +147,5 @@ class Settings:
             metrics=_flag("OAUTHAPPS_METRICS", True),
             metrics_port=_seconds("OAUTHAPPS_METRICS_PORT", 0, 0, 65_535) or None,
             metrics_per_app=_seconds("OAUTHAPPS_METRICS_PER_APP", 0, 0, MAX_METRICS_PER_APP),
+            metrics_sample_seconds=_seconds("OAUTHAPPS_METRICS_SAMPLE_SECONDS", 5, 1, 300),
         )

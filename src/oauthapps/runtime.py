@@ -46,7 +46,7 @@ class Runtime:
         cache_reporter = CacheReporter(named, settings.cache_report_seconds)
         cache_reporter.start()
         readiness = ReadinessProbe(db, migration_heads(settings.database_url))
-        sampler = Sampler(db, named, readiness) if settings.metrics else None
+        sampler = Sampler(db, named, readiness, settings.metrics_sample_seconds) if settings.metrics else None
         if sampler is not None:
             sampler.start()
         return cls(

@@ -44,14 +44,17 @@ class MailingServer:
 
 
 @contextmanager
-def mailing_server(database_url: str, tmp_dir: Path) -> Iterator[MailingServer]:
+def mailing_server(
+    database_url: str, tmp_dir: Path, workers: int = 1, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+) -> Iterator[MailingServer]:
     """A server with a mail server, on a fresh database of the same engine: the suite's shared
     server has none and would take the mails into its development outbox."""
     inbox = Inbox()
     engine = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     with fresh_database(engine, tmp_dir) as url, smtp_server(inbox) as smtp:
         upgrade(url)
-        with running_server(url, tmp_dir, extra_env=mail_env(f"smtp://127.0.0.1:{smtp.port}")) as server:
+        env = {**mail_env(f"smtp://127.0.0.1:{smtp.port}"), **(extra_env or {})}
+        with running_server(url, tmp_dir, workers=workers, extra_env=env, extra_args=extra_args) as server:
             yield MailingServer(server, smtp, inbox)
 
 

@@ -16,17 +16,17 @@ from ..store import outbox
 from ..store.caches import Bounded
 from ..store.database import Database
 from ..store.readiness import ReadinessProbe
-from . import instruments as m
+from .instruments import instruments
 
 log = logging.getLogger("oauthapps.metrics")
 
-SAMPLE_SECONDS = 5.0
 OUTBOX_TIMEOUT_SECONDS = 2.0
 
 
 class Sampler:
-    def __init__(self, db: Database, caches: Mapping[str, Bounded[Any, Any]], readiness: ReadinessProbe):
+    def __init__(self, db: Database, caches: Mapping[str, Bounded[Any, Any]], readiness: ReadinessProbe, every_seconds: float):
         self.db = db
+        self.every_seconds = every_seconds
         self.caches = caches
         self.readiness = readiness
         self._seen: dict[tuple[str, str], int] = {}
@@ -47,36 +47,39 @@ class Sampler:
                 await self.sample()
             except Exception:  # a metric must never stop the server; said once per failure
                 log.warning("metrics: sampling failed", exc_info=True)
-            await asyncio.sleep(SAMPLE_SECONDS)
+            await asyncio.sleep(self.every_seconds)
 
     async def sample(self) -> None:
+        m = instruments()
         self._caches()
         self._pool()
         state = await self.readiness.check()
-        m.DATABASE_UP.set(1 if state.database else 0)
-        m.MIGRATIONS_CURRENT.set(1 if state.migrations else 0)
+        m.database_up.set(1 if state.database else 0)
+        m.migrations_current.set(1 if state.migrations else 0)
         feed = self.db.feed
-        m.CHANGE_FEED_UP.set(1 if state.change_feed else 0)
-        m.CHANGE_FEED_LAG.set(0.0 if feed is None or feed.read_at is None else max(0.0, time.monotonic() - feed.read_at))
+        m.change_feed_up.set(1 if state.change_feed else 0)
+        m.change_feed_lag.set(0.0 if feed is None or feed.read_at is None else max(0.0, time.monotonic() - feed.read_at))
         if state.database:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(OUTBOX_TIMEOUT_SECONDS), self.db.read() as conn:
-                    m.MAIL_OUTBOX_PENDING.set(await outbox.depth(conn))
+                    m.mail_outbox_pending.set(await outbox.depth(conn))
 
     def _caches(self) -> None:
+        m = instruments()
         for name, cache in self.caches.items():
             for result, total in (("hit", cache.hits), ("miss", cache.misses)):
                 before = self._seen.get((name, result), 0)
                 if total > before:
-                    m.CACHE_LOOKUPS.labels(name, result).inc(total - before)
+                    m.cache_lookups.labels(name, result).inc(total - before)
                     self._seen[(name, result)] = total
-            m.CACHE_ENTRIES.labels(name).set(len(cache))
-            m.CACHE_BYTES.labels(name).set(cache.bytes)
+            m.cache_entries.labels(name).set(len(cache))
+            m.cache_bytes.labels(name).set(cache.bytes)
 
     def _pool(self) -> None:
+        m = instruments()
         pool = self.db.engine.pool
         checked_out = getattr(pool, "checkedout", None)
         size = getattr(pool, "size", None)
         if callable(checked_out) and callable(size):
-            m.DB_POOL_IN_USE.set(checked_out())
-            m.DB_POOL_SIZE.set(size())
+            m.db_pool_in_use.set(checked_out())
+            m.db_pool_size.set(size())

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 from ..logs import configure_logging
+from ..metrics.exposition import MULTIPROC_ENV
+from ..metrics.multiprocess import MetricsDirectory
 from ..metrics.serve import MetricsServer
 from .listener import Address, bind
 from .options import ServeOptions
@@ -20,6 +24,8 @@ def serve(options: ServeOptions) -> int:
         port = int(listener.getsockname()[1])
         spec = WorkerSpec(Address(options.host, port), options.graceful_timeout, options.forwarded_allow_ips)
         metrics = MetricsServer(options.host, options.metrics_port) if options.metrics_port else None
+        # One process needs no shared directory; one named in the environment is used (emptied first).
+        directory = MetricsDirectory() if options.metrics and os.environ.get(MULTIPROC_ENV) else None
         if metrics is not None:
             metrics.start()
         try:
@@ -27,5 +33,7 @@ def serve(options: ServeOptions) -> int:
         finally:
             if metrics is not None:
                 metrics.close()
+            if directory is not None:
+                directory.close()
         return 0
     return Supervisor(options).run()
