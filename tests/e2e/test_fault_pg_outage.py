@@ -5,7 +5,9 @@ it is started again on the same data.
 
 While it is down, every request that needs it is answered 503 with Retry-After in the wire format
 (the Wix shape; RFC 6749's ``temporarily_unavailable`` on /oauth2/*), never a 500 nor a dropped
-connection; what needs no database (the JWKS) is served throughout. The outage is logged once,
+connection; what needs no database (the JWKS) is served throughout. ``/health/ready``, polled
+throughout, turns 503 while the database is down and 200 again once it is back, while
+``/health/alive`` stays 200. The outage is logged once,
 and once more when it is over. The time from the restart to the first success is measured and
 printed, not asserted. Retrying the writes that were refused, with their keys, leaves each one
 exactly once."""
@@ -60,6 +62,7 @@ class Load:
     visitor_token: str
     collection: str
     samples: list[Sample] = field(default_factory=list)
+    health: list[Sample] = field(default_factory=list)  # /health/ready and /health/alive answers
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: int = 0
@@ -86,6 +89,21 @@ class Load:
             ("token info", "/oauth2/token-info", {}, {"token": self.visitor_token}, False),
             ("jwks", "/.well-known/jwks.json", {}, None, False),
         ]
+
+    def run_health(self) -> None:
+        """What a load balancer does: poll readiness (and liveness) on and on."""
+        with httpx.Client(base_url=self.base_url, timeout=30) as http:
+            while not self.stop.is_set():
+                for kind, path in (("ready", "/health/ready"), ("alive", "/health/alive")):
+                    try:
+                        response = http.get(path)
+                    except httpx.HTTPError as exc:
+                        sample = Sample(time.monotonic(), kind, path, type(exc).__name__)
+                    else:
+                        sample = Sample(time.monotonic(), kind, path, response.status_code, dict(response.headers), response.json())
+                    with self.lock:
+                        self.health.append(sample)
+                time.sleep(0.05)
 
     def run(self) -> None:
         with httpx.Client(base_url=self.base_url, timeout=30) as http:
@@ -123,6 +141,20 @@ def _assert_unavailable(sample: Sample) -> None:
         assert error["code"] == "UNAVAILABLE" and request_id in error["description"], sample.body
 
 
+def _assert_readiness_followed_the_database(health: list[Sample], killed_at: float, restarting_at: float, back_at: float) -> None:
+    ready = [s for s in health if s.kind == "ready"]
+    assert all(s.status in (200, 503) for s in ready), Counter(s.status for s in ready)
+    assert all(s.status == 200 for s in health if s.kind == "alive"), "the process answers throughout"
+    assert [s for s in ready if s.at < killed_at and s.status == 200], "ready before the crash"
+    # Down: the answers cached before the kill (1 s at most) aside, every answer is 503.
+    down = [s for s in ready if killed_at + 1.5 < s.at < restarting_at]
+    assert down and all(s.status == 503 for s in down), [(round(s.at - killed_at, 2), s.status) for s in down]
+    assert down[-1].body["status"] == "unavailable" and down[-1].body["checks"]["database"] == "failing", down[-1].body
+    assert down[-1].headers["cache-control"] == "no-store"
+    again = [s for s in ready if s.at > back_at and s.status == 200]
+    assert again and again[0].body["status"] == "ready", "ready again once the database is back"
+
+
 def test_a_postgresql_crash_is_answered_503_until_it_is_back(tmp_path: Path) -> None:
     with throwaway_cluster() as cluster:
         upgrade(cluster.url)
@@ -135,6 +167,7 @@ def test_a_postgresql_crash_is_answered_503_until_it_is_back(tmp_path: Path) -> 
             assert made.status_code == 200, made.text
             load = Load(server.base_url, tenant, client_id, visitor, collection)
             clients = [threading.Thread(target=load.run, name=f"load-{i}") for i in range(CLIENTS)]
+            clients.append(threading.Thread(target=load.run_health, name="health"))
             for client in clients:
                 client.start()
             try:
@@ -150,8 +183,9 @@ def test_a_postgresql_crash_is_answered_503_until_it_is_back(tmp_path: Path) -> 
                 while time.monotonic() < deadline:
                     with load.lock:
                         served = {s.kind for s in load.samples if s.at > restarting_at and s.status == 200}
-                    # Served again, and the episode's end logged (after a quiet moment: store/health.py).
-                    if served == kinds and "storage back after" in server.log():
+                        ready_again = any(s.kind == "ready" and s.status == 200 and s.at > back_at for s in load.health)
+                    # Served again, ready again, and the episode's end logged (after a quiet moment: store/health.py).
+                    if served == kinds and ready_again and "storage back after" in server.log():
                         break
                     time.sleep(0.05)
             finally:
@@ -160,6 +194,7 @@ def test_a_postgresql_crash_is_answered_503_until_it_is_back(tmp_path: Path) -> 
                     client.join(timeout=60)
 
             samples = load.samples
+            _assert_readiness_followed_the_database(load.health, killed_at, restarting_at, back_at)
             statuses = Counter((s.kind, s.status) for s in samples)
             print(f"\nanswers by kind and status: {dict(statuses)}")
             assert not [s for s in samples if s.status not in (200, 503)], statuses
