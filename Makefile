@@ -68,7 +68,7 @@ clean:
 # `make bench` (not part of `make test`): our server (SQLite and PostgreSQL) against panva's
 # oidc-provider and an Authlib server, in one run; see docs/benchmarks.md. Quick run:
 #   BENCH_SECONDS=3 BENCH_WARMUP=1 BENCH_QUERY_SIZES=1000,10000 make bench
-.PHONY: bench bench-profile bench-cpu bench-tools soak
+.PHONY: bench bench-profile bench-cpu bench-metrics bench-tools soak
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_PEER := bench/peers/oidc-provider
 
@@ -95,6 +95,10 @@ bench-profile: setup $(BENCH_STAMP) bench-tools
 # other work shares the machine. BENCH_INPROC_PROFILE=25 adds a cProfile top 25 per scenario.
 bench-cpu: setup $(BENCH_STAMP)
 	$(BIN)/python bench/inproc.py
+
+# The Prometheus metrics' cost: CPU per request with them off and on (multi-process mode), per scenario.
+bench-metrics: setup $(BENCH_STAMP)
+	BENCH_INPROC_METRICS=compare $(BIN)/python bench/inproc.py
 
 # 30 minutes of new visitors (~450 req/s, 2 workers, SQLite; SOAK_DB=postgresql for PostgreSQL):
 # fails if a worker's resident memory ends more than 10 % above its value after the warm-up.

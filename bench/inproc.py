@@ -4,12 +4,18 @@ from the HTTP server and the load generator, which share the two cores in `make 
     .venv/bin/python bench/inproc.py                      # all scenarios, SQLite
     BENCH_INPROC_DB=postgresql .venv/bin/python bench/inproc.py
     BENCH_INPROC_SCENARIOS=client_credentials BENCH_INPROC_PROFILE=25 .venv/bin/python bench/inproc.py
+    BENCH_INPROC_METRICS=compare .venv/bin/python bench/inproc.py   # metrics off vs on (`make bench-metrics`)
 
 A one-worker server (started as in `make bench`) creates the fixtures over HTTP; then this process
 builds the same app on the same database and drives it through the ASGI interface with 64
 concurrent tasks on uvloop, replaying the requests `make bench` sends. Prints CPU µs per request
 (`time.process_time`, all threads, so the figure holds when other work shares the machine) and,
 with BENCH_INPROC_PROFILE=N, the top N functions by own time (cProfile).
+
+BENCH_INPROC_METRICS=compare builds two apps on the same database, one with the Prometheus metrics
+off and one with them on in the multi-process mode (values in memory-mapped files, as under
+``serve --workers N``), and measures them in turns (off, on, off, on) for each scenario: the CPU
+per request of each and the difference, which is the metrics' cost in requests per second.
 """
 
 from __future__ import annotations
@@ -28,8 +34,15 @@ import logging
 import os
 import pstats
 import tempfile
+
+COMPARE_METRICS = os.environ.get("BENCH_INPROC_METRICS") == "compare"
+if COMPARE_METRICS and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Before the client library is imported: it picks its value store (files) at import.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="oauthapps-bench-metrics-")
 import time
 import uuid
+from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +124,9 @@ async def measure(url: str, fixtures_reqs: dict[str, list[Req]], scenarios: list
         anonymous_per_app_per_minute=budget,
         anonymous_per_address_per_minute=budget,
     )
+    if COMPARE_METRICS:
+        await compare_metrics(settings, fixtures_reqs, scenarios, total)
+        return
     app = create_app(settings)
     async with app.router.lifespan_context(app) as state:
         for name in scenarios:
@@ -126,6 +142,25 @@ async def measure(url: str, fixtures_reqs: dict[str, list[Req]], scenarios: list
                 out = io.StringIO()
                 pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(profile_top)
                 print("\n".join(out.getvalue().splitlines()[6:]), flush=True)
+
+
+async def compare_metrics(settings: Settings, fixtures_reqs: dict[str, list[Req]], scenarios: list[str], total: int) -> None:
+    async with AsyncExitStack() as stack:
+        apps: dict[bool, tuple[Any, dict[str, Any]]] = {}
+        for metrics in (False, True):
+            app = create_app(replace(settings, metrics=metrics))
+            apps[metrics] = (app, await stack.enter_async_context(app.router.lifespan_context(app)))
+        print(f"{'scenario':<20} {'off µs':>8} {'on µs':>8} {'req/s lost':>10}", flush=True)
+        for name in scenarios:
+            reqs = fixtures_reqs[name]
+            runs: dict[bool, list[float]] = {False: [], True: []}
+            for app, state in apps.values():
+                await drive(app, reqs, state, total // 4)  # warm the caches
+            for _ in range(2):
+                for metrics, (app, state) in apps.items():
+                    runs[metrics].append(await drive(app, reqs, state, total // 2))
+            off, on = sum(runs[False]) / len(runs[False]), sum(runs[True]) / len(runs[True])
+            print(f"{name:<20} {off:8.1f} {on:8.1f} {(1 - off / on) * 100:9.1f}%", flush=True)
 
 
 def main() -> None:

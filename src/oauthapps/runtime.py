@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .config import Settings
 from .mail.sender import OutboxSender
-from .metrics.instruments import TokenMetrics
+from .metrics.instruments import HttpMetrics, TokenMetrics
 from .metrics.sampler import Sampler
 from .oauth2.anonymous_budget import AnonymousBudget
 from .store.cache_report import CacheReporter
@@ -33,7 +33,8 @@ class Runtime:
     metrics_sampler: Sampler | None = None
 
     @classmethod
-    async def start(cls, settings: Settings) -> Runtime:
+    async def start(cls, settings: Settings, http_metrics: HttpMetrics | None = None) -> Runtime:
+        """``http_metrics``: the request middleware's recorder, flushed with the others (metrics/sampler.py)."""
         db = Database.open(settings.database_url)
         await db.start_caches(settings.cache_budgets)
         await ensure_key(db)  # seals keys stored before encryption, on every start (idempotent)
@@ -46,7 +47,9 @@ class Runtime:
         cache_reporter = CacheReporter(named, settings.cache_report_seconds)
         cache_reporter.start()
         readiness = ReadinessProbe(db, migration_heads(settings.database_url))
-        sampler = Sampler(db, named, readiness, settings.metrics_sample_seconds) if settings.metrics else None
+        token_metrics = TokenMetrics(settings.metrics_per_app) if settings.metrics else None
+        recorders = tuple(r for r in (http_metrics, token_metrics) if r is not None)
+        sampler = Sampler(db, named, readiness, settings.metrics_sample_seconds, recorders) if settings.metrics else None
         if sampler is not None:
             sampler.start()
         return cls(
@@ -59,7 +62,7 @@ class Runtime:
             cache_reporter=cache_reporter,
             anonymous_budget=AnonymousBudget.from_settings(settings),
             readiness=readiness,
-            token_metrics=TokenMetrics(settings.metrics_per_app) if settings.metrics else None,
+            token_metrics=token_metrics,
             metrics_sampler=sampler,
         )
 

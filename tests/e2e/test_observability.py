@@ -149,13 +149,16 @@ def _worker_pids(metrics_dir: Path) -> set[str]:
     return {m[1] for p in metrics_dir.glob("histogram_*.db") if (m := re.fullmatch(r"histogram_(\d+)\.db", p.name))}
 
 
-def _scrape_sampled(metrics_url: str) -> Scrape:
-    """A scrape once the workers' samplers have counted cache lookups (the text server's scrape
-    samples its one worker; the supervisor's, on --metrics-port, waits for the next sampling)."""
+def _scrape_sampled(metrics_url: str, jwks_sent: int) -> Scrape:
+    """A scrape once every worker has written what it counted (each does every sampling period,
+    and the one answering a scrape on the public port first; on --metrics-port the supervisor
+    answers, so wait for the workers' next sampling)."""
+    count = "oauthapps_http_request_duration_seconds_count"
     deadline = time.monotonic() + 30
     while True:
         got = scrape(metrics_url)
-        if got.value("oauthapps_cache_lookups_total") > 0 or time.monotonic() > deadline:
+        done = got.value(count, route=JWKS) >= jwks_sent and got.value("oauthapps_cache_lookups_total") > 0
+        if done or time.monotonic() > deadline:
             return got
         time.sleep(0.2)
 
@@ -184,7 +187,7 @@ def observed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
             _member_flows(http, mailing, seen)
             seen.before = scrape(metrics_url)
             _jwks_on_fresh_connections(seen)
-            seen.after = _scrape_sampled(metrics_url)
+            seen.after = _scrape_sampled(metrics_url, seen.health["jwks sent"])
         stop_server(mailing.server)  # SIGTERM: the access log's last lines are written
         seen.log = mailing.server.log()
     yield seen

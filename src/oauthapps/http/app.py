@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        runtime = await Runtime.start(settings)
+        runtime = await Runtime.start(settings, http_metrics)
         interval = settings.purge_interval_seconds
         purger = asyncio.create_task(purge_periodically(runtime.db, interval)) if interval else None
         # Everything built so far (modules, routes, the engine, the keys) lives as long as the

@@ -1,7 +1,8 @@
 """Every few seconds each process copies what it counts or knows on its own into the metrics:
-cache lookups (plain integers on the caches, cheaper than a metric per lookup), cache sizes, its
-database pool, its readiness (database, migrations, change feed: store/readiness.py) and the
-outbox's depth. A scrape served by a worker samples that worker first."""
+the requests and token outcomes added up since the last time (instruments.py), cache lookups
+(plain integers on the caches, cheaper than a metric per lookup), cache sizes, its database pool,
+its readiness (database, migrations, change feed: store/readiness.py) and the outbox's depth. A
+scrape served by a worker samples that worker first; the shutdown flushes the counts last."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ..store import outbox
 from ..store.caches import Bounded
 from ..store.database import Database
 from ..store.readiness import ReadinessProbe
-from .instruments import instruments
+from .instruments import HttpMetrics, TokenMetrics, instruments
 
 log = logging.getLogger("oauthapps.metrics")
 
@@ -24,8 +25,16 @@ OUTBOX_TIMEOUT_SECONDS = 2.0
 
 
 class Sampler:
-    def __init__(self, db: Database, caches: Mapping[str, Bounded[Any, Any]], readiness: ReadinessProbe, every_seconds: float):
+    def __init__(
+        self,
+        db: Database,
+        caches: Mapping[str, Bounded[Any, Any]],
+        readiness: ReadinessProbe,
+        every_seconds: float,
+        recorders: tuple[HttpMetrics | TokenMetrics, ...] = (),
+    ):
         self.db = db
+        self.recorders = recorders
         self.every_seconds = every_seconds
         self.caches = caches
         self.readiness = readiness
@@ -35,11 +44,16 @@ class Sampler:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="metrics-sampler")
 
+    def flush(self) -> None:
+        for recorder in self.recorders:
+            recorder.flush()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self.flush()  # the last requests' counts
 
     async def _run(self) -> None:
         while True:
@@ -51,6 +65,7 @@ class Sampler:
 
     async def sample(self) -> None:
         m = instruments()
+        self.flush()
         self._caches()
         self._pool()
         state = await self.readiness.check()
