@@ -7,7 +7,7 @@ What a line may hold: the request's method, route template, path (never the quer
 status, time taken, request id, and the project and OAuth app (client) ids once known. Never a
 secret, token, code or password: no log call passes one, parameters and bodies are never logged,
 and the database layer hides statement parameters (store/database.py). A test drives the flows
-that carry them and greps every line for them (tests/e2e/test_logs.py).
+that carry them and greps every line for them (tests/e2e/test_observability.py).
 
 The request's context (``RequestLog``) is held in a context variable, so that a line logged deep
 in a service during a request carries the request id without being passed it."""

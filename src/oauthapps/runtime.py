@@ -11,7 +11,7 @@ from .metrics.sampler import Sampler
 from .oauth2.anonymous_budget import AnonymousBudget
 from .store.cache_report import CacheReporter
 from .store.database import Database
-from .store.readiness import ReadinessProbe, migration_heads
+from .store.readiness import KnownMigrations, ReadinessProbe
 from .store.visitor_writer import VisitorWriter
 from .tokens.access import TokenIssuer
 from .tokens.keys import SigningKeys, ensure_key
@@ -46,7 +46,7 @@ class Runtime:
         named = {**(db.caches.named() if db.caches is not None else {}), "verified_tokens": tokens.verified}
         cache_reporter = CacheReporter(named, settings.cache_report_seconds)
         cache_reporter.start()
-        readiness = ReadinessProbe(db, migration_heads(settings.database_url))
+        readiness = ReadinessProbe(db, KnownMigrations.of(settings.database_url))
         token_metrics = TokenMetrics(settings.metrics_per_app) if settings.metrics else None
         recorders = tuple(r for r in (http_metrics, token_metrics) if r is not None)
         sampler = Sampler(db, named, readiness, settings.metrics_sample_seconds, recorders) if settings.metrics else None

@@ -15,7 +15,7 @@ from prometheus_client.registry import CollectorRegistry
 from oauthapps import logs
 from oauthapps.http.access_log import AccessLog
 from oauthapps.metrics.instruments import LATENCY_BUCKETS, OTHER, HttpMetrics, TokenMetrics, TokenOutcome, instruments
-from oauthapps.store.readiness import Readiness
+from oauthapps.store.readiness import KnownMigrations, MigrationState, Readiness
 
 
 def _sample(name: str, **labels: str) -> float:
@@ -96,12 +96,24 @@ def test_per_app_token_counts_are_bounded_and_off_by_default() -> None:
 
 
 def test_readiness_names_checks_and_states_only() -> None:
-    assert Readiness(True, True, True).to_wire() == {
+    assert Readiness(True, MigrationState.CURRENT, True).to_wire() == {
         "status": "ready",
         "checks": {"database": "ok", "migrations": "current", "changeFeed": "ok"},
     }
-    assert Readiness(False, False, False).to_wire()["checks"] == {"database": "failing", "migrations": "unknown", "changeFeed": "down"}
-    assert Readiness(True, False, True).to_wire() == {
+    down = Readiness(False, MigrationState.UNKNOWN, False)
+    assert down.to_wire()["checks"] == {"database": "failing", "migrations": "unknown", "changeFeed": "down"}
+    assert Readiness(True, MigrationState.BEHIND, True).to_wire() == {
         "status": "unavailable",
         "checks": {"database": "ok", "migrations": "outdated", "changeFeed": "ok"},
     }
+    assert Readiness(True, MigrationState.AHEAD, True).ready  # a rolling upgrade: a newer node migrated
+    assert not Readiness(True, MigrationState.CURRENT, False).ready
+
+
+def test_the_migration_state_of_a_database() -> None:
+    known = KnownMigrations(heads=frozenset({"0013"}), known=frozenset({"0001", "0012", "0013"}))
+    assert known.state(frozenset({"0013"})) is MigrationState.CURRENT
+    assert known.state(frozenset({"0012"})) is MigrationState.BEHIND
+    assert known.state(frozenset()) is MigrationState.BEHIND  # never migrated
+    assert known.state(frozenset({"0014"})) is MigrationState.AHEAD
+    assert KnownMigrations.of("sqlite://").heads <= KnownMigrations.of("sqlite://").known

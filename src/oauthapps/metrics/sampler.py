@@ -16,7 +16,7 @@ from typing import Any
 from ..store import outbox
 from ..store.caches import Bounded
 from ..store.database import Database
-from ..store.readiness import ReadinessProbe
+from ..store.readiness import MigrationState, ReadinessProbe
 from .instruments import HttpMetrics, TokenMetrics, instruments
 
 log = logging.getLogger("oauthapps.metrics")
@@ -70,7 +70,7 @@ class Sampler:
         self._pool()
         state = await self.readiness.check()
         m.database_up.set(1 if state.database else 0)
-        m.migrations_current.set(1 if state.migrations else 0)
+        m.migrations_current.set(0 if state.migrations in (MigrationState.BEHIND, MigrationState.UNKNOWN) else 1)
         feed = self.db.feed
         m.change_feed_up.set(1 if state.change_feed else 0)
         m.change_feed_lag.set(0.0 if feed is None or feed.read_at is None else max(0.0, time.monotonic() - feed.read_at))

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
@@ -22,20 +23,44 @@ TTL_SECONDS = 1.0
 TIMEOUT_SECONDS = 2.0  # a database that does not answer within this long is not ready
 
 
-def migration_heads(url: str) -> frozenset[str]:
-    """The newest migration(s) this version knows (read from the packaged migrations once)."""
-    return frozenset(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+@dataclass(frozen=True)
+class KnownMigrations:
+    """This version's migrations, read from the packaged scripts once: the newest, and all."""
+
+    heads: frozenset[str]
+    known: frozenset[str]
+
+    @classmethod
+    def of(cls, url: str) -> KnownMigrations:
+        script = ScriptDirectory.from_config(alembic_config(url))
+        return cls(frozenset(script.get_heads()), frozenset(rev.revision for rev in script.walk_revisions()))
+
+    def state(self, applied: frozenset[str]) -> MigrationState:
+        if applied == self.heads:
+            return MigrationState.CURRENT
+        if applied and not applied & self.known:
+            # A newer version's node has migrated (a rolling upgrade): migrations only add, so
+            # this node goes on serving until it is replaced.
+            return MigrationState.AHEAD
+        return MigrationState.BEHIND
+
+
+class MigrationState(StrEnum):
+    CURRENT = "current"
+    AHEAD = "ahead"  # newer than this version knows: still ready
+    BEHIND = "outdated"  # older than this version needs (migrations not run): not ready
+    UNKNOWN = "unknown"  # the database does not answer
 
 
 @dataclass(frozen=True)
 class Readiness:
     database: bool
-    migrations: bool
+    migrations: MigrationState
     change_feed: bool  # True where there is no feed to follow
 
     @property
     def ready(self) -> bool:
-        return self.database and self.migrations and self.change_feed
+        return self.database and self.migrations in (MigrationState.CURRENT, MigrationState.AHEAD) and self.change_feed
 
     def to_wire(self) -> dict[str, object]:
         """Names and states only: nothing about tenants, versions or addresses."""
@@ -43,16 +68,16 @@ class Readiness:
             "status": "ready" if self.ready else "unavailable",
             "checks": {
                 "database": "ok" if self.database else "failing",
-                "migrations": "current" if self.migrations else ("unknown" if not self.database else "outdated"),
+                "migrations": self.migrations.value,
                 "changeFeed": "ok" if self.change_feed else "down",
             },
         }
 
 
 class ReadinessProbe:
-    def __init__(self, db: Database, heads: frozenset[str], ttl: float = TTL_SECONDS):
+    def __init__(self, db: Database, migrations: KnownMigrations, ttl: float = TTL_SECONDS):
         self.db = db
-        self.heads = heads
+        self.migrations = migrations
         self.ttl = ttl
         self._last: Readiness | None = None
         self._checked_at = 0.0
@@ -76,7 +101,7 @@ class ReadinessProbe:
                 versions = frozenset((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())
         except Exception as exc:
             log.debug("readiness: the database does not answer (%s)", type(exc).__name__)
-            return Readiness(database=False, migrations=False, change_feed=self._feed_up())
+            return Readiness(database=False, migrations=MigrationState.UNKNOWN, change_feed=self._feed_up())
         feed = self.db.feed
         if feed is not None and not feed.usable:
             try:  # a feed that lost its connection reconnects on a poll: try now rather than wait for a request
@@ -84,7 +109,7 @@ class ReadinessProbe:
                     await feed.poll()
             except Exception as exc:
                 log.debug("readiness: the change feed did not reconnect (%s)", type(exc).__name__)
-        return Readiness(database=True, migrations=versions == self.heads, change_feed=self._feed_up())
+        return Readiness(database=True, migrations=self.migrations.state(versions), change_feed=self._feed_up())
 
     def _feed_up(self) -> bool:
         feed = self.db.feed
