@@ -6,6 +6,10 @@ Stopping: the first SIGTERM/SIGINT is passed on to every worker as SIGTERM (each
 workers still running after the graceful timeout plus the flush time are killed. A second signal
 kills them at once. Starting: if a worker exits before every worker has started (a database that
 cannot be opened, say), the others are stopped and the supervisor exits with that worker's code.
+
+Metrics: before the first worker starts, the supervisor makes the private directory the workers
+write their metric values to (metrics/multiprocess.py), tells it when a worker has exited, and
+serves ``--metrics-port`` itself from a thread (metrics/serve.py), adding up every worker's values.
 """
 
 from __future__ import annotations
