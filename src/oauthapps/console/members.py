@@ -13,11 +13,15 @@ from ..domain.members import MemberStatus
 from ..services import members as member_service
 from ..store.member_page import MemberOrder
 from ..store.members import MemberProfile
+from ..store.oauth_app_page import COUNT_CAP
 from . import pages
-from .forms import MAX_PAGE, Form, check_controls, page_number
+from .forms import Form, check_controls, page_number
 from .guard import Visit, console_page
 
 PAGE_SIZE = 25
+# Paging goes as deep as the count does (10,000 members); past that, a search narrows the list.
+# An offset costs a step per skipped row: 25 ms on PostgreSQL at 10,000, 80 ms at 100,000.
+MAX_MEMBER_PAGE = COUNT_CAP // PAGE_SIZE
 ORDER_LABELS = {MemberOrder.EMAIL: "Email", MemberOrder.NAME: "Name"}
 # ?done= after a change (a redirect, so a reload does not post again) -> the line shown.
 DONE = {
@@ -47,7 +51,7 @@ async def list_members(request: Request, visit: Visit, _form: Form | None) -> Re
         search.add_error("q", f"must be at most {member_service.PREFIX_MAX} characters")
     order = MemberOrder(search.get("by")) if search.get("by") in set(MemberOrder) else MemberOrder.EMAIL
     prefix = "" if search.errors else search.get("q").strip()
-    number = page_number(request.query_params.get("page"))
+    number = min(page_number(request.query_params.get("page")), MAX_MEMBER_PAGE)
     page = await member_service.member_page(visit.runtime.db, visit.caller, order, prefix, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     shown_to = (number - 1) * PAGE_SIZE + len(page.members)
     query = {"q": prefix, "by": order.value} if prefix else {"by": order.value}
@@ -65,7 +69,8 @@ async def list_members(request: Request, visit: Visit, _form: Form | None) -> Re
         query=query,
         page_number=number,
         has_prev=number > 1,
-        has_next=len(page.members) == PAGE_SIZE and (page.too_many or shown_to < page.total) and number < MAX_PAGE,
+        has_next=len(page.members) == PAGE_SIZE and (page.too_many or shown_to < page.total) and number < MAX_MEMBER_PAGE,
+        deepest=number == MAX_MEMBER_PAGE,
         shown_from=(number - 1) * PAGE_SIZE + 1 if page.members else 0,
         shown_to=shown_to,
         **visit.context(),
