@@ -13,14 +13,12 @@ import httpx
 
 from oauthapps.domain.members import MemberStatus
 from oauthapps.domain.owners import OwnerRole
-from oauthapps.store import members as members_repo
-from oauthapps.store.database import Database
 
-from ..support.console import ConsoleSession, console_session, create_owner, csrf_of, fresh_owner_email, secret_of
+from ..support.console import ConsoleSession, console_session, create_owner, csrf_of, fresh_owner_email, secret_of, seed_members
 from ..support.members import member_tokens
 from ..support.oauth2 import Client
 from ..support.servers import Server
-from ..support.tenants import Tenant, run_db
+from ..support.tenants import Tenant
 
 MY = "/members/v1/members/my"
 _MEMBER_LINK = re.compile(r'/console/p/[^/"]+/members/([0-9a-f-]{36})"')
@@ -32,29 +30,13 @@ def owner_of(server: Server, tenant: Tenant, role: OwnerRole = OwnerRole.OWNER) 
     return email
 
 
-def seed_members(server: Server, project_id: str, people: list[tuple[str, str]], status: MemberStatus = MemberStatus.APPROVED) -> list[str]:
-    """Members straight in the store (no password hashing), as (email, nickname)."""
-
-    async def work(db: Database) -> list[str]:
-        made = []
-        async with db.transaction() as conn:
-            for email, nickname in people:
-                member = await members_repo.insert_member(conn, project_id, email, "x", nickname, status)
-                assert member is not None
-                made.append(member.id)
-        return made
-
-    result: list[str] = run_db(server.database_url, work)
-    return result
-
-
 def members_path(console: ConsoleSession) -> str:
     return f"/console/p/{console.project_id}/members"
 
 
 def test_member_list_searches_by_email_and_name_and_pages(server: Server, tenant: Tenant) -> None:
-    seed_members(server, tenant.project_id, [(f"shop{i:02d}@example.com", f"Buyer {i:02d}") for i in range(30)])
-    seed_members(server, tenant.project_id, [("ada@example.com", "Ada"), ("zed@example.com", "<script>alert(1)</script>")])
+    seed_members(server.database_url, tenant.project_id, [(f"shop{i:02d}@example.com", f"Buyer {i:02d}") for i in range(30)])
+    seed_members(server.database_url, tenant.project_id, [("ada@example.com", "Ada"), ("zed@example.com", "<script>alert(1)</script>")])
     with console_session(server.base_url, owner_of(server, tenant), tenant.project_id) as console:
         path = members_path(console)
         first = console.get(path)
@@ -79,7 +61,7 @@ def test_member_list_searches_by_email_and_name_and_pages(server: Server, tenant
 def test_approve_block_unblock_and_delete_cut_the_member_off(server: Server, http: httpx.Client, tenant: Tenant, client: Client) -> None:
     tokens = member_tokens(http, client)
     me = http.get(MY, headers={"Authorization": tokens["access_token"]}).json()["member"]
-    [pending] = seed_members(server, tenant.project_id, [("waiting@example.com", "Wanda")], MemberStatus.PENDING)
+    [pending] = seed_members(server.database_url, tenant.project_id, [("waiting@example.com", "Wanda")], MemberStatus.PENDING)
     with console_session(server.base_url, owner_of(server, tenant), tenant.project_id) as console:
         page_path = f"{members_path(console)}/{pending}"
         assert "Approve" in console.get(page_path).text
@@ -148,8 +130,8 @@ def test_a_viewer_sees_but_cannot_change_and_other_projects_are_not_found(
     server: Server, http: httpx.Client, make_tenant: Callable[..., Tenant]
 ) -> None:
     mine, theirs = make_tenant(name="Mine"), make_tenant(name="Theirs")
-    [member] = seed_members(server, mine.project_id, [("kept@example.com", "Kept")])
-    [foreign] = seed_members(server, theirs.project_id, [("foreign@example.com", "Foreign")])
+    [member] = seed_members(server.database_url, mine.project_id, [("kept@example.com", "Kept")])
+    [foreign] = seed_members(server.database_url, theirs.project_id, [("foreign@example.com", "Foreign")])
     with console_session(server.base_url, owner_of(server, mine, OwnerRole.VIEWER), mine.project_id) as console:
         base = f"/console/p/{mine.project_id}"
         for path in (f"{base}/members", f"{base}/members/{member}", f"{base}/keys", f"{base}/installed-apps"):
