@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
+from oauthapps.domain.members import MemberStatus
 from oauthapps.domain.owners import OwnerRole
 
 from ..support.browser import off_loop, unavailable
-from ..support.console import OWNER_PASSWORD, create_owner, fresh_owner_email
+from ..support.console import OWNER_PASSWORD, create_owner, fresh_owner_email, seed_members
 from ..support.oauth_apps import secret_works
 from ..support.servers import Server
 from ..support.tenants import Tenant
@@ -135,6 +136,52 @@ def test_owner_console_in_the_browser(
     assert secret_works(http, client_id, new_secret) and not secret_works(http, client_id, secret)
     page.get_by_role("link", name="I have copied it: go to the app").click()
 
+    # Members: search by name, then block one after ticking the confirmation.
+    off_loop(
+        seed_members,
+        server.database_url,
+        tenant.project_id,
+        [("ada@example.com", "Ada Lovelace"), ("grace@example.com", "Grace Hopper"), ("linus@example.com", "Linus")],
+    )
+    off_loop(seed_members, server.database_url, tenant.project_id, [("new.signup@example.com", "Newcomer")], MemberStatus.PENDING)
+    nav = page.get_by_role("navigation", name="Console")
+    nav.get_by_role("link", name="Members").click()
+    expect(page.get_by_role("link", name="grace@example.com")).to_be_visible()
+    checked.check("members-list")
+    page.get_by_label("Search members").fill("gra")
+    page.get_by_label("Search and sort by").select_option("name")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="ada@example.com")).to_have_count(0)
+    page.get_by_role("link", name="grace@example.com").click()
+    page.get_by_role("button", name="Block").click()
+    expect(page.locator("#confirm-error")).to_be_visible()
+    checked.check("member-page")
+    page.get_by_label("End her sessions and tokens now", exact=False).check()
+    page.get_by_role("button", name="Block").click()
+    expect(page.get_by_text("her sessions and tokens stopped working")).to_be_visible()
+    checked.check()
+
+    # Installed apps with readable scopes; an API key shown once, then revoked.
+    nav.get_by_role("link", name="Installed apps").click()
+    expect(page.get_by_text("Manage OAuth Apps")).to_be_visible()
+    checked.check("installed-apps")
+    nav.get_by_role("link", name="API keys").click()
+    page.get_by_label("Name").fill("Deploy script")
+    page.get_by_role("button", name="Create API key").click()
+    expect(page.get_by_text("will not be shown again")).to_be_visible()
+    checked.check("key-once")
+    key = page.get_by_role("textbox", name="API key").input_value()
+    key_headers = {"Authorization": key, "wix-site-id": tenant.project_id}
+    assert http.post("/oauth-app/v1/oauth-apps/query", json={"query": {}}, headers=key_headers).status_code == 200
+    page.get_by_role("link", name="I have copied it: back to API keys").click()
+    assert key not in page.content()
+    checked.check("api-keys")
+    page.get_by_role("link", name="Revoke Deploy script").click()
+    page.get_by_label("Type the key's name to confirm").fill("Deploy script")
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_text("The API key was revoked")).to_be_visible()
+    assert http.post("/oauth-app/v1/oauth-apps/query", json={"query": {}}, headers=key_headers).status_code == 401
+
     # A viewer sees the app but no control that changes it.
     viewer_context = browser.new_context(viewport={"width": 1100, "height": 760})
     viewer_page = viewer_context.new_page()
@@ -146,6 +193,11 @@ def test_owner_console_in_the_browser(
     for control in ("Save", "Rotate secret", "Delete"):
         expect(viewer_page.get_by_role("button", name=control)).to_have_count(0)
     viewer_checked.check("viewer-app-page")
+    viewer_page.get_by_role("navigation", name="Console").get_by_role("link", name="Members").click()
+    viewer_page.get_by_role("link", name="grace@example.com").click()
+    for control in ("Approve", "Block", "Unblock", "Delete"):
+        expect(viewer_page.get_by_role("button", name=control)).to_have_count(0)
+    viewer_checked.check()
     viewer_context.close()
 
     # Another project's owner sees none of it, even by its address.

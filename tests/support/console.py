@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import httpx
 
+from oauthapps.domain.members import MemberStatus
 from oauthapps.domain.owners import OwnerRole
 from oauthapps.services import owners as owner_service
+from oauthapps.store import members as members_repo
 from oauthapps.store.database import Database
 
 from .tenants import run_db
@@ -51,6 +53,24 @@ def secret_of(html: str) -> str:
     found = _SECRET.search(html)
     assert found, "no secret on the page"
     return found.group(1)
+
+
+def seed_members(
+    database_url: str, project_id: str, people: list[tuple[str, str]], status: MemberStatus = MemberStatus.APPROVED
+) -> list[str]:
+    """Members straight in the store (no password hashing), as (email, nickname)."""
+
+    async def work(db: Database) -> list[str]:
+        made = []
+        async with db.transaction() as conn:
+            for email, nickname in people:
+                member = await members_repo.insert_member(conn, project_id, email, "x", nickname, status)
+                assert member is not None
+                made.append(member.id)
+        return made
+
+    result: list[str] = run_db(database_url, work)
+    return result
 
 
 @dataclass

@@ -16,11 +16,11 @@ from ..domain.oauth_app import OAuthApp, to_wire
 from ..services import oauth_apps as app_service
 from ..store import grants as grants_repo
 from . import pages
-from .forms import Form, check_controls, lines, violations_to_errors
+from .forms import MAX_PAGE, Form, check_controls, lines, violations_to_errors
+from .forms import page_number as page_number_of
 from .guard import Visit, console_page
 
 PAGE_SIZE = 25
-MAX_PAGE = 10_000
 SEARCH_MAX = 256
 IMPACT_CAP = 10_000
 GRACE_CHOICES = {"0": "None: the old secret stops now", "3600": "1 hour", "86400": "24 hours", "604800": "7 days"}
@@ -41,10 +41,6 @@ def _apps_url(visit: Visit) -> str:
     return f"/console/p/{visit.project.project_id}/apps"
 
 
-def _page_number(raw: str | None) -> int:
-    return min(int(raw), MAX_PAGE) if raw and raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
-
-
 def _row(item: dict[str, Any]) -> dict[str, Any]:
     """A listed app for the template: the page keeps stored JSON lists as raw fragments."""
     return {
@@ -61,7 +57,7 @@ async def list_apps(request: Request, visit: Visit, _form: Form | None) -> Respo
     search = Form({"q": request.query_params.get("q", "")[:SEARCH_MAX]})
     check_controls(search, ["q"])
     prefix = "" if search.errors else search.get("q").strip()
-    page_number = _page_number(request.query_params.get("page"))
+    page_number = page_number_of(request.query_params.get("page"))
     raw: dict[str, Any] = {
         "sort": [{"fieldName": "name", "order": "ASC"}],
         "paging": {"limit": PAGE_SIZE, "offset": (page_number - 1) * PAGE_SIZE},

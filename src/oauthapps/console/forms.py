@@ -18,6 +18,7 @@ from ..http.body import read_body
 FORM_LIMIT = 512 * 1024
 MAX_FIELDS = 32
 MULTILINE_ALLOWED = frozenset("\n\r\t")
+MAX_PAGE = 10_000
 
 
 class FormRejected(Exception):
@@ -74,6 +75,11 @@ def check_controls(form: Form, single_line: Iterable[str], multi_line: Iterable[
     for name in multi_line:
         if _has_control(form.get(name), multiline=True):
             form.add_error(name, "must not contain control characters")
+
+
+def page_number(raw: str | None) -> int:
+    """A list's ?page= value: 1 to MAX_PAGE, and 1 for anything else."""
+    return min(int(raw), MAX_PAGE) if raw and raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
 
 
 def lines(text: str) -> list[str]:

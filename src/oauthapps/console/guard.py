@@ -13,9 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..domain.errors import NotFound, PermissionDenied
+from ..domain.roles import CallerRole
 from ..runtime import Runtime
 from ..services import owners as owner_service
 from ..services.actor import Actor
+from ..services.callers import Caller
 from ..store.owners import Membership, Owner
 from . import pages
 from .forms import Form, FormRejected, read_form
@@ -42,6 +44,12 @@ class Visit:
     @property
     def actor(self) -> Actor:
         return owner_service.actor_for(self.owner, self.project, self.request_id)
+
+    @property
+    def caller(self) -> Caller:
+        """The owner as the Members API's services see her: an admin of the project (a viewer's
+        changes are refused before any handler runs)."""
+        return Caller(self.project.project_id, CallerRole.ADMIN, self.owner.id)
 
     @property
     def can_change(self) -> bool:

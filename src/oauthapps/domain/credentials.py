@@ -25,6 +25,13 @@ def generate_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(SECRET_BYTES)
 
 
+def hint(secret: str) -> str:
+    """What may be shown of a secret after its one showing: its prefix and 4 random characters
+    (24 of its 256 bits), enough to tell keys apart."""
+    prefix, _, rest = secret.partition("_")
+    return f"{prefix}_{rest[:4]}"
+
+
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 

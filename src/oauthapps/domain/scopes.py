@@ -13,6 +13,19 @@ HEADLESS_MANAGE = "SCOPE.HEADLESS.MANAGE"
 MEMBERS_MANAGE = "SCOPE.MEMBERS.MANAGE"
 
 KNOWN_SCOPES = frozenset({OAUTH_APP_MANAGE, OAUTH_APP_READ, HEADLESS_MANAGE, MEMBERS_MANAGE})
+# What each scope allows, in words (the owner console shows these beside the scope's id).
+SCOPE_LABELS = {
+    OAUTH_APP_MANAGE: "Manage OAuth Apps",
+    OAUTH_APP_READ: "Read OAuth Apps",
+    HEADLESS_MANAGE: "Manage Headless settings (OAuth Apps)",
+    MEMBERS_MANAGE: "Manage members",
+}
+
+
+def scope_label(scope: str) -> str:
+    """A scope in words; one this version does not know (stored by a newer one) as its id."""
+    return SCOPE_LABELS.get(scope, scope)
+
 
 WRITE_SCOPES = frozenset({OAUTH_APP_MANAGE, HEADLESS_MANAGE})
 READ_SCOPES = WRITE_SCOPES | {OAUTH_APP_READ}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.errors import Conflict, FieldViolation, NotFound, PermissionDenied, ValidationFailed
+from ..domain.errors import Conflict, FieldViolation, NotFound, PermissionDenied, ValidationFailed, Violations
 from ..domain.members import (
     MEMBER_NOT_FOUND,
     SLUG_ALREADY_EXISTS,
@@ -18,11 +18,15 @@ from ..domain.oauth_app import iso
 from ..domain.query import parse_query
 from ..domain.roles import CallerRole
 from ..store import cached
+from ..store import member_page as member_pages
 from ..store import members as repo
 from ..store.database import Database
+from ..store.member_page import MemberOrder, MemberPage
 from ..store.members import Member, MemberProfile
 from . import member_accounts
 from .callers import Caller
+
+PREFIX_MAX = 320  # the longest email
 
 
 def to_wire(member: MemberProfile) -> dict[str, Any]:
@@ -97,6 +101,22 @@ async def list_members(db: Database, caller: Caller, limit: int, offset: int) ->
         rows = await repo.list_members(conn, caller.project_id, limit, offset)
         total = await repo.count_members(conn, caller.project_id)
     return rows, total
+
+
+async def member_page(db: Database, caller: Caller, order: MemberOrder, prefix: str, limit: int, offset: int) -> MemberPage:
+    """A page of the project's members sorted by email or name, those starting with ``prefix``
+    (the owner console's list): one index range read, with a bounded count."""
+    _require_admin(caller)
+    v = Violations()
+    if len(prefix) > PREFIX_MAX:
+        v.add("prefix", f"must be at most {PREFIX_MAX} characters", "MAX_LENGTH")
+    if not 0 < limit <= repo.QUERY_SPEC.max_limit:
+        v.add("paging.limit", f"must be 1 to {repo.QUERY_SPEC.max_limit}", "RANGE")
+    if offset < 0:
+        v.add("paging.offset", "must not be negative", "RANGE")
+    v.raise_if_any()
+    async with db.read() as conn:
+        return await member_pages.member_page(conn, caller.project_id, order, prefix, limit, offset)
 
 
 async def update_member(db: Database, caller: Caller, member_id: str, body: Any) -> Member:

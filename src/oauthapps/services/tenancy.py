@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import clock
 from ..domain import credentials
 from ..domain.errors import FieldViolation, NotFound, ValidationFailed
 from ..domain.scopes import KNOWN_SCOPES, OAUTH_APP_MANAGE
@@ -13,12 +14,22 @@ from ..store.database import Database
 DEMO_PROJECT = "Demo project"
 DEMO_APP = "Demo OAuth manager"
 DEMO_KEY_NAME = "demo"
+# Owner API keys per project (each is listed on one console page), and installations listed.
+MAX_API_KEYS = 50
+MAX_LISTED_INSTALLATIONS = 200
+KEY_NAME_MAX = 100
 
 
 @dataclass(frozen=True)
 class NewProject:
     project_id: str
     api_key: str
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: repo.ListedKey
+    secret: str  # shown once; only its hash is stored
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,7 @@ async def create_project(db: Database, name: str) -> NewProject:
     api_key = credentials.generate_secret(credentials.API_KEY_PREFIX)
     async with db.transaction() as conn:
         project = await repo.create_project(conn, name)
-        await repo.create_api_key(conn, project.id, "owner", credentials.hash_secret(api_key))
+        await repo.create_api_key(conn, project.id, "owner", credentials.hash_secret(api_key), credentials.hint(api_key))
     return NewProject(project.id, api_key)
 
 
@@ -69,6 +80,51 @@ async def install(db: Database, app_id: str, project_id: str) -> str:
         return (await repo.install(conn, app, project_id)).id
 
 
+async def installed_apps(db: Database, project_id: str) -> list[repo.InstalledApp]:
+    """The apps installed on the project and the scopes each installation holds."""
+    async with db.read() as conn:
+        return await repo.installed_apps(conn, project_id, MAX_LISTED_INSTALLATIONS)
+
+
+def _check_key_name(name: str) -> str:
+    text = name.strip()
+    if not text or len(text) > KEY_NAME_MAX:
+        raise ValidationFailed([FieldViolation("name", f"must be 1 to {KEY_NAME_MAX} characters", "LENGTH")])
+    if not text.isprintable():
+        raise ValidationFailed([FieldViolation("name", "must not contain control or format characters", "FORMAT")])
+    return text
+
+
+async def api_keys(db: Database, project_id: str) -> list[repo.ListedKey]:
+    """The project's owner API keys, oldest first: their names and hints, never the keys."""
+    async with db.read() as conn:
+        return await repo.list_api_keys(conn, project_id, MAX_API_KEYS)
+
+
+async def create_api_key(db: Database, project_id: str, name: str) -> NewKey:
+    """A new owner API key (all of the owner's management rights); the key is returned once."""
+    checked = _check_key_name(name)
+    secret = credentials.generate_secret(credentials.API_KEY_PREFIX)
+    async with db.transaction() as conn:
+        if await repo.get_project(conn, project_id) is None:
+            raise NotFound(f"No project {project_id}", code="PROJECT_NOT_FOUND")
+        if await repo.count_api_keys(conn, project_id) >= MAX_API_KEYS:
+            raise ValidationFailed(
+                [FieldViolation("name", f"a project has at most {MAX_API_KEYS} API keys; revoke one first", "MAX_ITEMS")]
+            )
+        made = await repo.create_api_key(conn, project_id, checked, credentials.hash_secret(secret), credentials.hint(secret))
+    listed = repo.ListedKey(made.id, checked, credentials.hint(secret), clock.now())
+    return NewKey(listed, secret)
+
+
+async def revoke_api_key(db: Database, project_id: str, key_id: str) -> None:
+    """The key stops working at once on every server process (the change log evicts it)."""
+    async with db.transaction() as conn:
+        found = await repo.delete_api_key(conn, project_id, key_id[:64])
+    if not found:
+        raise NotFound("No such API key", code="API_KEY_NOT_FOUND")
+
+
 async def demo(db: Database) -> dict[str, str]:
     """Idempotent: the demo project, app and installation are created once. Secrets are stored
     only as hashes, so each run issues a fresh demo API key and app secret (old ones stop working)."""
@@ -77,7 +133,7 @@ async def demo(db: Database) -> dict[str, str]:
     async with db.transaction() as conn:
         project = await repo.find_project_by_name(conn, DEMO_PROJECT) or await repo.create_project(conn, DEMO_PROJECT)
         await repo.delete_api_keys_named(conn, project.id, DEMO_KEY_NAME)
-        await repo.create_api_key(conn, project.id, DEMO_KEY_NAME, credentials.hash_secret(api_key))
+        await repo.create_api_key(conn, project.id, DEMO_KEY_NAME, credentials.hash_secret(api_key), credentials.hint(api_key))
         app = await repo.find_platform_app_by_name(conn, DEMO_APP)
         if app is None:
             app = await repo.create_platform_app(conn, DEMO_APP, credentials.hash_secret(app_secret), [OAUTH_APP_MANAGE])

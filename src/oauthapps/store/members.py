@@ -89,7 +89,8 @@ def _member(row: Any) -> Member:
     return Member(**_profile_fields(m), password_hash=m["password_hash"])
 
 
-def _profile(row: Any) -> MemberProfile:
+def profile_of(row: Any) -> MemberProfile:
+    """A row holding PROFILE_COLUMNS (and maybe more) as a MemberProfile."""
     return MemberProfile(**_profile_fields(row._mapping))
 
 
@@ -138,7 +139,7 @@ async def get_member(conn: AsyncConnection, project_id: str, member_id: str) -> 
 async def get_profile(conn: AsyncConnection, member_id: str) -> MemberProfile | None:
     """By id alone (the cache key); callers check the project."""
     row = (await conn.execute(select(*PROFILE_COLUMNS).where(members.c.id == member_id))).first()
-    return _profile(row) if row else None
+    return profile_of(row) if row else None
 
 
 async def delete_member(conn: AsyncConnection, project_id: str, member_id: str) -> bool:

@@ -170,13 +170,18 @@ async def _driver_rows(conn: AsyncConnection, sql: _DriverSql, values: dict[str,
     return list(await driver.execute_fetchall(sql.text, sql.args(values)))
 
 
-def _page(items: list[dict[str, Any]], counted: int, query: Query) -> Page:
-    """``counted`` is the bounded count: COUNT_CAP + 1 means "more than COUNT_CAP"."""
-    if 0 < len(items) < query.limit:  # the last page: where it ends is the exact total, however far
-        return Page(items, query.offset + len(items), False)
+def bounded_total(shown: int, counted: int, limit: int, offset: int) -> tuple[int, bool]:
+    """How many match, and whether that is only a lower bound, from a page of ``shown`` rows and
+    the bounded count (COUNT_CAP + 1 means "more than COUNT_CAP")."""
+    if 0 < shown < limit:  # the last page: where it ends is the exact total, however far
+        return offset + shown, False
     if counted <= COUNT_CAP:
-        return Page(items, counted, False)
-    return Page(items, max(counted, query.offset + len(items) if items else 0), True)
+        return counted, False
+    return max(counted, offset + shown if shown else 0), True
+
+
+def _page(items: list[dict[str, Any]], counted: int, query: Query) -> Page:
+    return Page(items, *bounded_total(len(items), counted, query.limit, query.offset))
 
 
 @too_complex_is_refused

@@ -48,6 +48,36 @@ def _ascii_lower_postgresql(element: _ascii_lower, compiler: SQLCompiler, **kw: 
     return f"translate({args}, '{string.ascii_uppercase}', '{string.ascii_lowercase}')"
 
 
+def fold_ascii(text: str) -> str:
+    """In Python what ``ascii_lower`` does in SQL."""
+    return text.translate(_ASCII_FOLD)
+
+
+def ascii_lower(text: ColumnElement[Any]) -> ColumnElement[str]:
+    """A-Z folded to a-z, the same on both databases (see ``_ascii_lower``)."""
+    return _ascii_lower(text)
+
+
+class bytewise(FunctionElement[str]):
+    """Text compared and sorted by code point: SQLite's BINARY collation already is; on PostgreSQL
+    the "C" collation makes it so whatever the database's own collation, so that every string
+    with a given prefix lies in one index range (see domain/text_range.py)."""
+
+    type = String()
+    name = "bytewise"
+    inherit_cache = True
+
+
+@compiles(bytewise)
+def _bytewise_default(element: bytewise, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(bytewise, "postgresql")
+def _bytewise_postgresql(element: bytewise, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)}) COLLATE "C"'
+
+
 def _same(value: object) -> object:
     return value
 

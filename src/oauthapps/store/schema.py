@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
 from ..domain.members import MemberStatus
+from .query_sql import ascii_lower, bytewise
 
 metadata = MetaData(
     naming_convention={
@@ -94,6 +95,8 @@ installations = Table(
     Column("scopes", JSON, nullable=False),
     Column("created_at", UtcTimestamp(), nullable=False),
     UniqueConstraint("app_id", "project_id"),
+    # A project's installed apps, listed by the console.
+    Index("ix_installations_project_id", "project_id"),
 )
 
 api_keys = Table(
@@ -104,6 +107,9 @@ api_keys = Table(
     Column("name", String(256), nullable=False),
     Column("key_hash", String(128), nullable=False, unique=True),
     Column("created_at", UtcTimestamp(), nullable=False),
+    # The key's first characters (its prefix and 4 of its 43 random ones), so an owner can tell
+    # keys apart; None for keys made before it was kept.
+    Column("hint", String(16), nullable=True),
 )
 
 oauth_apps = Table(
@@ -184,6 +190,10 @@ members = Table(
     UniqueConstraint("project_id", "email"),
     UniqueConstraint("project_id", "slug"),
 )
+# The console's member list, read as one index range per page (store/member_page.py): by name
+# (ASCII-folded), and by email (on SQLite the unique index above is already in code-point order).
+Index("ix_members_project_name", members.c.project_id, bytewise(ascii_lower(members.c.nickname)), members.c.id)
+Index("ix_members_project_email_c", members.c.project_id, bytewise(members.c.email)).ddl_if(dialect="postgresql")
 
 # A grant is one authorisation of a subject (visitor or member) for one OAuth app. Refresh tokens
 # and access tokens belong to a grant; revoking or deleting the grant kills them all, and deleting

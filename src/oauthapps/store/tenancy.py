@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -42,6 +42,27 @@ class ApiKey:
     id: str
     project_id: str
     name: str
+
+
+@dataclass(frozen=True)
+class ListedKey:
+    """An API key as an owner sees it: never the key, only its hint."""
+
+    id: str
+    name: str
+    hint: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class InstalledApp:
+    """A platform app installed on a project, with the scopes the installation holds."""
+
+    instance_id: str
+    app_id: str
+    app_name: str
+    scopes: list[str]
+    installed_at: datetime
 
 
 async def create_project(conn: AsyncConnection, name: str) -> Project:
@@ -116,10 +137,49 @@ async def uninstall(conn: AsyncConnection, instance_id: str) -> bool:
     return True
 
 
-async def create_api_key(conn: AsyncConnection, project_id: str, name: str, key_hash: str) -> ApiKey:
+async def installed_apps(conn: AsyncConnection, project_id: str, limit: int) -> list[InstalledApp]:
+    """At most ``limit`` of the project's installations (ix_installations_project_id), by app name."""
+    rows = await conn.execute(
+        select(installations.c.id, installations.c.app_id, platform_apps.c.name, installations.c.scopes, installations.c.created_at)
+        .join(platform_apps, platform_apps.c.id == installations.c.app_id)
+        .where(installations.c.project_id == project_id)
+        .order_by(platform_apps.c.name, installations.c.id)
+        .limit(limit)
+    )
+    return [InstalledApp(r.id, r.app_id, r.name, list(r.scopes), r.created_at) for r in rows]
+
+
+async def create_api_key(conn: AsyncConnection, project_id: str, name: str, key_hash: str, hint: str | None = None) -> ApiKey:
     key = ApiKey(id=ids.random_uuid(), project_id=project_id, name=name)
-    await conn.execute(insert(api_keys).values(id=key.id, project_id=project_id, name=name, key_hash=key_hash, created_at=clock.now()))
+    await conn.execute(
+        insert(api_keys).values(id=key.id, project_id=project_id, name=name, key_hash=key_hash, hint=hint, created_at=clock.now())
+    )
     return key
+
+
+async def list_api_keys(conn: AsyncConnection, project_id: str, limit: int) -> list[ListedKey]:
+    """At most ``limit`` of the project's keys (by the project_id index), oldest first."""
+    rows = await conn.execute(
+        select(api_keys.c.id, api_keys.c.name, api_keys.c.hint, api_keys.c.created_at)
+        .where(api_keys.c.project_id == project_id)
+        .order_by(api_keys.c.created_at, api_keys.c.id)
+        .limit(limit)
+    )
+    return [ListedKey(r.id, r.name, r.hint, r.created_at) for r in rows]
+
+
+async def count_api_keys(conn: AsyncConnection, project_id: str) -> int:
+    return int((await conn.execute(select(func.count()).select_from(api_keys).where(api_keys.c.project_id == project_id))).scalar_one())
+
+
+async def delete_api_key(conn: AsyncConnection, project_id: str, key_id: str) -> bool:
+    """False when the project has no such key; the change log entry evicts the project's cached
+    keys in every process, so the key stops working at once."""
+    result = await conn.execute(delete(api_keys).where(api_keys.c.project_id == project_id, api_keys.c.id == key_id))
+    if not result.rowcount:
+        return False
+    await record_change(conn, ChangeKind.PROJECT_KEYS, project_id)
+    return True
 
 
 async def find_api_key(conn: AsyncConnection, key_hash: str) -> ApiKey | None:
