@@ -298,7 +298,7 @@ def test_bad_filters_are_shown_inline(server: Server, http: httpx.Client, tenant
         ):
             response = console.get(base, **params)
             assert_inline(response, error_id)
-        for page in ("0", "-3", "x", "99999999999", "4001"):
+        for page in ("0", "-3", "x", "99999999999", "401"):
             assert console.get(base, page=page).status_code == 200
         assert item_ids_of(console.get(base, f="title", v="One").text) == ["one"]
 

@@ -25,7 +25,7 @@ from .forms import Form, check_controls
 from .guard import Visit, console_page
 
 PAGE_SIZE = 25
-MAX_PAGE = 4_000  # 100,000 items at 25 a page; deeper pages are reached by a filter
+MAX_PAGE = 400  # 10,000 items at 25 a page: skipping more costs more than a page should; a filter or the other order reaches the rest
 COUNT_CAP = 10_000
 FIELD_MAX = 128
 VALUE_MAX = 1_024
@@ -278,7 +278,7 @@ def _browse_query(form: Form, page_number: int) -> dict[str, Any]:
             form.add_error(name, f"is not a field name ({FIELD_NAME_HINT})")
     raw: dict[str, Any] = {
         "sort": [{"fieldName": sort_field, "order": form.get("o").upper()}],
-        "paging": {"limit": PAGE_SIZE, "offset": (page_number - 1) * PAGE_SIZE},
+        "paging": {"limit": PAGE_SIZE + 1, "offset": (page_number - 1) * PAGE_SIZE},
     }
     if field and not form.errors:
         value = _typed_value(form)
@@ -312,7 +312,10 @@ def _browse_link(form: Form, page: int) -> str:
 @console_page()
 async def show_collection(request: Request, visit: Visit, _form: Form | None) -> Response:
     """Items a page at a time, newest first by default: one range read over the (project,
-    collection, created) index, and a count that reads at most COUNT_CAP index entries."""
+    collection, created) index for a page and one more item (is there a next page?), and a
+    count that reads at most COUNT_CAP index entries. A filtered page is not counted (a filter
+    on an item field reads the collection; counting would read it all again) unless the page
+    tells the total itself."""
     collection = await _collection(visit, request)
     params = request.query_params
     form = Form({k: params.get(k, "")[: VALUE_MAX + 1] for k in ("f", "v", "s")})
@@ -321,16 +324,19 @@ async def show_collection(request: Request, visit: Visit, _form: Form | None) ->
     page_number = _page_number(params.get("page"))
     raw = _browse_query(form, page_number)
     items: list[Item] = []
-    total, more = 0, False
+    total: int | None = 0
+    more = has_next = False
     if not form.errors:
+        cap = None if raw.get("filter") else COUNT_CAP
         try:
-            items, total, more = await data_service.browse(visit.runtime.db, visit.data_caller, collection.id, raw, COUNT_CAP)
+            items, total, more = await data_service.browse(visit.runtime.db, visit.data_caller, collection.id, raw, cap)
         except ValidationFailed as err:
             _query_errors(form, err.violations)
+        except NotFound:
+            raise
         except DomainError as err:  # too complex for the database: said beside the value
-            if isinstance(err, NotFound):
-                raise
             form.add_error("v", err.description)
+        has_next, items = len(items) > PAGE_SIZE, items[:PAGE_SIZE]
     shown_from = (page_number - 1) * PAGE_SIZE + 1 if items else 0
     shown_to = (page_number - 1) * PAGE_SIZE + len(items)
     return pages.render(
@@ -349,9 +355,9 @@ async def show_collection(request: Request, visit: Visit, _form: Form | None) ->
         shown_from=shown_from,
         shown_to=shown_to,
         prev_link=_browse_link(form, page_number - 1) if page_number > 1 else "",
-        next_link=_browse_link(form, page_number + 1)
-        if len(items) == PAGE_SIZE and (more or shown_to < total) and page_number < MAX_PAGE
-        else "",
+        next_link=_browse_link(form, page_number + 1) if has_next and page_number < MAX_PAGE else "",
+        at_paging_limit=page_number == MAX_PAGE and has_next,
+        paged_items=MAX_PAGE * PAGE_SIZE,
         created=params.get("created") == "1",
         deleted=params.get("deleted") == "1",
         **visit.context(),

@@ -210,9 +210,12 @@ async def count(db: Database, caller: Caller, collection_id: Any, raw_filter: An
     return total
 
 
-async def browse(db: Database, caller: Caller, collection_id: Any, raw_query: Any, count_cap: int) -> tuple[list[Item], int, bool]:
+async def browse(
+    db: Database, caller: Caller, collection_id: Any, raw_query: Any, count_cap: int | None
+) -> tuple[list[Item], int | None, bool]:
     """An admin's page of items (the owner console): the query checked as the REST API's is, and
-    the match count capped at ``count_cap`` (the flag says there are more)."""
+    the match count capped at ``count_cap`` (the flag says there are more; None: not counted
+    unless the page tells it)."""
     _require_admin(caller)
     cid = rules.validate_collection_id(collection_id)
     parsed = rules.parse_item_query(raw_query, cid)

@@ -199,16 +199,22 @@ async def query_items(
 
 @too_complex_is_refused
 async def page_items(
-    conn: AsyncConnection, project_id: str, collection_id: str, query: Query, count_cap: int
-) -> tuple[list[Item], int, bool]:
+    conn: AsyncConnection, project_id: str, collection_id: str, query: Query, count_cap: int | None
+) -> tuple[list[Item], int | None, bool]:
     """One page of a collection's items and how many match, counted up to ``count_cap`` (the
-    count reads at most that many index entries, so a page costs the same on a huge collection);
-    the flag says there are more."""
+    count reads at most that many matches; None: not counted); the flag says there are more. A
+    page that ends before its limit tells the total itself, and then nothing is counted."""
     resolve = field_resolver(conn.dialect.name)
     where = (data_items.c.project_id == project_id) & (data_items.c.collection_id == collection_id)
     where = where & filter_sql(query.filter, resolve)
+    items: list[Item] = []
+    if query.limit:
+        stmt = select(data_items).where(where).order_by(*order_sql(query.sort, resolve)).limit(query.limit).offset(query.offset)
+        items = [_item(r) for r in await conn.execute(stmt)]
+    if len(items) < query.limit and (items or query.offset == 0):
+        return items, query.offset + len(items), False
+    if count_cap is None:
+        return items, None, False
     capped = select(literal(1)).select_from(data_items).where(where).limit(count_cap + 1).subquery()
     total = int((await conn.execute(select(func.count()).select_from(capped))).scalar_one())
-    stmt = select(data_items).where(where).order_by(*order_sql(query.sort, resolve)).limit(query.limit).offset(query.offset)
-    rows = list(await conn.execute(stmt))
-    return [_item(r) for r in rows], min(total, count_cap), total > count_cap
+    return items, min(total, count_cap), total > count_cap
