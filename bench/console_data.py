@@ -19,21 +19,21 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+import httpx
+from sqlalchemy import insert
 
-from oauthapps.domain.owners import OwnerRole  # noqa: E402
-from oauthapps.services import data as data_service  # noqa: E402
-from oauthapps.services import owners as owner_service  # noqa: E402
-from oauthapps.services import tenancy  # noqa: E402
-from oauthapps.services.callers import Caller  # noqa: E402
-from oauthapps.domain.roles import CallerRole  # noqa: E402
-from oauthapps.store.database import Database  # noqa: E402
-from oauthapps.store.migrate import upgrade  # noqa: E402
-from oauthapps.store.schema import data_items  # noqa: E402
-from tests.support.console import OWNER_PASSWORD, sign_in  # noqa: E402
-from tests.support.servers import fresh_database, running_server  # noqa: E402
-from tests.support.tenants import run_db  # noqa: E402
+from oauthapps.domain.owners import OwnerRole
+from oauthapps.domain.roles import CallerRole
+from oauthapps.services import data as data_service
+from oauthapps.services import owners as owner_service
+from oauthapps.services import tenancy
+from oauthapps.services.callers import Caller
+from oauthapps.store.database import Database
+from oauthapps.store.migrate import upgrade
+from oauthapps.store.schema import data_items
+from tests.support.console import OWNER_PASSWORD, sign_in
+from tests.support.servers import fresh_database, running_server
+from tests.support.tenants import run_db
 
 BATCH = 5_000
 RUNS = 15

@@ -159,7 +159,7 @@ async def create_collection(request: Request, visit: Visit, form: Form | None) -
 
 async def _items_count(visit: Visit, collection: rules.Collection) -> tuple[int, bool]:
     _, total, more = await data_service.browse(visit.runtime.db, visit.data_caller, collection.id, {"paging": {"limit": 0}}, COUNT_CAP)
-    return total, more
+    return total or 0, more
 
 
 async def _settings_page(
