@@ -20,7 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from oauthapps.domain.owners import OwnerRole
 from oauthapps.domain.roles import CallerRole
@@ -65,6 +65,8 @@ def load(database_url: str, items: int) -> str:
                 )
             async with db.transaction() as conn:
                 await conn.execute(insert(data_items), rows)
+        async with db.transaction() as conn:  # statistics, as autovacuum would gather them soon after
+            await conn.execute(text("ANALYZE"))
         return project.project_id
 
     result: str = run_db(database_url, work)
