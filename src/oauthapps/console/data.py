@@ -6,6 +6,7 @@ caller; the filter is built as a REST query and checked by the same parser."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -300,7 +301,10 @@ def _query_errors(form: Form, violations: list[FieldViolation]) -> None:
 
 
 def _preview(item: Item) -> str:
+    """The item's fields on one line, spaced so the table can wrap it; cut at PREVIEW_CHARS."""
     text = orjson.dumps(item.data).decode()
+    if len(text) <= 4 * PREVIEW_CHARS:  # small enough to write again with spaces
+        text = json.dumps(item.data, ensure_ascii=False, separators=(", ", ": "))
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
