@@ -226,3 +226,99 @@ def test_owner_console_in_the_browser(
     token = http.post("/oauth2/token", json={"clientId": client_id, "grantType": "anonymous"})
     assert token.status_code >= 400
     context.close()
+
+
+def test_data_pages_in_the_browser(
+    browser: Browser, server: Server, http: httpx.Client, make_tenant: Callable[..., Tenant], axe_source: str
+) -> None:
+    """The Data pages: create a collection, insert an item (bad JSON first), browse and filter,
+    edit permissions, then delete the item and the collection; a viewer sees no control."""
+    tenant = off_loop(make_tenant, name="Data project")
+    owner, viewer = fresh_owner_email(), fresh_owner_email()
+    off_loop(create_owner, server.database_url, tenant.project_id, owner)
+    off_loop(create_owner, server.database_url, tenant.project_id, viewer, OwnerRole.VIEWER)
+    shots = Path(SCREENSHOTS) if SCREENSHOTS and "sqlite" in server.database_url else None
+
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    page = context.new_page()
+    checked = Checked(page, axe_source, shots)
+    sign_in(page, server.base_url, owner)
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Data", exact=True).click()
+    expect(page.get_by_text("No collections yet")).to_be_visible()
+    checked.check()
+
+    page.get_by_role("link", name="New collection").click()
+    page.get_by_label("Collection ID").fill("Recipes")
+    page.get_by_label("Display name").fill("Recipes of the house")
+    page.get_by_label("Read items").select_option("ANYONE")
+    page.get_by_label("Insert items").select_option("SITE_MEMBER")
+    page.get_by_label("Update items").select_option("SITE_MEMBER_AUTHOR")
+    checked.check("data-new-collection")
+    page.get_by_role("button", name="Create collection").click()
+    expect(page.get_by_text("The collection was created.")).to_be_visible()
+    for i, (title, minutes) in enumerate((("Tomato soup", 20), ("Lemon tart", 75), ("Bread", 240), ("Pesto", 10), ("Tart tatin", 90))):
+        item = {"data": {"title": title, "minutes": minutes, "vegetarian": True, "tags": ["dinner"] if i % 2 else ["baking"]}}
+        made = http.post("/wix-data/v2/items", headers=tenant.key_headers, json={"dataCollectionId": "Recipes", "dataItem": item})
+        assert made.status_code == 200, made.text
+
+    page.get_by_role("link", name="New item").click()
+    page.get_by_label("Item data (JSON)").fill('{"title": "Risotto", "minutes": 35,}')
+    page.get_by_role("button", name="Insert").click()
+    expect(page.locator("#data-error")).to_contain_text("not valid JSON")
+    checked.check("data-item-error")
+    page.get_by_label("Item data (JSON)").fill('{"title": "Risotto <al funghi>", "minutes": 35, "vegetarian": true}')
+    page.get_by_label("Item ID").fill("risotto")
+    page.get_by_role("button", name="Insert").click()
+    expect(page.get_by_text("The item was added.")).to_be_visible()
+    page.get_by_label("Item data (JSON)").fill('{"title": "Risotto <al funghi>", "minutes": 40, "vegetarian": true}')
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    checked.check("data-item")
+
+    page.get_by_role("link", name="Recipes of the house").click()
+    expect(page.get_by_text("Showing 1–6 of 6 items")).to_be_visible()
+    checked.check("data-items")
+    page.get_by_label("Field").fill("title")
+    page.get_by_label("Match").select_option("starts")
+    page.get_by_label("Value").fill("tart")
+    page.get_by_label("Sort by").fill("minutes")
+    page.get_by_label("Order").select_option("asc")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Showing 1–1 of 1 item that match the filter")).to_be_visible()
+    checked.check()
+
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Remove items").select_option("SITE_MEMBER_AUTHOR")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    checked.check("data-settings")
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Data", exact=True).click()
+    expect(page.get_by_role("link", name="Recipes of the house")).to_be_visible()
+    checked.check("data-collections")
+
+    # A viewer sees the items but no control that changes them.
+    viewer_context = browser.new_context(viewport={"width": 1100, "height": 760})
+    viewer_page = viewer_context.new_page()
+    viewer_checked = Checked(viewer_page, axe_source, shots)
+    sign_in(viewer_page, server.base_url, viewer)
+    viewer_page.goto(f"{server.base_url}/console/p/{tenant.project_id}/data/collections/Recipes/items/risotto")
+    expect(viewer_page.get_by_text("Risotto <al funghi>")).to_be_visible()
+    for control in ("Save", "Delete item", "Insert"):
+        expect(viewer_page.get_by_role("button", name=control)).to_have_count(0)
+    viewer_checked.check("data-viewer-item")
+    viewer_context.close()
+
+    # Delete the item (confirmed), then the collection (its id typed).
+    page.goto(f"{server.base_url}/console/p/{tenant.project_id}/data/collections/Recipes/items/risotto")
+    page.get_by_role("button", name="Delete item").click()
+    expect(page.locator("#confirm-error")).to_be_visible()
+    page.get_by_label("Yes, delete this item for good").check()
+    page.get_by_role("button", name="Delete item").click()
+    expect(page.get_by_text("The item was deleted.")).to_be_visible()
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Type the collection's ID to confirm").fill("Recipes")
+    page.get_by_role("button", name="Delete collection").click()
+    expect(page.get_by_text("The collection and its items were deleted.")).to_be_visible()
+    checked.check()
+    assert http.get("/wix-data/v2/collections", headers=tenant.key_headers).json()["collections"] == []
+    context.close()

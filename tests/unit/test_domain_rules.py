@@ -822,3 +822,15 @@ def test_require_any_accepts_any_iterable() -> None:
     scopes.require_read((s for s in [scopes.OAUTH_APP_READ]), "x")
     with pytest.raises(PermissionDenied):
         scopes.require_any([], frozenset({"A"}), "x")
+
+
+def test_a_collection_display_name_is_optional_one_line_and_bounded() -> None:
+    from oauthapps.domain import data_items
+
+    assert data_items.validate_display_name(None) is None and data_items.validate_display_name("  ") is None
+    assert data_items.validate_display_name(" Recipes ") == "Recipes"
+    for bad in (1, "x" * 257, "two\nlines", "nul\x00", "esc\x1b[31m", "a\u2028b"):
+        with pytest.raises(ValidationFailed):
+            data_items.validate_display_name(bad)
+    assert data_items.Collection("p", "Recipes", {}).title == "Recipes"
+    assert data_items.Collection("p", "Recipes", {}, "Our recipes").title == "Our recipes"

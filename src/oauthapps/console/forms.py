@@ -41,9 +41,9 @@ class Form:
         self.errors.setdefault(name, []).append(message)
 
 
-async def read_form(request: Request) -> Form:
+async def read_form(request: Request, limit: int = FORM_LIMIT) -> Form:
     try:
-        raw = await read_body(request, FORM_LIMIT)
+        raw = await read_body(request, limit)
     except PayloadTooLarge:
         raise FormRejected("The form was larger than the console accepts.", 413) from None
     try:

@@ -20,7 +20,7 @@ from ..services.actor import Actor
 from ..services.callers import Caller
 from ..store.owners import Membership, Owner
 from . import pages
-from .forms import Form, FormRejected, read_form
+from .forms import FORM_LIMIT, Form, FormRejected, read_form
 from .session import SESSION_COOKIE, csrf_for_session, tokens_match
 
 
@@ -52,6 +52,10 @@ class Visit:
         return Caller(self.project.project_id, CallerRole.ADMIN, self.owner.id)
 
     @property
+    def data_caller(self) -> Caller:
+        return owner_service.data_caller_for(self.owner, self.project)
+
+    @property
     def can_change(self) -> bool:
         return self.membership is not None and self.membership.role.can_change
 
@@ -73,8 +77,11 @@ def runtime_of(request: Request) -> Runtime:
     return request.state.app  # type: ignore[no-any-return]
 
 
-def console_page(*, project: bool = True, write: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """``write``: a POST that changes something (an owner's role only; a viewer gets 403)."""
+def console_page(
+    *, project: bool = True, write: bool = False, form_limit: int = FORM_LIMIT
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """``write``: a POST that changes something (an owner's role only; a viewer gets 403).
+    ``form_limit``: the largest form body read (bytes)."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
@@ -91,7 +98,7 @@ def console_page(*, project: bool = True, write: bool = False) -> Callable[[Hand
                 visit = Visit(runtime, owner, token, membership, getattr(request.state, "request_id", None))
                 form = None
                 if request.method == "POST":
-                    form = await read_form(request)
+                    form = await read_form(request, form_limit)
                     if not tokens_match(visit.csrf, form.get("csrf_token")):
                         return pages.message(
                             "Form expired",

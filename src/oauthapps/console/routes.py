@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from . import apps, auth, installed, keys, members
+from . import apps, auth, data, installed, keys, members
 
 APP = "/console/p/{project_id}/apps/{app_id}"
 MEMBER = "/console/p/{project_id}/members/{member_id}"
 KEY = "/console/p/{project_id}/keys/{key_id}"
+DATA = "/console/p/{project_id}/data"
+COLLECTION = f"{DATA}/collections/{{collection_id}}"
+ITEM = f"{COLLECTION}/items/{{item_id}}"
 
 routes: list[BaseRoute] = [
     Route("/", auth.root, methods=["GET"]),
@@ -34,4 +37,16 @@ routes: list[BaseRoute] = [
     Route(f"{MEMBER}/unblock", members.unblock_member, methods=["POST"]),
     Route(f"{MEMBER}/block", members.block_member, methods=["POST"]),
     Route(f"{MEMBER}/delete", members.delete_member, methods=["POST"]),
+    Route(DATA, data.list_collections, methods=["GET"]),
+    Route(DATA, data.create_collection, methods=["POST"]),
+    Route(f"{DATA}/new", data.new_collection, methods=["GET"]),
+    Route(COLLECTION, data.show_collection, methods=["GET"]),
+    Route(f"{COLLECTION}/settings", data.collection_settings, methods=["GET"]),
+    Route(f"{COLLECTION}/settings", data.update_collection, methods=["POST"]),
+    Route(f"{COLLECTION}/delete", data.delete_collection, methods=["POST"]),
+    Route(f"{COLLECTION}/new-item", data.new_item, methods=["GET"]),
+    Route(f"{COLLECTION}/items", data.insert_item, methods=["POST"]),
+    Route(ITEM, data.show_item, methods=["GET"]),
+    Route(ITEM, data.update_item, methods=["POST"]),
+    Route(f"{ITEM}/delete", data.delete_item, methods=["POST"]),
 ]

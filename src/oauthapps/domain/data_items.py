@@ -41,6 +41,7 @@ DEFAULT_PERMISSIONS: dict[str, str] = {
 COLLECTION_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 ITEM_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 FIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
+MAX_DISPLAY_NAME = 256
 MAX_ITEM_BYTES = 500 * 1024  # Wix's limit for one item
 SYSTEM_FIELDS = ("_id", "_createdDate", "_updatedDate", "_owner")
 
@@ -82,6 +83,22 @@ def validate_permissions(value: Any, field: str = "collection.permissions") -> d
     if violations:
         raise ValidationFailed(violations)
     return out
+
+
+def validate_display_name(value: Any, field: str = "collection.displayName") -> str | None:
+    """A collection's name for people: optional (None or blank: the id is shown), one line of
+    printable text."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed([FieldViolation(field, "must be a string", "TYPE")])
+    if len(value) > MAX_DISPLAY_NAME:
+        raise ValidationFailed(
+            [FieldViolation(field, f"must be at most {MAX_DISPLAY_NAME} characters", "MAX_LENGTH", {"max": MAX_DISPLAY_NAME})]
+        )
+    if not value.isprintable():
+        raise ValidationFailed([FieldViolation(field, "must not contain control characters or line breaks", "FORMAT")])
+    return value.strip()
 
 
 def validate_item_id(value: Any, field: str) -> str:
@@ -157,6 +174,11 @@ class Collection:
     project_id: str
     id: str
     permissions: dict[str, str]
+    display_name: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.display_name or self.id
 
 
 # --- queries: projection, cursor paging, count -------------------------------------------------

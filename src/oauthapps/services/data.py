@@ -45,17 +45,40 @@ def item_to_wire(item: Item, fields: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def collection_to_wire(collection: rules.Collection) -> dict[str, Any]:
-    return {"id": collection.id, "displayName": collection.id, "permissions": dict(collection.permissions)}
+    return {"id": collection.id, "displayName": collection.title, "permissions": dict(collection.permissions)}
 
 
-async def create_collection(db: Database, caller: Caller, collection_id: Any, permissions: Any) -> rules.Collection:
+async def create_collection(
+    db: Database, caller: Caller, collection_id: Any, permissions: Any, display_name: Any = None
+) -> rules.Collection:
     _require_admin(caller)
     cid = rules.validate_collection_id(collection_id, "collection.id")
     perms = rules.validate_permissions(permissions)
+    name = rules.validate_display_name(display_name)
     async with db.transaction() as conn:
-        if not await repo.create_collection(conn, caller.project_id, cid, perms, clock.now_to_the_millisecond()):
+        if not await repo.create_collection(conn, caller.project_id, cid, perms, clock.now_to_the_millisecond(), name):
             raise Conflict(f"Collection {cid} already exists", code="WDE0074")
-    return rules.Collection(caller.project_id, cid, perms)
+    return rules.Collection(caller.project_id, cid, perms, name)
+
+
+async def get_collection(db: Database, caller: Caller, collection_id: Any) -> rules.Collection:
+    _require_admin(caller)
+    async with db.read() as conn:
+        return await _collection(conn, caller, collection_id)
+
+
+async def update_collection(
+    db: Database, caller: Caller, collection_id: Any, permissions: Any, display_name: Any = None
+) -> rules.Collection:
+    """Replace a collection's permissions (operations not given fall back to the defaults) and display name."""
+    _require_admin(caller)
+    cid = rules.validate_collection_id(collection_id)
+    perms = rules.validate_permissions(permissions)
+    name = rules.validate_display_name(display_name)
+    async with db.transaction() as conn:
+        if not await repo.update_collection(conn, caller.project_id, cid, perms, name):
+            raise NotFound(f"Collection {cid} does not exist", code=COLLECTION_NOT_FOUND)
+    return rules.Collection(caller.project_id, cid, perms, name)
 
 
 async def list_collections(db: Database, caller: Caller) -> list[rules.Collection]:
@@ -185,3 +208,17 @@ async def count(db: Database, caller: Caller, collection_id: Any, raw_filter: An
         _, total = await repo.query_items(conn, caller.project_id, collection.id, parsed, owner)
     assert total is not None
     return total
+
+
+async def browse(
+    db: Database, caller: Caller, collection_id: Any, raw_query: Any, count_cap: int | None
+) -> tuple[list[Item], int | None, bool]:
+    """An admin's page of items (the owner console): the query checked as the REST API's is, and
+    the match count capped at ``count_cap`` (the flag says there are more; None: not counted
+    unless the page tells it)."""
+    _require_admin(caller)
+    cid = rules.validate_collection_id(collection_id)
+    parsed = rules.parse_item_query(raw_query, cid)
+    async with db.read() as conn:
+        collection = await _collection(conn, caller, cid)
+        return await repo.page_items(conn, caller.project_id, collection.id, parsed.query, count_cap)

@@ -12,6 +12,7 @@ from ..domain import credentials
 from ..domain.attempt_limits import AttemptAction, AttemptLimits
 from ..domain.errors import FieldViolation, NotFound, Unauthenticated, ValidationFailed
 from ..domain.owners import ABSOLUTE_TIMEOUT, OwnerRole, SessionTimes, needs_touch, session_live
+from ..domain.roles import CallerRole
 from ..domain.scopes import KNOWN_SCOPES, OAUTH_APP_READ
 from ..store import owners as repo
 from ..store import tenancy as tenancy_repo
@@ -19,6 +20,7 @@ from ..store.database import Database
 from ..store.owners import Membership, Owner
 from . import attempt_limits
 from .actor import Actor, ActorKind
+from .callers import Caller
 from .member_accounts import DUMMY_HASH, check_email, check_password, hash_password, normalise_email, verify_password
 
 # Attempt-limit keys are per project; console sign-in is for the whole server.
@@ -137,3 +139,9 @@ def actor_for(owner: Owner, membership: Membership, request_id: str | None) -> A
     services refuse their writes as well as the console does."""
     granted = frozenset(KNOWN_SCOPES) if membership.role.can_change else VIEWER_SCOPES
     return Actor(membership.project_id, granted, ActorKind.CONSOLE, owner.id, request_id)
+
+
+def data_caller_for(owner: Owner, membership: Membership) -> Caller:
+    """The owner as the data service sees them: an admin of the project, the items they insert
+    owned by their owner id. A viewer's writes are refused by the console before this is used."""
+    return Caller(membership.project_id, CallerRole.ADMIN, owner.id)

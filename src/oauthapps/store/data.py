@@ -68,11 +68,19 @@ def field_resolver(dialect: str) -> Any:
     return resolve
 
 
-async def create_collection(conn: AsyncConnection, project_id: str, collection_id: str, permissions: dict[str, str], at: datetime) -> bool:
+def _collection(row: Any) -> Collection:
+    return Collection(row.project_id, row.id, dict(row.permissions), row.display_name)
+
+
+async def create_collection(
+    conn: AsyncConnection, project_id: str, collection_id: str, permissions: dict[str, str], at: datetime, display_name: str | None = None
+) -> bool:
     try:
         async with conn.begin_nested():
             await conn.execute(
-                insert(data_collections).values(project_id=project_id, id=collection_id, permissions=permissions, created_at=at)
+                insert(data_collections).values(
+                    project_id=project_id, id=collection_id, permissions=permissions, created_at=at, display_name=display_name
+                )
             )
     except IntegrityError:
         return False
@@ -85,12 +93,23 @@ async def get_collection(conn: AsyncConnection, project_id: str, collection_id: 
             select(data_collections).where(data_collections.c.project_id == project_id, data_collections.c.id == collection_id)
         )
     ).first()
-    return Collection(row.project_id, row.id, dict(row.permissions)) if row else None
+    return _collection(row) if row else None
 
 
 async def list_collections(conn: AsyncConnection, project_id: str) -> list[Collection]:
     rows = await conn.execute(select(data_collections).where(data_collections.c.project_id == project_id).order_by(data_collections.c.id))
-    return [Collection(r.project_id, r.id, dict(r.permissions)) for r in rows]
+    return [_collection(r) for r in rows]
+
+
+async def update_collection(
+    conn: AsyncConnection, project_id: str, collection_id: str, permissions: dict[str, str], display_name: str | None
+) -> bool:
+    result = await conn.execute(
+        update(data_collections)
+        .where(data_collections.c.project_id == project_id, data_collections.c.id == collection_id)
+        .values(permissions=permissions, display_name=display_name)
+    )
+    return result.rowcount > 0
 
 
 async def delete_collection(conn: AsyncConnection, project_id: str, collection_id: str) -> bool:
@@ -176,3 +195,26 @@ async def query_items(
         stmt = select(data_items).where(where).order_by(*order_sql(query.sort, resolve)).limit(query.limit).offset(query.offset)
         rows = list(await conn.execute(stmt))
     return [_item(r) for r in rows], total
+
+
+@too_complex_is_refused
+async def page_items(
+    conn: AsyncConnection, project_id: str, collection_id: str, query: Query, count_cap: int | None
+) -> tuple[list[Item], int | None, bool]:
+    """One page of a collection's items and how many match, counted up to ``count_cap`` (the
+    count reads at most that many matches; None: not counted); the flag says there are more. A
+    page that ends before its limit tells the total itself, and then nothing is counted."""
+    resolve = field_resolver(conn.dialect.name)
+    where = (data_items.c.project_id == project_id) & (data_items.c.collection_id == collection_id)
+    where = where & filter_sql(query.filter, resolve)
+    items: list[Item] = []
+    if query.limit:
+        stmt = select(data_items).where(where).order_by(*order_sql(query.sort, resolve)).limit(query.limit).offset(query.offset)
+        items = [_item(r) for r in await conn.execute(stmt)]
+    if len(items) < query.limit and (items or query.offset == 0):
+        return items, query.offset + len(items), False
+    if count_cap is None:
+        return items, None, False
+    capped = select(literal(1)).select_from(data_items).where(where).limit(count_cap + 1).subquery()
+    total = int((await conn.execute(select(func.count()).select_from(capped))).scalar_one())
+    return items, min(total, count_cap), total > count_cap

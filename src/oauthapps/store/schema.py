@@ -292,6 +292,7 @@ data_collections = Table(
     Column("id", String(64), primary_key=True),
     Column("permissions", JSON, nullable=False),
     Column("created_at", UtcTimestamp(), nullable=False),
+    Column("display_name", String(256), nullable=True),  # shown by the console; null: the id
 )
 
 data_items = Table(
