@@ -11,11 +11,16 @@ OAUTH_APP_READ = "SCOPE.OAUTH_APP.READ"
 HEADLESS_MANAGE = "SCOPE.HEADLESS.MANAGE"
 # An installed app that manages a project's members (the Members API as an admin).
 MEMBERS_MANAGE = "SCOPE.MEMBERS.MANAGE"
+# Reading the project's audit trail (the audit-log API) without managing anything.
+AUDIT_LOG_READ = "SCOPE.AUDIT_LOG.READ"
 
-KNOWN_SCOPES = frozenset({OAUTH_APP_MANAGE, OAUTH_APP_READ, HEADLESS_MANAGE, MEMBERS_MANAGE})
+KNOWN_SCOPES = frozenset({OAUTH_APP_MANAGE, OAUTH_APP_READ, HEADLESS_MANAGE, MEMBERS_MANAGE, AUDIT_LOG_READ})
 
 WRITE_SCOPES = frozenset({OAUTH_APP_MANAGE, HEADLESS_MANAGE})
 READ_SCOPES = WRITE_SCOPES | {OAUTH_APP_READ}
+# Who changed what, by whom: the managers, and apps given the audit scope. Not OAUTH_APP.READ,
+# which a site's template may hold only to read its own client.
+AUDIT_READ_SCOPES = WRITE_SCOPES | {AUDIT_LOG_READ}
 
 
 def require_any(granted: Iterable[str], accepted: frozenset[str], operation: str) -> None:
@@ -30,3 +35,7 @@ def require_write(granted: Iterable[str], operation: str) -> None:
 
 def require_read(granted: Iterable[str], operation: str) -> None:
     require_any(granted, READ_SCOPES, operation)
+
+
+def require_audit_read(granted: Iterable[str], operation: str) -> None:
+    require_any(granted, AUDIT_READ_SCOPES, operation)
