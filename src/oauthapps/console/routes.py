@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from . import apps, auth
+from . import apps, audit, auth
 
 APP = "/console/p/{project_id}/apps/{app_id}"
 
@@ -21,4 +21,5 @@ routes: list[BaseRoute] = [
     Route(APP, apps.update_app, methods=["POST"]),
     Route(f"{APP}/rotate", apps.rotate_secret, methods=["POST"]),
     Route(f"{APP}/delete", apps.delete_app, methods=["POST"]),
+    Route("/console/p/{project_id}/audit", audit.audit_trail, methods=["GET"]),
 ]

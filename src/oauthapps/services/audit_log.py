@@ -36,3 +36,19 @@ async def read(db: Database, actor: Actor, request: AuditRead) -> AuditPage:
     more = len(rows) > request.limit
     cursor = encode_cursor(request.filter, Position(entries[-1].at, entries[-1].id)) if more else None
     return AuditPage(entries, cursor)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What the console shows beside a page's ids: app names and console owners' emails."""
+
+    app_names: dict[str, str]
+    owner_emails: dict[str, str]
+
+
+async def labels(db: Database, actor: Actor, entries: list[repo.AuditEntry]) -> Labels:
+    app_ids = {e.oauth_app_id for e in entries}
+    owner_ids = {e.actor_id for e in entries if e.actor_type == ActorKind.CONSOLE}
+    async with db.read() as conn:
+        names, emails = await repo.labels(conn, actor.project_id, app_ids, owner_ids)
+    return Labels(names, emails)

@@ -11,9 +11,9 @@ from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.audit_log import AuditAction, AuditEntry, AuditFilter, Position
-from .schema import oauth_app_audit
+from .schema import oauth_app_audit, oauth_apps, owner_projects, owners
 
-__all__ = ["AuditEntry", "list_audit", "read_page", "record_audit"]
+__all__ = ["AuditEntry", "labels", "list_audit", "read_page", "record_audit"]
 
 
 async def record_audit(
@@ -73,3 +73,23 @@ async def read_page(conn: AsyncConnection, project_id: str, filter_: AuditFilter
 async def list_audit(conn: AsyncConnection, project_id: str, oauth_app_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
     """The newest ``limit`` entries (of one app): the first page without a cursor."""
     return await read_page(conn, project_id, AuditFilter(oauth_app_id=oauth_app_id), None, limit)
+
+
+async def labels(conn: AsyncConnection, project_id: str, app_ids: set[str], owner_ids: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Names for a page's ids, within the project: OAuth app id -> name (apps still there) and
+    console owner id -> email (owners still in the project). Two primary-key reads."""
+    names: dict[str, str] = {}
+    emails: dict[str, str] = {}
+    if app_ids:
+        found = await conn.execute(
+            select(oauth_apps.c.id, oauth_apps.c.name).where(oauth_apps.c.project_id == project_id, oauth_apps.c.id.in_(app_ids))
+        )
+        names = {row.id: row.name for row in found}
+    if owner_ids:
+        stmt = (
+            select(owners.c.id, owners.c.email)
+            .join(owner_projects, owner_projects.c.owner_id == owners.c.id)
+            .where(owner_projects.c.project_id == project_id, owners.c.id.in_(owner_ids))
+        )
+        emails = {row.id: row.email for row in await conn.execute(stmt)}
+    return names, emails
