@@ -188,3 +188,14 @@ def test_a_project_reads_only_its_own_trail(http: httpx.Client, make_tenant: Cal
     assert read_audit(http, theirs.key_headers, oAuthAppId=app["id"]).json()["entries"] == []
     assert read_audit(http, theirs.app_headers, actorType="app", actorId=mine.instance_id).json()["entries"] == []
     assert [e["oAuthAppId"] for e in read_audit(http, theirs.key_headers).json()["entries"]] != [app["id"]]
+
+
+def test_the_python_sdk_reads_the_audit_log_page_by_page(server: Server, http: httpx.Client, tenant: Tenant) -> None:
+    from oauthapps.sdk import ApiKeyStrategy, create_client
+
+    seed_audit(server.database_url, tenant.project_id, 5, apps=1)
+    client = create_client(auth=ApiKeyStrategy(tenant.api_key, tenant.project_id), base_url=server.base_url, http_client=http)
+    first = client.oauth_apps.audit_log(actor_type="app", limit=3)
+    assert len(first["entries"]) == 3 and first["next_cursor"]
+    rest = client.oauth_apps.audit_log(cursor=first["next_cursor"], limit=3)
+    assert len(rest["entries"]) == 2 and rest["next_cursor"] is None
