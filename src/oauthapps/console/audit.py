@@ -77,8 +77,8 @@ async def audit_trail(request: Request, visit: Visit, _form: Form | None) -> Res
     except ValidationFailed as err:
         violations_to_errors(form, err.violations, {name: name for name in rules.FILTER_NAMES})
         return pages.render("audit.html", 400, form=form, entries=[], **context, **visit.context())
-    page = await audit_service.read(visit.runtime.db, visit.actor, read)
-    labels = await audit_service.labels(visit.runtime.db, visit.actor, page.entries)
+    page = await audit_service.read(visit.runtime.db, visit.actor, read, with_labels=True)
+    labels = page.labels or audit_service.Labels({}, {})
     return pages.render(
         "audit.html",
         form=form if read.after is None else _shown(read.filter),
