@@ -116,24 +116,36 @@ async def seed(url: str) -> tuple[str, str, str]:
             for table, rows in ((oauth_apps, apps), (members, people), (oauth_app_audit, trail)):
                 for at in range(0, len(rows), 5000):
                     await conn.execute(insert(table), rows[at : at + 5000])
+        if db.dialect == "postgresql":
+            # What autovacuum does soon after a bulk insert; without it the planner guesses from empty tables.
+            async with db.engine.connect() as conn:
+                autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.exec_driver_sql("ANALYZE")
         return project.project_id, email, app_ids[0]
     finally:
         await db.close()
 
 
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+
+
 def fresh_database(kind: str, tmp: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp / 'bench.db'}"
-    import asyncpg
-
     name = f"oauthapps_bench_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(PG_ADMIN)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-
-    asyncio.run(create())
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
 
 
@@ -187,6 +199,7 @@ def measure(kind: str) -> dict[str, tuple[float, float]]:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            drop_database(url)
         server_ms = {m.group(2): float(m.group(1)) for m in re.finditer(r" ([0-9.]+)ms request_id=(\w+)", log.read_text())}
     results = {}
     for name, request_ids in ids.items():
