@@ -199,3 +199,13 @@ def test_the_python_sdk_reads_the_audit_log_page_by_page(server: Server, http: h
     assert len(first["entries"]) == 3 and first["next_cursor"]
     rest = client.oauth_apps.audit_log(cursor=first["next_cursor"], limit=3)
     assert len(rest["entries"]) == 2 and rest["next_cursor"] is None
+
+
+def test_the_openapi_document_lists_the_call_and_its_parameters(http: httpx.Client) -> None:
+    doc = http.get("/openapi.json").json()
+    operation = doc["paths"][ENTRIES]["get"]
+    assert operation["operationId"] == "listAuditLogEntries"
+    names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+    assert names == {"oAuthAppId", "actorType", "actorId", "action", "from", "to", "limit", "cursor"}
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/AuditLogResponse")
+    assert operation["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")

@@ -658,7 +658,7 @@ def test_audit_lists_changes_with_fields_and_no_secret(sc: Scenario) -> None:
         ]
     )
     # Newest first. (Only causally ordered entries are compared: entries written concurrently,
-    # like the three creates, are listed in insertion order, which need not follow "at".)
+    # like the three creates, may share a millisecond and are then listed by id.)
     order = [(e["oAuthAppId"], e["action"]) for e in entries]
     assert order.index((app1, "oauth_app.updated")) < order.index((app1, "oauth_app.created"))
     assert order.index((app2, "oauth_app.deleted")) < order.index((app2, "oauth_app.created"))
