@@ -68,7 +68,7 @@ clean:
 # `make bench` (not part of `make test`): our server (SQLite and PostgreSQL) against panva's
 # oidc-provider and an Authlib server, in one run; see docs/benchmarks.md. Quick run:
 #   BENCH_SECONDS=3 BENCH_WARMUP=1 BENCH_QUERY_SIZES=1000,10000 make bench
-.PHONY: bench bench-profile bench-cpu bench-metrics bench-tools soak
+.PHONY: bench bench-profile bench-cpu bench-metrics bench-tools soak bench-console
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_PEER := bench/peers/oidc-provider
 
@@ -105,3 +105,9 @@ bench-metrics: setup $(BENCH_STAMP)
 # Not part of `make test`. Shorter: SOAK_SECONDS=600 SOAK_WARMUP=120 make soak
 soak: setup $(BENCH_STAMP) bench-tools
 	$(BIN)/python bench/soak.py
+
+# Server render time of each console page in a project of 10,000 OAuth apps and 100,000 members, on
+# SQLite and PostgreSQL (median and p95; fails if a median passes 50 ms). Not part of `make test`.
+#   BENCH_CONSOLE_RUNS=40 BENCH_DATABASES=sqlite,postgresql make bench-console
+bench-console: setup
+	$(BIN)/python bench/console_pages.py

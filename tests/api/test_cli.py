@@ -54,7 +54,7 @@ WIRE_KEYS = {
     "refreshTokenRotation",
     "requireExactRedirectUri",
 }
-AUDIT_KEYS = {"at", "oAuthAppId", "action", "actorType", "actorId", "fields", "requestId"}
+AUDIT_KEYS = {"id", "createdDate", "oAuthAppId", "action", "actorType", "actorId", "fields"}
 LONG_NAME = "x" * 300
 
 
@@ -644,33 +644,36 @@ def test_audit_lists_changes_with_fields_and_no_secret(sc: Scenario) -> None:
     assert list(data) == ["entries"]
     entries = data["entries"]
     assert all(set(e) == AUDIT_KEYS for e in entries)
-    assert all(e["actorType"] == "cli" and e["actorId"] == f"cli:{USER}" and e["requestId"] is None for e in entries)
-    assert all(datetime.fromisoformat(e["at"]).utcoffset() is not None for e in entries)
+    assert all(e["actorType"] == "cli" and e["actorId"] == f"cli:{USER}" and "requestId" not in e for e in entries)
+    assert all(datetime.fromisoformat(e["createdDate"]).utcoffset() is not None for e in entries)
     got = sorted((e["oAuthAppId"], e["action"], tuple(e["fields"])) for e in entries)
     assert got == sorted(
         [
-            (app1, "created", ("name", "description", "allowedRedirectUris", "allowedRedirectDomains")),
-            (app2, "created", ("name",)),
-            (app3, "created", ("name",)),
-            (app2, "deleted", ()),
-            (app1, "updated", ("name", "allowedRedirectDomains")),
-            (app3, "updated", ("description",)),
+            (app1, "oauth_app.created", ("name", "description", "allowedRedirectUris", "allowedRedirectDomains")),
+            (app2, "oauth_app.created", ("name",)),
+            (app3, "oauth_app.created", ("name",)),
+            (app2, "oauth_app.deleted", ()),
+            (app1, "oauth_app.updated", ("name", "allowedRedirectDomains")),
+            (app3, "oauth_app.updated", ("description",)),
         ]
     )
     # Newest first. (Only causally ordered entries are compared: entries written concurrently,
-    # like the three creates, are listed in insertion order, which need not follow "at".)
+    # like the three creates, may share a millisecond and are then listed by id.)
     order = [(e["oAuthAppId"], e["action"]) for e in entries]
-    assert order.index((app1, "updated")) < order.index((app1, "created"))
-    assert order.index((app2, "deleted")) < order.index((app2, "created"))
-    assert order.index((app3, "updated")) < order.index((app3, "created"))
-    at = {(e["oAuthAppId"], e["action"]): datetime.fromisoformat(e["at"]) for e in entries}
-    assert at[(app1, "updated")] > at[(app1, "created")] and at[(app2, "deleted")] > at[(app2, "created")]
+    assert order.index((app1, "oauth_app.updated")) < order.index((app1, "oauth_app.created"))
+    assert order.index((app2, "oauth_app.deleted")) < order.index((app2, "oauth_app.created"))
+    assert order.index((app3, "oauth_app.updated")) < order.index((app3, "oauth_app.created"))
+    at = {(e["oAuthAppId"], e["action"]): datetime.fromisoformat(e["createdDate"]) for e in entries}
+    assert (
+        at[(app1, "oauth_app.updated")] > at[(app1, "oauth_app.created")]
+        and at[(app2, "oauth_app.deleted")] > at[(app2, "oauth_app.created")]
+    )
     assert "secret" not in sc.r["audit"].out.lower()
 
     only_app1 = sc.r["audit_app"].json["entries"]
     assert [(e["action"], e["fields"]) for e in only_app1] == [
-        ("updated", ["name", "allowedRedirectDomains"]),
-        ("created", ["name", "description", "allowedRedirectUris", "allowedRedirectDomains"]),
+        ("oauth_app.updated", ["name", "allowedRedirectDomains"]),
+        ("oauth_app.created", ["name", "description", "allowedRedirectUris", "allowedRedirectDomains"]),
     ]
 
 

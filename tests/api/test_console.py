@@ -231,7 +231,7 @@ def test_bad_input_on_the_app_page_changes_nothing(server: Server, http: httpx.C
         assert huge.status_code == 413
     after = get(http, tenant, app["id"])
     assert after["allowedRedirectDomains"] == ["a.example.com"] and after["allowedRedirectUris"] == ["https://a.example.com/cb"]
-    assert [e.action for e in audit_entries(server.database_url, tenant.project_id, app["id"])] == ["created"]
+    assert [e.action for e in audit_entries(server.database_url, tenant.project_id, app["id"])] == ["oauth_app.created"]
 
 
 def test_names_are_shown_as_text(server: Server, http: httpx.Client, tenant: Tenant) -> None:
@@ -298,6 +298,6 @@ def test_create_edit_rotate_and_delete(server: Server, http: httpx.Client, tenan
         assert console.get(console.app_path(app_id)).status_code == 404
 
     trail = audit_entries(server.database_url, tenant.project_id, app_id)
-    assert [e.action for e in trail] == ["created", "updated", "secret_rotated", "deleted"]
+    assert [e.action for e in trail] == ["oauth_app.created", "oauth_app.updated", "oauth_app.secret_rotated", "oauth_app.deleted"]
     assert {(e.actor_type, e.actor_id) for e in trail} == {("console", owner_id)}
     assert trail[1].fields == ["allowedRedirectDomains"]

@@ -123,7 +123,7 @@ def test_concurrent_generate_secret_succeeds_exactly_once(http: httpx.Client, te
     assert statuses == [200] + [409] * 5, [r.text for r in results]
     winner = next(r for r in results if r.status_code == 200).json()["oAuthAppSecret"]
     assert secret_works(http, app["id"], winner)
-    generated = [e for e in audit_entries(server.database_url, tenant.project_id, app["id"]) if e.action == "secret_generated"]
+    generated = [e for e in audit_entries(server.database_url, tenant.project_id, app["id"]) if e.action == "oauth_app.secret_generated"]
     assert len(generated) == 1
 
 
@@ -282,7 +282,13 @@ def test_audit_trail_of_a_whole_life_never_holds_a_secret(http: httpx.Client, te
     assert [x.status_code for x in responses] == [200] * 5
 
     entries = audit_entries(server.database_url, tenant.project_id, app["id"])
-    assert [e.action for e in entries] == ["created", "secret_generated", "secret_rotated", "updated", "deleted"]
+    assert [e.action for e in entries] == [
+        "oauth_app.created",
+        "oauth_app.secret_generated",
+        "oauth_app.secret_rotated",
+        "oauth_app.updated",
+        "oauth_app.deleted",
+    ]
     assert {"name", "allowedDomains", "technology"} <= set(entries[0].fields)
     assert entries[1].fields == ["secret"] and entries[2].fields == ["secret"]
     assert entries[3].fields == ["description"]

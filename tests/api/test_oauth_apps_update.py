@@ -181,7 +181,7 @@ def test_empty_mask_changes_nothing_and_returns_the_app(http: httpx.Client, tena
         response = patch(http, tenant, app["id"], {"oAuthApp": {"name": "Ignored"}, "mask": mask})
         assert response.status_code == 200, response.text
         assert public(response.json()["oAuthApp"]) == public(app)
-    assert [e.action for e in audit_entries(server.database_url, tenant.project_id, app["id"])] == ["created"]
+    assert [e.action for e in audit_entries(server.database_url, tenant.project_id, app["id"])] == ["oauth_app.created"]
 
 
 def test_update_requires_the_oauth_app_object(http: httpx.Client, tenant: Tenant) -> None:
@@ -231,7 +231,7 @@ def test_failed_validation_changes_nothing_and_audits_nothing(http: httpx.Client
     for body in bad_bodies:
         violations(patch(http, tenant, app["id"], body))
     assert get(http, tenant, app["id"]) == before
-    assert [e.action for e in audit_entries(server.database_url, tenant.project_id, app["id"])] == ["created"]
+    assert [e.action for e in audit_entries(server.database_url, tenant.project_id, app["id"])] == ["oauth_app.created"]
 
 
 # --- concurrency --------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def test_concurrent_updates_of_different_fields_lose_nothing(http: httpx.Client,
     assert after["allowedDomains"] == after["allowedRedirectDomains"] == [f"d{last}.example.com"]
     # Fields nobody touched are intact.
     assert after["name"] == "Original" and after["technology"] == "REACT" and after["loginUrl"] == FULL["loginUrl"]
-    updates = [e for e in audit_entries(server.database_url, tenant.project_id, app["id"]) if e.action == "updated"]
+    updates = [e for e in audit_entries(server.database_url, tenant.project_id, app["id"]) if e.action == "oauth_app.updated"]
     assert len(updates) == 3 * rounds
 
 
@@ -291,7 +291,7 @@ def test_update_audit_names_the_fields_the_actor_and_the_request(http: httpx.Cli
     response = patch(http, tenant, app["id"], {"oAuthApp": {"name": "Audited", "technology": "IOS"}, "mask": "name,technology"})
     assert response.status_code == 200
     entries = audit_entries(server.database_url, tenant.project_id, app["id"])
-    assert [e.action for e in entries] == ["created", "updated"]
+    assert [e.action for e in entries] == ["oauth_app.created", "oauth_app.updated"]
     created, updated = entries
     assert "name" in created.fields
     assert sorted(updated.fields) == ["name", "technology"]

@@ -1,7 +1,7 @@
 """The owner console in a real browser (Debian's chromium driven by Playwright), with its real CSP
 and cookies: an owner signs in, creates an OAuth app, copies its secret, narrows its allowed
 domains (after which the logout redirect goes only to the remaining domain), rotates the secret
-and deletes the app (after which its client is cut off); a viewer sees but cannot change; another
+reads the app's audit trail, and deletes the app (after which its client is cut off); a viewer sees but cannot change; another
 project's owner sees none of it. axe-core (tests/e2e/axe, installed by `make e2e-deps`) is run in
 every page: no serious or critical violations.
 
@@ -135,6 +135,25 @@ def test_owner_console_in_the_browser(
     new_secret = page.get_by_label("Client secret").input_value()
     assert secret_works(http, client_id, new_secret) and not secret_works(http, client_id, secret)
     page.get_by_role("link", name="I have copied it: go to the app").click()
+
+    # The app's audit trail: the console's changes, newest first, by this owner; then filtered.
+    page.get_by_role("link", name="Audit trail of this app").click()
+    expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
+    entries = page.get_by_role("table", name="Audit trail entries").locator("tbody tr")
+    expect(entries).to_have_count(3)
+    expect(entries.first).to_contain_text("Secret rotated")
+    expect(entries.last).to_contain_text("Created")
+    expect(entries.first).to_contain_text(owner)
+    checked.check("audit-trail")
+    page.get_by_label("Action").select_option("oauth_app.updated")
+    page.get_by_role("button", name="Filter").click()
+    expect(entries).to_have_count(1)
+    expect(entries.first).to_contain_text("allowedRedirectDomains")
+    page.get_by_label("From (UTC)").fill("2000-01-02T00:00:00")
+    page.get_by_label("To (UTC)").fill("2000-01-01T00:00:00")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#to-error")).to_be_visible()
+    checked.check()
 
     # Members: search by name, then block one after ticking the confirmation.
     off_loop(

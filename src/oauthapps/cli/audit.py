@@ -1,4 +1,5 @@
-"""``oauthapps audit``: who changed which OAuth app fields, and when."""
+"""``oauthapps audit``: who changed which OAuth app fields, and when; the same read, filters and
+cursor pages as the audit-log API (services/audit_log.py)."""
 
 from __future__ import annotations
 
@@ -6,45 +7,52 @@ from typing import Annotated, Any
 
 import typer
 
-from ..store import oauth_app_audit as oauth_app_repo
+from ..domain import audit_log as rules
+from ..services import audit_log as service
 from ..store.database import Database
-from .output import emit, table
-from .owner import require_project
+from .output import emit, message, table
+from .owner import owner_actor, require_project
 from .runner import DatabaseOpt, JsonOpt, ProjectOpt, run
-
-
-def _to_json(entry: oauth_app_repo.AuditEntry) -> dict[str, Any]:
-    return {
-        "at": entry.at.isoformat(),
-        "oAuthAppId": entry.oauth_app_id,
-        "action": entry.action,
-        "actorType": entry.actor_type,
-        "actorId": entry.actor_id,
-        "fields": entry.fields,
-        "requestId": entry.request_id,
-    }
 
 
 def audit(
     project: ProjectOpt,
     app_id: Annotated[str | None, typer.Option("--app", help="Only this OAuth app.")] = None,
-    limit: Annotated[int, typer.Option(help="Most recent N entries.")] = 100,
+    actor_type: Annotated[str | None, typer.Option("--actor-type", help="Only this kind of actor (api_key, app, console, cli).")] = None,
+    actor_id: Annotated[str | None, typer.Option("--actor-id", help="Only this actor (with --actor-type).")] = None,
+    action: Annotated[str | None, typer.Option(help="Only this action, e.g. oauth_app.updated.")] = None,
+    since: Annotated[str | None, typer.Option("--from", help="At or after this ISO-8601 time.")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Before this ISO-8601 time.")] = None,
+    limit: Annotated[int, typer.Option(help=f"Entries per page (1 to {rules.MAX_LIMIT}).")] = rules.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, typer.Option(help="The next page: the nextCursor a previous call printed.")] = None,
     database: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show who changed which OAuth app fields, and when (never a secret)."""
+    """Show who changed which OAuth app fields, and when (never a secret), newest first."""
+    raw = {
+        rules.APP: app_id,
+        rules.ACTOR_TYPE: actor_type,
+        rules.ACTOR_ID: actor_id,
+        rules.ACTION: action,
+        rules.FROM: since,
+        rules.TO: until,
+        rules.LIMIT: str(limit),
+        rules.CURSOR: cursor,
+    }
 
-    async def work(db: Database) -> list[oauth_app_repo.AuditEntry]:
+    async def work(db: Database) -> service.AuditPage:
         await require_project(db, project)
-        async with db.read() as conn:
-            return await oauth_app_repo.list_audit(conn, project, app_id, limit)
+        return await service.read(db, owner_actor(project), service.parse(raw))
 
-    entries = run(database, work)
-    emit(
-        {"entries": [_to_json(e) for e in entries]},
-        as_json,
-        table(
-            ("at", "OAuth app", "action", "actor", "fields"),
-            [(e.at.isoformat(), e.oauth_app_id, e.action, f"{e.actor_type}:{e.actor_id}", ", ".join(e.fields)) for e in entries],
-        ),
-    )
+    page = run(database, work)
+    result: dict[str, Any] = {"entries": [rules.to_wire(e) for e in page.entries]}
+    if page.next_cursor is not None:
+        result["nextCursor"] = page.next_cursor
+    rows = [
+        (rules.to_wire(e)["createdDate"], e.oauth_app_id, e.action.value, f"{e.actor_type}:{e.actor_id}", ", ".join(e.fields))
+        for e in page.entries
+    ]
+    views: list[Any] = [table(("at", "OAuth app", "action", "actor", "fields"), rows)]
+    if page.next_cursor is not None:
+        views.append(message("More: --cursor {}", page.next_cursor))
+    emit(result, as_json, *views)

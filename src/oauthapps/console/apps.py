@@ -11,11 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import clock
+from ..domain.audit_log import AuditFilter
 from ..domain.errors import ValidationFailed
 from ..domain.oauth_app import OAuthApp, to_wire
 from ..services import oauth_apps as app_service
 from ..store import grants as grants_repo
 from . import pages
+from .audit import audit_url
 from .forms import MAX_PAGE, Form, check_controls, lines, violations_to_errors
 from .forms import page_number as page_number_of
 from .guard import Visit, console_page
@@ -149,6 +151,7 @@ async def _app_page(
         delete=delete or Form({}),
         grace_choices=GRACE_CHOICES,
         impact=await _impact(visit, app.id),
+        audit_url=audit_url(visit.project.project_id, AuditFilter(oauth_app_id=app.id)),
         flash=flash or [],
         **visit.context(),
     )

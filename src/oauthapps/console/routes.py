@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from . import apps, auth, data, installed, keys, members
+from . import apps, audit, auth, data, installed, keys, members
 
 APP = "/console/p/{project_id}/apps/{app_id}"
 MEMBER = "/console/p/{project_id}/members/{member_id}"
@@ -49,4 +49,5 @@ routes: list[BaseRoute] = [
     Route(ITEM, data.show_item, methods=["GET"]),
     Route(ITEM, data.update_item, methods=["POST"]),
     Route(f"{ITEM}/delete", data.delete_item, methods=["POST"]),
+    Route("/console/p/{project_id}/audit", audit.audit_trail, methods=["GET"]),
 ]

@@ -11,14 +11,17 @@ OAUTH_APP_READ = "SCOPE.OAUTH_APP.READ"
 HEADLESS_MANAGE = "SCOPE.HEADLESS.MANAGE"
 # An installed app that manages a project's members (the Members API as an admin).
 MEMBERS_MANAGE = "SCOPE.MEMBERS.MANAGE"
+# Reading the project's audit trail (the audit-log API) without managing anything.
+AUDIT_LOG_READ = "SCOPE.AUDIT_LOG.READ"
 
-KNOWN_SCOPES = frozenset({OAUTH_APP_MANAGE, OAUTH_APP_READ, HEADLESS_MANAGE, MEMBERS_MANAGE})
+KNOWN_SCOPES = frozenset({OAUTH_APP_MANAGE, OAUTH_APP_READ, HEADLESS_MANAGE, MEMBERS_MANAGE, AUDIT_LOG_READ})
 # What each scope allows, in words (the owner console shows these beside the scope's id).
 SCOPE_LABELS = {
     OAUTH_APP_MANAGE: "Manage OAuth Apps",
     OAUTH_APP_READ: "Read OAuth Apps",
     HEADLESS_MANAGE: "Manage Headless settings (OAuth Apps)",
     MEMBERS_MANAGE: "Manage members",
+    AUDIT_LOG_READ: "Read the audit trail",
 }
 
 
@@ -29,6 +32,9 @@ def scope_label(scope: str) -> str:
 
 WRITE_SCOPES = frozenset({OAUTH_APP_MANAGE, HEADLESS_MANAGE})
 READ_SCOPES = WRITE_SCOPES | {OAUTH_APP_READ}
+# Who changed what, by whom: the managers, and apps given the audit scope. Not OAUTH_APP.READ,
+# which a site's template may hold only to read its own client.
+AUDIT_READ_SCOPES = WRITE_SCOPES | {AUDIT_LOG_READ}
 
 
 def require_any(granted: Iterable[str], accepted: frozenset[str], operation: str) -> None:
@@ -43,3 +49,7 @@ def require_write(granted: Iterable[str], operation: str) -> None:
 
 def require_read(granted: Iterable[str], operation: str) -> None:
     require_any(granted, READ_SCOPES, operation)
+
+
+def require_audit_read(granted: Iterable[str], operation: str) -> None:
+    require_any(granted, AUDIT_READ_SCOPES, operation)

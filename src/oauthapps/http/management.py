@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 
 from ..domain.errors import DomainError
 from ..store.failures import classify
-from . import oauth_apps, openapi
+from . import audit_log, oauth_apps, openapi
 from .responses import FastJSONResponse, application_error, domain_error, internal_error, storage_failure
 
 STATUS_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
@@ -28,6 +28,7 @@ def build_management_api() -> FastAPI:
         redoc_url=None,
     )
     openapi.document(api, oauth_apps.OPERATIONS, oauth_apps.PREFIXES, tag=oauth_apps.TAG, errors=oauth_apps.ERRORS)
+    openapi.document(api, audit_log.OPERATIONS, audit_log.PREFIXES, tag=audit_log.TAG, errors=audit_log.ERRORS)
 
     @api.exception_handler(DomainError)
     async def on_domain_error(_request: Request, exc: DomainError) -> FastJSONResponse:

@@ -66,8 +66,9 @@ IDEMPOTENCY_KEY_DOC = {
 
 def _extra_doc(operation: Operation) -> dict[str, Any] | None:
     doc = _body_doc(operation.request) or {}
-    if operation.idempotent:
-        doc["parameters"] = [IDEMPOTENCY_KEY_DOC]
+    parameters = [*operation.parameters, *([IDEMPOTENCY_KEY_DOC] if operation.idempotent else [])]
+    if parameters:
+        doc["parameters"] = parameters
     return doc or None
 
 

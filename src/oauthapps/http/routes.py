@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from ..console.routes import routes as console_routes
-from . import authorize, data, identity, logout, members, oauth2, oauth_apps, password_pages, recovery, redirect_sessions
+from . import audit_log, authorize, data, identity, logout, members, oauth2, oauth_apps, password_pages, recovery, redirect_sessions
 
 ROUTES: tuple[BaseRoute, ...] = (
     *oauth2.routes,
@@ -21,5 +21,6 @@ ROUTES: tuple[BaseRoute, ...] = (
     *password_pages.routes,
     *data.routes,
     *oauth_apps.routes,
+    *audit_log.routes,
     *console_routes,
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPMethod
+from typing import Any
 
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -45,6 +46,7 @@ class Operation:
     request: type[BaseModel] | None = None
     hot: bool = False
     idempotent: bool = False  # takes an Idempotency-Key header (domain/idempotency.py)
+    parameters: tuple[dict[str, Any], ...] = ()  # OpenAPI entries of query parameters the handler reads
 
     @property
     def path_params(self) -> tuple[str, ...]:

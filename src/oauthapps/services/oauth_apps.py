@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import clock, ids
 from ..domain import credentials, scopes
+from ..domain.audit_log import AuditAction
 from ..domain.errors import Conflict, DomainError, FieldViolation, NotFound, ValidationFailed
 from ..domain.masks import parse_mask
 from ..domain.oauth_app import OAuthApp, to_wire, validate_create, validate_update
@@ -42,7 +43,7 @@ class Created:
     secret: str | None  # shown once, in the create response only
 
 
-async def _audit(conn: Any, actor: Actor, app_id: str, action: str, fields: list[str], at: datetime) -> None:
+async def _audit(conn: Any, actor: Actor, app_id: str, action: AuditAction, fields: list[str], at: datetime) -> None:
     await audit.record_audit(
         conn,
         project_id=actor.project_id,
@@ -87,7 +88,7 @@ async def create(db: Database, actor: Actor, body: Any, guard: idempotency.Guard
 
     async def write(conn: AsyncConnection) -> Created:
         await repo.insert_app(conn, app)
-        await _audit(conn, actor, app.id, "created", list(changes.fields), at)
+        await _audit(conn, actor, app.id, AuditAction.OAUTH_APP_CREATED, list(changes.fields), at)
         return Created(app=app, secret=secret)
 
     return await idempotency.once(db, actor.project_id, guard, write, lambda created: to_wire(created.app))
@@ -145,7 +146,7 @@ async def update(db: Database, actor: Actor, app_id: str, body: Any, raw_mask: A
         else:
             app = await repo.update_app(conn, actor.project_id, app_id, {**changes.values, "updated_at": at})
             if app is not None:
-                await _audit(conn, actor, app_id, "updated", list(changes.fields), at)
+                await _audit(conn, actor, app_id, AuditAction.OAUTH_APP_UPDATED, list(changes.fields), at)
     if app is None:
         raise _not_found(app_id)
     return app
@@ -158,7 +159,7 @@ async def delete(db: Database, actor: Actor, app_id: str) -> None:
     async with db.transaction() as conn:
         if not await repo.delete_app(conn, actor.project_id, app_id):
             raise _not_found(app_id)
-        await _audit(conn, actor, app_id, "deleted", [], at)
+        await _audit(conn, actor, app_id, AuditAction.OAUTH_APP_DELETED, [], at)
 
 
 async def generate_secret(db: Database, actor: Actor, app_id: str) -> str:
@@ -174,7 +175,7 @@ async def generate_secret(db: Database, actor: Actor, app_id: str) -> str:
                 "A secret was already generated for this OAuth app; it can be generated only once. Use rotate-secret to replace it.",
                 code="SECRET_ALREADY_GENERATED",
             )
-        await _audit(conn, actor, app_id, "secret_generated", ["secret"], at)
+        await _audit(conn, actor, app_id, AuditAction.OAUTH_APP_SECRET_GENERATED, ["secret"], at)
     return secret
 
 
@@ -209,7 +210,7 @@ async def rotate_secret(db: Database, actor: Actor, app_id: str, grace_seconds: 
             if await repo.get_app(conn, actor.project_id, app_id) is None:
                 raise _not_found(app_id)
             raise Conflict("This OAuth app has no secret yet; use generate-secret first.", code="SECRET_NOT_GENERATED")
-        await _audit(conn, actor, app_id, "secret_rotated", ["secret"], at)
+        await _audit(conn, actor, app_id, AuditAction.OAUTH_APP_SECRET_ROTATED, ["secret"], at)
     return secret
 
 

@@ -13,7 +13,7 @@ from ..domain.attempt_limits import AttemptAction, AttemptLimits
 from ..domain.errors import FieldViolation, NotFound, Unauthenticated, ValidationFailed
 from ..domain.owners import ABSOLUTE_TIMEOUT, OwnerRole, SessionTimes, needs_touch, session_live
 from ..domain.roles import CallerRole
-from ..domain.scopes import KNOWN_SCOPES, OAUTH_APP_READ
+from ..domain.scopes import AUDIT_LOG_READ, KNOWN_SCOPES, OAUTH_APP_READ
 from ..store import owners as repo
 from ..store import tenancy as tenancy_repo
 from ..store.database import Database
@@ -27,7 +27,7 @@ from .member_accounts import DUMMY_HASH, check_email, check_password, hash_passw
 CONSOLE_LIMIT_SCOPE = "console"
 DEMO_OWNER_EMAIL = "owner@demo.example"
 SESSION_TOKEN_PREFIX = "ocs_"
-VIEWER_SCOPES = frozenset({OAUTH_APP_READ})
+VIEWER_SCOPES = frozenset({OAUTH_APP_READ, AUDIT_LOG_READ})
 
 
 @dataclass(frozen=True)

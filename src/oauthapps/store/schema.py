@@ -155,7 +155,12 @@ oauth_app_audit = Table(
     Column("fields", JSON, nullable=False),
     Column("request_id", String(64), nullable=True),
     Column("at", UtcTimestamp(), nullable=False),
-    Index("ix_oauth_app_audit_project_at", "project_id", "at"),
+    # Newest first, per filter (docs/audit-log.md): each index ends in (at, id), the page's order,
+    # so a page is one index range read that stops after LIMIT rows.
+    Index("ix_oauth_app_audit_project_at_id", "project_id", "at", "id"),
+    Index("ix_oauth_app_audit_project_app_at_id", "project_id", "oauth_app_id", "at", "id"),
+    Index("ix_oauth_app_audit_project_actor_at_id", "project_id", "actor_type", "actor_id", "at", "id"),
+    Index("ix_oauth_app_audit_project_action_at_id", "project_id", "action", "at", "id"),
 )
 
 signing_keys = Table(

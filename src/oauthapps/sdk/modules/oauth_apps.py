@@ -54,6 +54,14 @@ def _path(app_id: str, suffix: str = "") -> str:
 
 
 QUERY_RENAMES = {"_id": "id", "_createdDate": "createdDate"}
+AUDIT_LOG_PATH = "/audit-log/v1/entries"
+
+
+class AuditLogPage(TypedDict):
+    """One page of the audit log, newest first; ``next_cursor`` is None on the last page."""
+
+    entries: list[dict[str, Any]]
+    next_cursor: str | None
 
 
 class OAuthAppsModule(Module[M]):
@@ -98,6 +106,37 @@ class OAuthAppsModule(Module[M]):
         body = {"gracePeriodSeconds": grace_period_seconds}
         answer = yield from call(self.context, "POST", _path(app_id, "/rotate-secret"), json=body)
         return str(answer["oAuthAppSecret"])
+
+    @operation
+    def audit_log(
+        self,
+        *,
+        o_auth_app_id: str | None = None,
+        actor_type: str | None = None,
+        actor_id: str | None = None,
+        action: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Op[AuditLogPage]:
+        """Who changed which OAuth app, newest first (``GET /audit-log/v1/entries``); needs
+        ``SCOPE.AUDIT_LOG.READ`` or a manage scope. For the next page pass ``cursor`` (it carries
+        the filters) and no filters."""
+        wanted = {
+            "oAuthAppId": o_auth_app_id,
+            "actorType": actor_type,
+            "actorId": actor_id,
+            "action": action,
+            "from": since,
+            "to": until,
+            "limit": None if limit is None else str(limit),
+            "cursor": cursor,
+        }
+        params = {k: v for k, v in wanted.items() if v is not None}
+        answer = yield from call(self.context, "GET", AUDIT_LOG_PATH, params=params)
+        cursors = (answer.get("pagingMetadata") or {}).get("cursors") or {}
+        return AuditLogPage(entries=list(answer.get("entries") or []), next_cursor=cursors.get("next"))
 
 
 oauth_apps = ModuleSpec("oauth_apps", OAuthAppsModule)
