@@ -124,8 +124,13 @@ async def insert_item(conn: AsyncConnection, project_id: str, item: Item) -> boo
     return True
 
 
-async def get_item(conn: AsyncConnection, project_id: str, collection_id: str, item_id: str) -> Item | None:
-    row = (await conn.execute(select(data_items).where(_key(project_id, collection_id, item_id)))).first()
+async def get_item(conn: AsyncConnection, project_id: str, collection_id: str, item_id: str, lock: bool = False) -> Item | None:
+    """With ``lock``, the row stays locked until the transaction ends (PostgreSQL; SQLite's write
+    transaction holds the whole database), so a read-modify-write loses no concurrent change."""
+    stmt = select(data_items).where(_key(project_id, collection_id, item_id))
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
     return _item(row) if row else None
 
 
@@ -152,6 +157,13 @@ async def remove_item(conn: AsyncConnection, project_id: str, collection_id: str
         where = where & (data_items.c.owner_id == owner_id)
     row = (await conn.execute(delete(data_items).where(where).returning(*data_items.columns))).first()
     return _item(row) if row else None
+
+
+async def truncate_items(conn: AsyncConnection, project_id: str, collection_id: str) -> int:
+    result = await conn.execute(
+        delete(data_items).where(data_items.c.project_id == project_id, data_items.c.collection_id == collection_id)
+    )
+    return int(result.rowcount)
 
 
 @too_complex_is_refused
