@@ -231,6 +231,24 @@ async def count_items(request: Request) -> Response:
     return FastJSONResponse({"totalCount": total})
 
 
+def _offset_paging(offset: int, count: int, total: int) -> dict[str, Any]:
+    return {"count": count, "offset": offset, "total": total, "tooManyToCount": False, "hasNext": offset + count < total}
+
+
+@wire_errors
+async def distinct_values(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    values, total, offset = await service.distinct(runtime.db, caller, body.get("dataCollectionId"), body)
+    return FastJSONResponse({"distinctValues": values, "pagingMetadata": _offset_paging(offset, len(values), total)})
+
+
+@wire_errors
+async def aggregate_items(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    results, total, offset = await service.aggregate(runtime.db, caller, body.get("dataCollectionId"), body)
+    return FastJSONResponse({"results": results, "pagingMetadata": _offset_paging(offset, len(results), total)})
+
+
 @wire_errors
 async def create_collection(request: Request) -> Response:
     runtime, caller, body = await _context(request)
@@ -262,6 +280,8 @@ routes = [
     PublicRoute(f"{ITEMS}/query", query_items, methods=["POST"]),
     PublicRoute(f"{ITEMS}/query", query_items_get, methods=["GET"]),
     PublicRoute(f"{ITEMS}/count", count_items, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/query-distinct-values", distinct_values, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/aggregate", aggregate_items, methods=["POST"]),
     PublicRoute(f"{ITEMS}/update", update_item, methods=["POST"]),
     PublicRoute(f"{ITEMS}/remove", remove_item, methods=["POST"]),
     PublicRoute(f"{ITEMS}/save", save_item, methods=["POST"]),

@@ -7,11 +7,13 @@ caller's role; "own" access narrows reads to the caller's items and writes to it
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import clock, ids
+from ..domain import data_aggregate as aggregates
 from ..domain import data_items as rules
 from ..domain import data_patch as patching
 from ..domain.data_bulk import BulkAction, BulkOutcome, bulk_list
@@ -366,3 +368,39 @@ async def count(db: Database, caller: Caller, collection_id: Any, raw_filter: An
         _, total = await repo.query_items(conn, caller.project_id, collection.id, parsed, owner)
     assert total is not None
     return total
+
+
+def _read_owner(collection: rules.Collection, caller: Caller) -> str | None:
+    """Whose items a read sees: everyone's, or only the caller's under SITE_MEMBER_AUTHOR."""
+    return caller.subject_id if _access(collection, caller, "read") == "own" else None
+
+
+def _plain(value: Any) -> Any:
+    """A distinct system-column value as the wire writes it (dates as {"$date"})."""
+    return {"$date": iso(value)} if isinstance(value, datetime) else value
+
+
+async def distinct(db: Database, caller: Caller, collection_id: Any, body: dict[str, Any]) -> tuple[list[Any], int, int]:
+    """The distinct values of ``body.fieldName`` among the items the caller may read that match
+    ``body.filter``: one page, the number of them, and the page's offset."""
+    cid = rules.validate_collection_id(collection_id)
+    request = aggregates.parse_distinct(body, rules.ITEM_QUERY_SPEC)
+    async with db.read() as conn:
+        collection = await _collection(conn, caller, cid)
+        values, total = await repo.distinct_values(conn, caller.project_id, collection.id, request, _read_owner(collection, caller))
+    return [_plain(v) for v in values], total, request.offset
+
+
+async def aggregate(db: Database, caller: Caller, collection_id: Any, body: dict[str, Any]) -> tuple[list[dict[str, Any]], int, int]:
+    """Wix's ``aggregateDataItems``: results ``{_id: {group fields} | null, <group fields>,
+    <result names>}``, the number of groups, and the page's offset."""
+    cid = rules.validate_collection_id(collection_id)
+    request = aggregates.parse_aggregation(body, rules.ITEM_QUERY_SPEC)
+    async with db.read() as conn:
+        collection = await _collection(conn, caller, cid)
+        rows, total = await repo.aggregate_items(conn, caller.project_id, collection.id, request, _read_owner(collection, caller))
+    results = []
+    for row in rows:
+        group = {name: row[name] for name in request.group_by}
+        results.append({"_id": group or None, **row})
+    return results, total, request.offset
