@@ -33,6 +33,7 @@ pytestmark = pytest.mark.fuzz
 
 SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
 ITEMS = "/wix-data/v2/items"
+BULK = "/wix-data/v2/bulk/items"
 
 
 def fuzz_settings(examples: int) -> settings:
@@ -203,7 +204,70 @@ def well_formed_requests(collection: str) -> st.SearchStrategy[tuple[str, str, d
         st.fixed_dictionaries({**where, "dataItemId": ITEM_ID}).map(lambda b: ("POST", f"{ITEMS}/remove", {"json": b})),
         ITEM_ID.map(lambda i: ("GET", f"{ITEMS}/{_in_path(i)}", {"params": {"dataCollectionId": collection}})),
         ITEM_ID.map(lambda i: ("DELETE", f"{ITEMS}/{_in_path(i)}", {"params": {"dataCollectionId": collection}})),
+        st.fixed_dictionaries({**where, "dataItem": item}).map(lambda b: ("POST", f"{ITEMS}/save", {"json": b})),
+        st.builds(
+            lambda path, b: ("POST", f"{BULK}/{path}", {"json": b}),
+            st.sampled_from(["insert", "update", "save"]),
+            st.fixed_dictionaries({**where, "dataItems": st.lists(item, min_size=1, max_size=4)}),
+        ),
+        st.fixed_dictionaries({**where, "dataItemIds": st.lists(ITEM_ID, min_size=1, max_size=4)}).map(
+            lambda b: ("POST", f"{BULK}/remove", {"json": b})
+        ),
+        st.builds(
+            lambda i, f, a, v: (
+                "POST",
+                f"{ITEMS}/patch",
+                {"json": {"dataCollectionId": collection, "patch": {"dataItemId": i, "fieldModifications": [_modification(f, a, v)]}}},
+            ),
+            ITEM_ID,
+            KNOWN_FIELDS,
+            st.sampled_from(["SET_FIELD", "REMOVE_FIELD", "INCREMENT_FIELD", "APPEND_TO_ARRAY", "REMOVE_FROM_ARRAY"]),
+            JSON,
+        ),
+        st.builds(
+            lambda f, flt, o: (
+                "POST",
+                f"{ITEMS}/query-distinct-values",
+                {"json": {"dataCollectionId": collection, "fieldName": f, "filter": flt, "order": o}},
+            ),
+            KNOWN_FIELDS,
+            filters,
+            st.sampled_from(["ASC", "DESC"]),
+        ),
+        st.builds(
+            lambda g, f, fn, flt, having: (
+                "POST",
+                f"{ITEMS}/aggregate",
+                {
+                    "json": {
+                        "dataCollectionId": collection,
+                        "initialFilter": flt,
+                        "aggregation": {
+                            "groupingFields": g,
+                            "operations": [{"resultFieldName": "r", fn: {} if fn == "itemCount" else {"itemFieldName": f}}],
+                        },
+                        "finalFilter": having,
+                        "sort": [{"fieldName": "r", "order": "DESC"}],
+                    }
+                },
+            ),
+            st.lists(KNOWN_FIELDS, max_size=2, unique=True),
+            KNOWN_FIELDS,
+            st.sampled_from(["itemCount", "sum", "average", "min", "max"]),
+            filters,
+            st.one_of(st.just({}), st.builds(lambda o, v: {"r": {o: v}}, st.sampled_from(["$gt", "$lt", "$eq", "$ne"]), SCALARS)),
+        ),
     )
+
+
+def _modification(field: str, action: str, value: Any) -> dict[str, Any]:
+    option = {
+        "SET_FIELD": "setFieldOptions",
+        "INCREMENT_FIELD": "incrementFieldOptions",
+        "APPEND_TO_ARRAY": "appendToArrayOptions",
+        "REMOVE_FROM_ARRAY": "removeFromArrayOptions",
+    }.get(action)
+    return {"action": action, "fieldPath": field, **({option: {"value": value}} if option else {})}
 
 
 def hostile_requests(collection: str) -> st.SearchStrategy[tuple[str, str, dict[str, Any]]]:
@@ -227,6 +291,41 @@ def hostile_requests(collection: str) -> st.SearchStrategy[tuple[str, str, dict[
         st.builds(lambda i, c: ("GET", f"{ITEMS}/{_in_path(i)}", {"params": {"dataCollectionId": c}}), ITEM_ID, st.text(max_size=20)),
         st.one_of(body["query"].map(_encoded), st.text(max_size=80)).map(lambda r: ("GET", f"{ITEMS}/query", {"params": {".r": r}})),
         JSON.map(lambda b: ("POST", f"{ITEMS}/query", {"content": json.dumps(b)})),  # not an object at all
+        st.builds(
+            lambda path, b: ("POST", path, {"json": b}),
+            st.sampled_from(
+                [
+                    f"{ITEMS}/save",
+                    f"{ITEMS}/patch",
+                    f"{ITEMS}/aggregate",
+                    f"{ITEMS}/query-distinct-values",
+                    f"{BULK}/insert",
+                    f"{BULK}/remove",
+                    f"{BULK}/patch",
+                ]
+            ),
+            st.dictionaries(
+                st.sampled_from(
+                    [
+                        "dataCollectionId",
+                        "dataItem",
+                        "dataItems",
+                        "dataItemIds",
+                        "patch",
+                        "patches",
+                        "fieldName",
+                        "filter",
+                        "aggregation",
+                        "initialFilter",
+                        "finalFilter",
+                        "sort",
+                        "paging",
+                    ]
+                ),
+                st.one_of(JSON, QUERY, FILTER),
+                max_size=5,
+            ).map(lambda b: {"dataCollectionId": collection, **b}),
+        ),
     )
 
 

@@ -36,6 +36,7 @@ from oauthapps.sdk import (
     members,
     oauth_apps,
 )
+from oauthapps.sdk.modules.data import append_to_array, count, increment_field, set_field, total
 
 from ..support.data import create_collection
 from ..support.members import browser_login, follow_logout, fresh_email
@@ -404,6 +405,27 @@ def test_data_query_paging_and_errors(http: httpx.Client, tenant: Tenant, make_c
     with pytest.raises(NotFoundError) as no_collection:
         client.data.query("Missing").find()
     assert no_collection.value.code == "WDE0025"
+
+
+def test_data_writes_distinct_and_aggregate(http: httpx.Client, tenant: Tenant, make_client: MakeClient) -> None:
+    collection = create_collection(http, tenant)
+    client = make_client(ApiKeyStrategy(tenant.api_key, tenant.project_id), modules=[data])
+    rows = [{"_id": "a", "kind": "x", "n": 1, "tags": ["t"]}, {"_id": "b", "kind": "x", "n": 2}, {"_id": "bad id", "n": 0}]
+    inserted = client.data.bulk_insert(collection, rows)
+    assert inserted.inserted == ["a", "b"] and [e[0] for e in inserted.errors] == [2]
+    assert client.data.save(collection, {"_id": "c", "kind": "y", "n": 4})["n"] == 4
+    patched = client.data.patch(collection, "a", increment_field("n", 9), append_to_array("tags", "u"), set_field("kind", "y"))
+    assert (patched["n"], patched["tags"], patched["kind"]) == (10, ["t", "u"], "y")
+    assert [i["_id"] for i in client.data.query(collection).has_all("tags", "t", "u").find()] == ["a"]
+    assert [i["_id"] for i in client.data.query(collection).has_elements("tags", "u", "v").find()] == ["a"]
+    assert client.data.distinct(collection, "kind") == ["x", "y"]
+    groups = client.data.aggregate(collection, ["kind"], [count(), total("n")], having={"count": {"$gt": 1}})
+    assert groups == [{"_id": {"kind": "y"}, "kind": "y", "count": 2, "nSum": 14}]
+    assert client.data.bulk_update(collection, [{"_id": "b", "n": 3}]).updated == ["b"]
+    assert client.data.bulk_save(collection, [{"_id": "b", "n": 3}, {"_id": "d"}]).inserted == ["d"]
+    assert client.data.bulk_remove(collection, ["b", "gone"]).removed == ["b"]
+    client.data.truncate(collection)
+    assert client.data.query(collection).find().total_count == 0
 
 
 # --- the client itself --------------------------------------------------------------------------

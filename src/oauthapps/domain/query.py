@@ -21,7 +21,9 @@ DYNAMIC_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
 
 COMPARISON_OPS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 TEXT_OPS = frozenset({"$startsWith", "$endsWith", "$contains"})
-ALL_OPS = COMPARISON_OPS | TEXT_OPS | {"$in", "$nin", "$exists"}
+# On an array field: it holds at least one (all) of the values; on a single value, it is one (all) of them.
+ARRAY_OPS = frozenset({"$hasSome", "$hasAll"})
+ALL_OPS = COMPARISON_OPS | TEXT_OPS | ARRAY_OPS | {"$in", "$nin", "$exists"}
 LOGICAL_OPS = frozenset({"$and", "$or", "$not"})
 MAX_IN_VALUES = QUERY_LIMITS.max_in_values_per_condition
 MAX_DEPTH = QUERY_LIMITS.max_depth
@@ -140,6 +142,15 @@ def _scalar(spec: FieldSpec, value: Any, path: str) -> Any:
     raise _fail(path, f"must be a {spec.kind}", "TYPE")
 
 
+def _element(value: Any, path: str) -> str | int | float | bool:
+    """A value an array element is compared with: a string, number or boolean."""
+    if isinstance(value, str):
+        return _no_nul(value, path)
+    if isinstance(value, (int, float, bool)):
+        return value
+    raise _fail(path, "must be a string, number or boolean", "TYPE")
+
+
 def _condition(spec: QuerySpec, name: str, op: str, value: Any, path: str) -> Condition:
     fspec = spec.field_spec(name)
     if op not in ALL_OPS:
@@ -150,6 +161,10 @@ def _condition(spec: QuerySpec, name: str, op: str, value: Any, path: str) -> Co
         if not isinstance(value, list) or len(value) > MAX_IN_VALUES:
             raise _fail(path, f"must be a list of at most {MAX_IN_VALUES} values", "TYPE")
         return Condition(name, op, tuple(_scalar(fspec, item, f"{path}[{i}]") for i, item in enumerate(value)))
+    if op in ARRAY_OPS:
+        if not isinstance(value, list) or not 0 < len(value) <= MAX_IN_VALUES:
+            raise _fail(path, f"must be a list of 1 to {MAX_IN_VALUES} values", "TYPE")
+        return Condition(name, op, tuple(_element(item, f"{path}[{i}]") for i, item in enumerate(value)))
     if op == "$exists":
         if not isinstance(value, bool):
             raise _fail(path, "must be true or false", "TYPE")
@@ -161,6 +176,13 @@ def _condition(spec: QuerySpec, name: str, op: str, value: Any, path: str) -> Co
     if value is None and op not in ("$eq", "$ne"):
         raise _fail(path, "must not be null (nothing is greater or less than null)", "TYPE")
     return Condition(name, op, _scalar(fspec, value, path))
+
+
+def field_name(spec: QuerySpec, raw: Any, path: str) -> str:
+    """A field name as sent (an alias or a dynamic name), checked against the spec."""
+    if not isinstance(raw, str):
+        raise _fail(path, "must be a field name", "TYPE")
+    return _field_name(spec, raw, path)
 
 
 def _field_name(spec: QuerySpec, raw: str, path: str) -> str:

@@ -22,8 +22,8 @@ class QueryLimits:
     max_body_bytes: int = 1024 * 1024  # every JSON request body (http/body.py)
     max_conditions: int = 200  # field-operator pairs in one filter (empty filters count one each)
     max_depth: int = 8  # nesting of $and / $or / $not
-    max_in_values_per_condition: int = 100  # the list of one $in / $nin
-    max_in_values: int = 1000  # all $in / $nin lists of one filter together
+    max_in_values_per_condition: int = 100  # the list of one $in / $nin / $hasSome / $hasAll
+    max_in_values: int = 1000  # all those lists of one filter together
     max_sort_keys: int = 10
     max_fields: int = 100  # projection (data items' ``fields``)
 
@@ -31,7 +31,7 @@ class QueryLimits:
 QUERY_LIMITS = QueryLimits()
 
 LOGICAL_LISTS = ("$and", "$or")
-LIST_OPERATORS = ("$in", "$nin")
+LIST_OPERATORS = ("$in", "$nin", "$hasSome", "$hasAll")
 
 
 def _refuse(path: str, description: str, rule: str, limit: int) -> ValidationFailed:
@@ -66,7 +66,12 @@ def check_filter(raw: Any, path: str, limits: QueryLimits = QUERY_LIMITS) -> Non
         if conditions > limits.max_conditions:
             raise _refuse(path, f"has more than {limits.max_conditions} conditions", "MAX_CONDITIONS", limits.max_conditions)
         if in_values > limits.max_in_values:
-            raise _refuse(path, f"has more than {limits.max_in_values} $in / $nin values in all", "MAX_IN_VALUES", limits.max_in_values)
+            raise _refuse(
+                path,
+                f"has more than {limits.max_in_values} $in / $nin / $hasSome / $hasAll values in all",
+                "MAX_IN_VALUES",
+                limits.max_in_values,
+            )
 
 
 def _children(key: str, value: Any) -> tuple[list[Any], int]:

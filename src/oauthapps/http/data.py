@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..domain import data_items as rules
+from ..domain.data_bulk import BulkAction, BulkOutcome, error_to_wire
 from ..domain.errors import FieldViolation, PayloadTooLarge, ValidationFailed
 from ..domain.idempotency import HEADER, IdempotentOperation
 from ..runtime import Runtime
@@ -28,6 +29,7 @@ from .responses import FastJSONResponse, replayed, wire_errors
 from .routing import PublicRoute
 
 ITEMS = "/wix-data/v2/items"
+BULK = "/wix-data/v2/bulk/items"
 COLLECTIONS = "/wix-data/v2/collections"
 
 
@@ -99,6 +101,88 @@ async def update_item(request: Request) -> Response:
 
 
 @wire_errors
+async def save_item(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    item = _data_item(body)
+    saved, inserted = await service.save(runtime.db, caller, body.get("dataCollectionId"), _item_id(item), item.get("data"))
+    action = "INSERTED" if inserted else "UPDATED"
+    return FastJSONResponse({"action": action, "dataItem": service.item_to_wire(saved)})
+
+
+@wire_errors
+async def patch_item(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    patch = body.get("patch")
+    if not isinstance(patch, dict):
+        raise ValidationFailed([FieldViolation("patch", "is required and must be {dataItemId, fieldModifications}", "REQUIRED")])
+    patched = await service.patch(
+        runtime.db, caller, body.get("dataCollectionId"), patch.get("dataItemId"), patch.get("fieldModifications")
+    )
+    return _one(patched)
+
+
+@wire_errors
+async def truncate_items(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    await service.truncate(runtime.db, caller, body.get("dataCollectionId"))
+    return FastJSONResponse({})
+
+
+def _bulk_answer(outcomes: list[BulkOutcome], return_entity: Any) -> FastJSONResponse:
+    """``{results: [{action, itemMetadata: {id, originalIndex, success, error}, dataItem}],
+    bulkActionMetadata: {totalSuccesses, totalFailures}}``, as Wix Data answers a bulk write."""
+    results = []
+    for outcome in outcomes:
+        metadata: dict[str, Any] = {"originalIndex": outcome.index, "success": outcome.error is None}
+        if outcome.item_id is not None:
+            metadata["id"] = outcome.item_id
+        if outcome.error is not None:
+            metadata["error"] = error_to_wire(outcome.error)
+        result: dict[str, Any] = {"action": outcome.action, "itemMetadata": metadata}
+        if return_entity is True and outcome.item is not None:
+            result["dataItem"] = service.item_to_wire(outcome.item)
+        results.append(result)
+    failures = sum(1 for o in outcomes if o.error is not None)
+    summary = {"totalSuccesses": len(outcomes) - failures, "totalFailures": failures}
+    return FastJSONResponse({"results": results, "bulkActionMetadata": summary})
+
+
+@wire_errors
+async def bulk_insert(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    outcomes = await service.bulk_write(runtime.db, caller, body.get("dataCollectionId"), body.get("dataItems"), BulkAction.INSERT)
+    return _bulk_answer(outcomes, body.get("returnEntity"))
+
+
+@wire_errors
+async def bulk_update(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    outcomes = await service.bulk_write(runtime.db, caller, body.get("dataCollectionId"), body.get("dataItems"), BulkAction.UPDATE)
+    return _bulk_answer(outcomes, body.get("returnEntity"))
+
+
+@wire_errors
+async def bulk_save(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    outcomes = await service.bulk_write(runtime.db, caller, body.get("dataCollectionId"), body.get("dataItems"), None)
+    return _bulk_answer(outcomes, body.get("returnEntity"))
+
+
+@wire_errors
+async def bulk_remove(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    outcomes = await service.bulk_remove(runtime.db, caller, body.get("dataCollectionId"), body.get("dataItemIds"))
+    return _bulk_answer(outcomes, False)
+
+
+@wire_errors
+async def bulk_patch(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    outcomes = await service.bulk_patch(runtime.db, caller, body.get("dataCollectionId"), body.get("patches"))
+    return _bulk_answer(outcomes, body.get("returnEntity"))
+
+
+@wire_errors
 async def remove_item(request: Request) -> Response:
     runtime, caller, body = await _context(request)
     collection = body.get("dataCollectionId") or request.query_params.get("dataCollectionId")
@@ -147,6 +231,24 @@ async def count_items(request: Request) -> Response:
     return FastJSONResponse({"totalCount": total})
 
 
+def _offset_paging(offset: int, count: int, total: int) -> dict[str, Any]:
+    return {"count": count, "offset": offset, "total": total, "tooManyToCount": False, "hasNext": offset + count < total}
+
+
+@wire_errors
+async def distinct_values(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    values, total, offset = await service.distinct(runtime.db, caller, body.get("dataCollectionId"), body)
+    return FastJSONResponse({"distinctValues": values, "pagingMetadata": _offset_paging(offset, len(values), total)})
+
+
+@wire_errors
+async def aggregate_items(request: Request) -> Response:
+    runtime, caller, body = await _context(request)
+    results, total, offset = await service.aggregate(runtime.db, caller, body.get("dataCollectionId"), body)
+    return FastJSONResponse({"results": results, "pagingMetadata": _offset_paging(offset, len(results), total)})
+
+
 @wire_errors
 async def create_collection(request: Request) -> Response:
     runtime, caller, body = await _context(request)
@@ -178,8 +280,18 @@ routes = [
     PublicRoute(f"{ITEMS}/query", query_items, methods=["POST"]),
     PublicRoute(f"{ITEMS}/query", query_items_get, methods=["GET"]),
     PublicRoute(f"{ITEMS}/count", count_items, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/query-distinct-values", distinct_values, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/aggregate", aggregate_items, methods=["POST"]),
     PublicRoute(f"{ITEMS}/update", update_item, methods=["POST"]),
     PublicRoute(f"{ITEMS}/remove", remove_item, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/save", save_item, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/patch", patch_item, methods=["POST"]),
+    PublicRoute(f"{ITEMS}/truncate", truncate_items, methods=["POST"]),
+    PublicRoute(f"{BULK}/insert", bulk_insert, methods=["POST"]),
+    PublicRoute(f"{BULK}/update", bulk_update, methods=["POST"]),
+    PublicRoute(f"{BULK}/save", bulk_save, methods=["POST"]),
+    PublicRoute(f"{BULK}/remove", bulk_remove, methods=["POST"]),
+    PublicRoute(f"{BULK}/patch", bulk_patch, methods=["POST"]),
     PublicRoute(f"{ITEMS}/{{item_id}}", get_item, methods=["GET"]),
     PublicRoute(f"{ITEMS}/{{item_id}}", update_item, methods=["PUT"]),
     PublicRoute(f"{ITEMS}/{{item_id}}", remove_item, methods=["DELETE"]),

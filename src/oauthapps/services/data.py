@@ -6,13 +6,18 @@ caller's role; "own" access narrows reads to the caller's items and writes to it
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import clock, ids
+from ..domain import data_aggregate as aggregates
 from ..domain import data_items as rules
-from ..domain.errors import Conflict, NotFound, PermissionDenied
+from ..domain import data_patch as patching
+from ..domain.data_bulk import BulkAction, BulkOutcome, bulk_list
+from ..domain.errors import Conflict, DomainError, FieldViolation, NotFound, PermissionDenied, ValidationFailed
 from ..domain.oauth_app import iso
 from ..domain.roles import CallerRole
 from ..store import data as repo
@@ -116,6 +121,15 @@ def _item_not_found(collection_id: str, item_id: str) -> NotFound:
     return NotFound(f"Item {item_id} not found in {collection_id}", code=ITEM_NOT_FOUND)
 
 
+async def _insert_in(
+    conn: AsyncConnection, caller: Caller, collection: rules.Collection, iid: str, values: dict[str, Any], at: Any
+) -> Item:
+    item = Item(collection.id, iid, values, caller.subject_id, at, at)
+    if not await repo.insert_item(conn, caller.project_id, item):
+        raise Conflict(f"Item {iid} already exists in {collection.id}", code=ITEM_EXISTS)
+    return item
+
+
 async def insert(
     db: Database, caller: Caller, collection_id: Any, item_id: Any, data: Any, guard: idempotency.Guard | None = None
 ) -> Item | idempotency.Replayed:
@@ -128,10 +142,7 @@ async def insert(
     async def write(conn: AsyncConnection) -> Item:
         collection = await _collection(conn, caller, collection_id)
         _access(collection, caller, "insert")
-        item = Item(collection.id, iid, values, caller.subject_id, at, at)
-        if not await repo.insert_item(conn, caller.project_id, item):
-            raise Conflict(f"Item {iid} already exists in {collection.id}", code=ITEM_EXISTS)
-        return item
+        return await _insert_in(conn, caller, collection, iid, values, at)
 
     return await idempotency.once(db, caller.project_id, guard, write, item_to_wire)
 
@@ -161,27 +172,199 @@ async def _write_target(conn: Any, caller: Caller, collection: rules.Collection,
     return caller.subject_id
 
 
+async def _update_in(
+    conn: AsyncConnection, caller: Caller, collection: rules.Collection, iid: str, values: dict[str, Any], at: Any
+) -> Item:
+    owner = await _write_target(conn, caller, collection, iid, "update")
+    item = await repo.replace_item(conn, caller.project_id, collection.id, iid, values, at, owner)
+    if item is None:
+        raise _item_not_found(collection.id, iid)
+    return item
+
+
+async def _remove_in(conn: AsyncConnection, caller: Caller, collection: rules.Collection, iid: str) -> Item:
+    owner = await _write_target(conn, caller, collection, iid, "remove")
+    item = await repo.remove_item(conn, caller.project_id, collection.id, iid, owner)
+    if item is None:
+        raise _item_not_found(collection.id, iid)
+    return item
+
+
+async def _save_in(
+    conn: AsyncConnection, caller: Caller, collection: rules.Collection, iid: str, values: dict[str, Any], at: Any
+) -> tuple[Item, bool]:
+    """Insert the item, or replace it when one with its id exists; True when it was inserted."""
+    if await repo.get_item(conn, caller.project_id, collection.id, iid, lock=True) is None:
+        _access(collection, caller, "insert")
+        return await _insert_in(conn, caller, collection, iid, values, at), True
+    return await _update_in(conn, caller, collection, iid, values, at), False
+
+
+async def _patch_in(
+    conn: AsyncConnection, caller: Caller, collection: rules.Collection, iid: str, mods: tuple[patching.FieldModification, ...], at: Any
+) -> Item:
+    owner = await _write_target(conn, caller, collection, iid, "update")
+    current = await repo.get_item(conn, caller.project_id, collection.id, iid, lock=True)
+    if current is None or (owner is not None and current.owner_id != owner):
+        raise _item_not_found(collection.id, iid)
+    patched = patching.apply_modifications(current.data, mods, "patch.fieldModifications")
+    values = rules.validate_item_data(patched, "patch.fieldModifications")
+    item = await repo.replace_item(conn, caller.project_id, collection.id, iid, values, at, owner)
+    if item is None:
+        raise _item_not_found(collection.id, iid)
+    return item
+
+
 async def update(db: Database, caller: Caller, collection_id: Any, item_id: Any, data: Any) -> Item:
     iid = rules.validate_item_id(item_id, "dataItem.id")
     values = rules.validate_item_data(data)
     async with db.transaction() as conn:
         collection = await _collection(conn, caller, collection_id)
-        owner = await _write_target(conn, caller, collection, iid, "update")
-        item = await repo.replace_item(conn, caller.project_id, collection.id, iid, values, clock.now_to_the_millisecond(), owner)
-    if item is None:
-        raise _item_not_found(collection.id, iid)
-    return item
+        return await _update_in(conn, caller, collection, iid, values, clock.now_to_the_millisecond())
 
 
 async def remove(db: Database, caller: Caller, collection_id: Any, item_id: Any) -> Item:
     iid = rules.validate_item_id(item_id, "dataItemId")
     async with db.transaction() as conn:
         collection = await _collection(conn, caller, collection_id)
-        owner = await _write_target(conn, caller, collection, iid, "remove")
-        item = await repo.remove_item(conn, caller.project_id, collection.id, iid, owner)
-    if item is None:
-        raise _item_not_found(collection.id, iid)
-    return item
+        return await _remove_in(conn, caller, collection, iid)
+
+
+async def save(db: Database, caller: Caller, collection_id: Any, item_id: Any, data: Any) -> tuple[Item, bool]:
+    """Insert or replace (``items.save``); True when the item was inserted."""
+    values = rules.validate_item_data(data)
+    iid = rules.validate_item_id(item_id, "dataItem.id") if item_id is not None else ids.random_uuid_hex()
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        _access(collection, caller, "insert")
+        return await _save_in(conn, caller, collection, iid, values, clock.now_to_the_millisecond())
+
+
+def _field_name_ok(name: str) -> bool:
+    return bool(rules.FIELD_NAME_RE.match(name))
+
+
+async def patch(db: Database, caller: Caller, collection_id: Any, item_id: Any, modifications: Any) -> Item:
+    """Apply field modifications (set, remove, increment, append to / remove from an array)."""
+    iid = rules.validate_item_id(item_id, "patch.dataItemId")
+    mods = patching.parse_modifications(modifications, "patch.fieldModifications", _field_name_ok, rules.SYSTEM_FIELDS)
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        return await _patch_in(conn, caller, collection, iid, mods, clock.now_to_the_millisecond())
+
+
+async def truncate(db: Database, caller: Caller, collection_id: Any) -> int:
+    """Remove every item of a collection (admins only); how many there were."""
+    _require_admin(caller)
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        return await repo.truncate_items(conn, caller.project_id, collection.id)
+
+
+# --- bulk writes: each item in a savepoint of its own, so one bad item fails only itself -------
+
+
+async def _each(
+    conn: AsyncConnection, index: int, action: BulkAction, item_id: str | None, write: Callable[[], Awaitable[tuple[Item, BulkAction]]]
+) -> BulkOutcome:
+    try:
+        async with conn.begin_nested():
+            item, done = await write()
+    except DomainError as error:
+        return BulkOutcome(index, action, item_id, error=error)
+    return BulkOutcome(index, done, item.id, item=item)
+
+
+def _bulk_entry(entry: Any, path: str) -> tuple[str | None, dict[str, Any]]:
+    """The id and data of one ``{id, data}`` entry of a bulk request."""
+    if not isinstance(entry, dict):
+        raise ValidationFailed([FieldViolation(path, "must be {id, data}", "TYPE")])
+    data = entry.get("data")
+    raw_id = entry.get("id") or (data.get("_id") if isinstance(data, dict) else None)
+    iid = rules.validate_item_id(raw_id, f"{path}.id") if raw_id is not None else None
+    return iid, rules.validate_item_data(data, f"{path}.data")
+
+
+async def bulk_write(db: Database, caller: Caller, collection_id: Any, entries: Any, mode: BulkAction | None) -> list[BulkOutcome]:
+    """``bulkInsert`` (INSERT), ``bulkUpdate`` (UPDATE) or ``bulkSave`` (None: insert or replace)
+    of ``[{id, data}]``; one outcome per entry, in request order."""
+    listed = bulk_list(entries, "dataItems")
+    at = clock.now_to_the_millisecond()
+    outcomes: list[BulkOutcome] = []
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        _access(collection, caller, "update" if mode == BulkAction.UPDATE else "insert")
+        for index, entry in enumerate(listed):
+            action = mode or BulkAction.INSERT
+            try:
+                iid, values = _bulk_entry(entry, f"dataItems[{index}]")
+            except DomainError as error:
+                outcomes.append(BulkOutcome(index, action, None, error=error))
+                continue
+            if mode == BulkAction.UPDATE and iid is None:
+                missing = ValidationFailed([FieldViolation(f"dataItems[{index}].id", "is required to update an item", "REQUIRED")])
+                outcomes.append(BulkOutcome(index, action, None, error=missing))
+                continue
+            target = iid or ids.random_uuid_hex()
+
+            async def write(target: str = target, values: dict[str, Any] = values) -> tuple[Item, BulkAction]:
+                if mode == BulkAction.INSERT:
+                    return await _insert_in(conn, caller, collection, target, values, at), BulkAction.INSERT
+                if mode == BulkAction.UPDATE:
+                    return await _update_in(conn, caller, collection, target, values, at), BulkAction.UPDATE
+                item, inserted = await _save_in(conn, caller, collection, target, values, at)
+                return item, BulkAction.INSERT if inserted else BulkAction.UPDATE
+
+            outcomes.append(await _each(conn, index, action, target, write))
+    return outcomes
+
+
+async def bulk_remove(db: Database, caller: Caller, collection_id: Any, item_ids: Any) -> list[BulkOutcome]:
+    listed = bulk_list(item_ids, "dataItemIds")
+    outcomes: list[BulkOutcome] = []
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        _access(collection, caller, "remove")
+        for index, raw in enumerate(listed):
+            try:
+                iid = rules.validate_item_id(raw, f"dataItemIds[{index}]")
+            except DomainError as error:
+                outcomes.append(BulkOutcome(index, BulkAction.DELETE, None, error=error))
+                continue
+
+            async def write(iid: str = iid) -> tuple[Item, BulkAction]:
+                return await _remove_in(conn, caller, collection, iid), BulkAction.DELETE
+
+            outcomes.append(await _each(conn, index, BulkAction.DELETE, iid, write))
+    return outcomes
+
+
+async def bulk_patch(db: Database, caller: Caller, collection_id: Any, patches: Any) -> list[BulkOutcome]:
+    """``bulkPatch``: ``[{dataItemId, fieldModifications}]``."""
+    listed = bulk_list(patches, "patches")
+    at = clock.now_to_the_millisecond()
+    outcomes: list[BulkOutcome] = []
+    async with db.transaction() as conn:
+        collection = await _collection(conn, caller, collection_id)
+        _access(collection, caller, "update")
+        for index, entry in enumerate(listed):
+            here = f"patches[{index}]"
+            try:
+                if not isinstance(entry, dict):
+                    raise ValidationFailed([FieldViolation(here, "must be {dataItemId, fieldModifications}", "TYPE")])
+                iid = rules.validate_item_id(entry.get("dataItemId"), f"{here}.dataItemId")
+                mods = patching.parse_modifications(
+                    entry.get("fieldModifications"), f"{here}.fieldModifications", _field_name_ok, rules.SYSTEM_FIELDS
+                )
+            except DomainError as error:
+                outcomes.append(BulkOutcome(index, BulkAction.PATCH, None, error=error))
+                continue
+
+            async def write(iid: str = iid, mods: tuple[patching.FieldModification, ...] = mods) -> tuple[Item, BulkAction]:
+                return await _patch_in(conn, caller, collection, iid, mods, at), BulkAction.PATCH
+
+            outcomes.append(await _each(conn, index, BulkAction.PATCH, iid, write))
+    return outcomes
 
 
 async def query(db: Database, caller: Caller, collection_id: Any, raw_query: Any) -> tuple[list[Item], int, rules.ItemQuery]:
@@ -222,3 +405,39 @@ async def browse(
     async with db.read() as conn:
         collection = await _collection(conn, caller, cid)
         return await repo.page_items(conn, caller.project_id, collection.id, parsed.query, count_cap)
+
+
+def _read_owner(collection: rules.Collection, caller: Caller) -> str | None:
+    """Whose items a read sees: everyone's, or only the caller's under SITE_MEMBER_AUTHOR."""
+    return caller.subject_id if _access(collection, caller, "read") == "own" else None
+
+
+def _plain(value: Any) -> Any:
+    """A distinct system-column value as the wire writes it (dates as {"$date"})."""
+    return {"$date": iso(value)} if isinstance(value, datetime) else value
+
+
+async def distinct(db: Database, caller: Caller, collection_id: Any, body: dict[str, Any]) -> tuple[list[Any], int, int]:
+    """The distinct values of ``body.fieldName`` among the items the caller may read that match
+    ``body.filter``: one page, the number of them, and the page's offset."""
+    cid = rules.validate_collection_id(collection_id)
+    request = aggregates.parse_distinct(body, rules.ITEM_QUERY_SPEC)
+    async with db.read() as conn:
+        collection = await _collection(conn, caller, cid)
+        values, total = await repo.distinct_values(conn, caller.project_id, collection.id, request, _read_owner(collection, caller))
+    return [_plain(v) for v in values], total, request.offset
+
+
+async def aggregate(db: Database, caller: Caller, collection_id: Any, body: dict[str, Any]) -> tuple[list[dict[str, Any]], int, int]:
+    """Wix's ``aggregateDataItems``: results ``{_id: {group fields} | null, <group fields>,
+    <result names>}``, the number of groups, and the page's offset."""
+    cid = rules.validate_collection_id(collection_id)
+    request = aggregates.parse_aggregation(body, rules.ITEM_QUERY_SPEC)
+    async with db.read() as conn:
+        collection = await _collection(conn, caller, cid)
+        rows, total = await repo.aggregate_items(conn, caller.project_id, collection.id, request, _read_owner(collection, caller))
+    results = []
+    for row in rows:
+        group = {name: row[name] for name in request.group_by}
+        results.append({"_id": group or None, **row})
+    return results, total, request.offset

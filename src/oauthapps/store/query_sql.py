@@ -94,10 +94,26 @@ class FieldSql:
     bind: Callable[[Any], object] = _same
     # For dates stored as {"$date": "<canonical ISO>"} inside a document: the ISO text.
     date_text: ColumnElement[Any] | None = None
+    # $hasSome / $hasAll inside a document: (values, all) -> the test. A plain column holds one
+    # value, so there they are $in and "equals each".
+    has: Callable[[tuple[Any, ...], bool], ColumnElement[bool]] | None = None
+    # The field as JSON (text on SQLite, jsonb on PostgreSQL) for grouping and distinct values;
+    # None for a plain column (the column itself).
+    json: ColumnElement[Any] | None = None
+    # The field as a number where it holds one, else NULL (sum, avg, min, max); None: the column.
+    number: ColumnElement[Any] | None = None
 
     @classmethod
     def column(cls, column: ColumnElement[Any]) -> FieldSql:
         return cls(column, column, column.is_(None))
+
+    @property
+    def as_json(self) -> ColumnElement[Any]:
+        return self.value if self.json is None else self.json
+
+    @property
+    def as_number(self) -> ColumnElement[Any]:
+        return self.value if self.number is None else self.number
 
 
 Columns: TypeAlias = Mapping[str, ColumnElement[Any]] | Callable[[str], FieldSql]
@@ -150,6 +166,12 @@ def condition_sql(field: FieldSql | ColumnElement[Any], cond: Condition) -> Colu
         return _ascii_lower(f.text).like(pattern, escape="\\")
     if op == "$exists":
         return ~f.is_null if value else f.is_null
+    if op in ("$hasSome", "$hasAll"):
+        if f.has is not None:
+            return f.has(value, op == "$hasAll")
+        if op == "$hasSome":
+            return column.in_([_ordered_operand(bind(v)) for v in value])
+        return and_(*(column == _ordered_operand(bind(v)) for v in value))
     raise ValueError(f"unsupported operator {op}")  # parse_query never lets one through
 
 

@@ -102,6 +102,16 @@ class QueryBuilder(Bound[M], Generic[M, T]):
         flat = values[0] if len(values) == 1 and isinstance(values[0], (list, tuple)) else values
         return self._where(name, {"$in": [self.target.encode(v) for v in flat]})
 
+    def has_elements(self, name: str, *values: Any) -> Self:
+        """An array field holds at least one of ``values`` (data items' ``$hasSome``)."""
+        flat = values[0] if len(values) == 1 and isinstance(values[0], (list, tuple)) else values
+        return self._where(name, {"$hasSome": [self.target.encode(v) for v in flat]})
+
+    def has_all(self, name: str, *values: Any) -> Self:
+        """An array field holds every one of ``values`` (data items' ``$hasAll``)."""
+        flat = values[0] if len(values) == 1 and isinstance(values[0], (list, tuple)) else values
+        return self._where(name, {"$hasAll": [self.target.encode(v) for v in flat]})
+
     def exists(self, name: str, present: bool = True) -> Self:
         return self._where(name, {"$exists": present})
 
