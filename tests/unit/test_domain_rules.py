@@ -787,7 +787,13 @@ def test_secret_matches_compares_in_constant_time(monkeypatch: pytest.MonkeyPatc
 
 
 def test_known_scopes() -> None:
-    assert {"SCOPE.OAUTH_APP.MANAGE", "SCOPE.OAUTH_APP.READ", "SCOPE.HEADLESS.MANAGE", "SCOPE.MEMBERS.MANAGE"} == scopes.KNOWN_SCOPES
+    assert {
+        "SCOPE.OAUTH_APP.MANAGE",
+        "SCOPE.OAUTH_APP.READ",
+        "SCOPE.HEADLESS.MANAGE",
+        "SCOPE.MEMBERS.MANAGE",
+        "SCOPE.AUDIT_LOG.READ",
+    } == scopes.KNOWN_SCOPES
     assert scopes.WRITE_SCOPES < scopes.READ_SCOPES <= scopes.KNOWN_SCOPES
     assert scopes.MEMBERS_MANAGE not in scopes.READ_SCOPES, "managing members grants nothing on OAuth apps"
 
