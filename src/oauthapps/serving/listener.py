@@ -4,9 +4,7 @@ With several workers each one listens on a socket of its own, all bound to the s
 ``SO_REUSEPORT``: the kernel then spreads new connections over the listening workers by a hash of
 each connection's addresses. (With one socket shared by every worker, whichever worker woke first
 accepted every connection waiting: 16 connections opened together went 16/0.) A worker that is
-not listening any more gets none. The first workers' listeners listen from before the workers
-start (supervisor.py): connections opened while they start wait in their own worker's queue,
-rather than all going to the first worker to listen, where keep-alive ones would stay for life.
+not listening yet, or any more, gets none.
 
 ``SO_REUSEPORT`` lets any process of the same user join the group, so before the workers start
 the supervisor checks that nothing listens on the address yet (``ensure_free``), then holds it

@@ -28,7 +28,7 @@ from types import FrameType
 
 from ..metrics.multiprocess import MetricsDirectory
 from ..metrics.serve import MetricsServer
-from .listener import BACKLOG, Address, bind, reserve
+from .listener import Address, reserve
 from .options import FLUSH_TIMEOUT_SECONDS, ServeOptions
 from .worker import WorkerSpec, run_worker
 
@@ -53,8 +53,6 @@ class Slot:
     quick_deaths: int = 0
     restart_at: float | None = None
     has_started: bool = False
-    # The first worker's listener, listening from before the worker starts until it is ready.
-    listener: socket.socket | None = None
 
 
 @dataclass
@@ -91,16 +89,8 @@ class Supervisor:
         old_wakeup = signal.set_wakeup_fd(self._wake_write.fileno())
         try:
             self.slots = [Slot(i) for i in range(self.options.workers)]
-            # Every first listener listens before any worker starts: connections opened while the
-            # workers start (a proxy's pool, a load generator) are spread over all of them, and
-            # wait in their worker's queue, instead of all going to whichever listened first and
-            # staying there for their life. A replacement binds its own (a dead worker's share
-            # goes to the others meanwhile).
             for slot in self.slots:
-                slot.listener = bind(address, reuse_port=True)
-                slot.listener.listen(BACKLOG)
-            for slot in self.slots:
-                self._start(slot, spec, slot.listener)
+                self._start(slot, spec)
             code = self._supervise(spec)
             self._stop_all()
             return code
@@ -108,8 +98,6 @@ class Supervisor:
             signal.set_wakeup_fd(old_wakeup)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            for slot in self.slots:
-                self._release_listener(slot)
             guard.close()
             self._wake_read.close()
             self._wake_write.close()
@@ -121,10 +109,9 @@ class Supervisor:
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
         self.stop_requests += 1
 
-    def _start(self, slot: Slot, spec: WorkerSpec, listener: socket.socket | None = None) -> None:
+    def _start(self, slot: Slot, spec: WorkerSpec) -> None:
         reader, writer = self._context.Pipe(duplex=False)
-        args = (spec, writer) if listener is None else (spec, writer, listener)
-        process = self._context.Process(target=run_worker, args=args, name=f"oauthapps-worker-{slot.index}")
+        process = self._context.Process(target=run_worker, args=(spec, writer), name=f"oauthapps-worker-{slot.index}")
         process.start()
         writer.close()  # the child has its copy; ours would keep the pipe open after the child died
         slot.process, slot.ready, slot.started_at, slot.restart_at = process, reader, time.monotonic(), None
@@ -156,7 +143,6 @@ class Supervisor:
                 slot.process = None
                 if self._metrics_dir is not None:
                     self._metrics_dir.worker_exited(process.pid)
-                self._release_listener(slot)
                 if not all_started:
                     log.error("worker %d exited with %d before all workers started; stopping", process.pid, code)
                     return code if code > 0 else 1
@@ -167,17 +153,9 @@ class Supervisor:
                     self._start(slot, spec)
         return 0
 
-    def _release_listener(self, slot: Slot) -> None:
-        """Our copy of a first worker's listener: closed once the worker serves or is gone (a
-        worker that stops listening must not leave connections queued on ours)."""
-        if slot.listener is not None:
-            slot.listener.close()
-            slot.listener = None
-
     def _read_ready(self, slot: Slot) -> None:
         if slot.ready is None or not slot.ready.poll():
             return
-        self._release_listener(slot)
         try:
             slot.ready.recv()
             slot.has_started = True
@@ -202,8 +180,6 @@ class Supervisor:
             pass
 
     def _stop_all(self) -> None:
-        for slot in self.slots:
-            self._release_listener(slot)
         running = [s.process for s in self.slots if s.process is not None and s.process.is_alive()]
         log.info("supervisor %d: stopping %d workers (graceful timeout %d s)", os.getpid(), len(running), self.options.graceful_timeout)
         for process in running:
